@@ -1,0 +1,243 @@
+"""The ``ckg`` command: a thin layer over the library (every command calls one library function)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from ckg import __version__
+from ckg.settings import SETTINGS, get
+
+STORE_HELP = f"Store folder (default: ${SETTINGS['store'].env} or ./{SETTINGS['store'].default})."
+
+
+def _store_option(f):
+    return click.option("--store", "store", type=click.Path(path_type=Path), default=None, help=STORE_HELP)(f)
+
+
+def _store(path: Path | None) -> Path:
+    return path if path is not None else Path(get("store"))
+
+
+class _Progress:
+    """A tqdm counter for the ETL's progress callback (quiet when stderr is not a terminal)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.bar = None
+        if enabled:
+            from tqdm import tqdm
+
+            self.bar = tqdm(unit=" papers", desc="reading", file=sys.stderr, dynamic_ncols=True)
+
+    def __call__(self, stage: str, n: int) -> None:
+        if self.bar is not None and stage == "papers":
+            self.bar.update(n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _errors():
+    """Turn the library's expected errors into clean CLI errors (no traceback)."""
+    from ckg.etl.assemble import InputError
+    from ckg.queries import QueryFileError, QueryParameterError, UnknownQuery
+    from ckg.sparql import QuerySyntaxError
+    from ckg.store import StoreError
+
+    return (InputError, StoreError, QueryParameterError, QueryFileError, UnknownQuery, QuerySyntaxError, ValueError,
+            OSError)
+
+
+def _run(fn, *args, **kwargs):
+    try:
+        return fn(*args, **kwargs)
+    except _errors() as exc:
+        if get("debug"):
+            raise
+        message = str(exc) if not isinstance(exc, KeyError) else exc.__str__()
+        raise click.ClickException(message) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ckg")
+def main() -> None:
+    """ckg: a knowledge graph of the COVID-19 research literature (CORD-19), queryable with SPARQL."""
+
+
+def _print_run(result, report_lines: bool = True) -> None:
+    m = result.manifest
+    c = m["counts"]
+    ch = c["changes"]
+    cit = c["citations"]
+    read = c["papers_read"]
+    click.echo(f"{m['mode']} of release {m['release']} into {result.store} in {m['timings_s']['total']} s")
+    click.echo(f"  papers read   {read['papers']:,} ({read['with_metadata_and_parse']:,} metadata+parse, "
+               f"{read['metadata_only']:,} metadata only, {read['parse_only']:,} parse only; "
+               f"{read['rows']:,} metadata rows, {read['parses_read']:,} parses)")
+    click.echo(f"  changes       {ch['new']:,} new, {ch['changed']:,} changed, {ch['unchanged']:,} unchanged, "
+               f"{ch['removed']:,} removed")
+    click.echo(f"  citations     {cit['edges']:,} edges ({', '.join(f'{k} {v}' for k, v in cit['edges_by_method'].items()) or 'none'}); "
+               f"entries: {cit['resolved_entries']:,} resolved, {cit['ambiguous_entries']:,} ambiguous, "
+               f"{cit['unresolved_entries']:,} unresolved, {cit['self_entries']:,} self")
+    click.echo(f"  store         {c['papers_in_store']:,} papers, {c['triples']:,} triples in {c['named_graphs']:,} graphs")
+    if report_lines:
+        click.echo("  " + result.report.format_summary().replace("\n", "\n  "))
+        if result.report.log_path:
+            click.echo(f"  every rejected record and warning: {result.report.log_path}")
+    click.echo(f"  manifest      {result.store / 'manifest.json'}")
+
+
+def _release_options(f):
+    """--store, --cord19 (repeatable), --release and --progress, shared by build and update."""
+    for option in reversed([
+        _store_option,
+        click.option("--cord19", "inputs", multiple=True, required=True, type=click.Path(path_type=Path),
+                     help="A release directory, a folder of parses, or a metadata.csv file (repeatable)."),
+        click.option("--release", default=None, help="Release label (default: the date in the path, else its name)."),
+        click.option("--progress/--no-progress", default=None, help="Show a progress bar (default: on a terminal)."),
+    ]):
+        f = option(f)
+    return f
+
+
+def _run_release(fn, store, inputs, progress, **kwargs) -> None:
+    bar = _Progress(sys.stderr.isatty() if progress is None else progress)
+    try:
+        result = _run(fn, _store(store), list(inputs), progress=bar, **kwargs)
+    finally:
+        bar.close()
+    _print_run(result)
+
+
+@main.command()
+@_release_options
+@click.option("--overwrite", is_flag=True, help="Delete an existing store at --store first.")
+def build(store, inputs, release, progress, overwrite):
+    """Build a store from a CORD-19 release."""
+    from ckg.etl.build import build as run_build
+
+    _run_release(run_build, store, inputs, progress, release=release, overwrite=overwrite)
+
+
+@main.command()
+@_release_options
+@click.option("--keep-removed", is_flag=True, help="Keep papers that are absent from the newer release.")
+def update(store, inputs, release, progress, keep_removed):
+    """Apply a newer CORD-19 release to a store: add, replace and remove papers, re-resolve citations."""
+    from ckg.etl.build import update as run_update
+
+    _run_release(run_update, store, inputs, progress, release=release, keep_removed=keep_removed)
+
+
+def _parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
+    params = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise click.BadParameter(f"{pair!r} is not key=value", param_hint="--param")
+        key, value = pair.split("=", 1)
+        params[key.strip()] = value
+    return params
+
+
+@main.command("query")
+@_store_option
+@click.argument("name", required=False)
+@click.option("--sparql", default=None, help="A SPARQL query text.")
+@click.option("--file", "file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="A .rq file.")
+@click.option("--param", "params", multiple=True, help="A named query's parameter, key=value (repeatable).")
+@click.option("--format", "fmt", default="table",
+              type=click.Choice(["table", "csv", "tsv", "json", "xml", "turtle", "ntriples", "jsonld"]),
+              help="Output format (json is the SPARQL 1.1 JSON results format).")
+@click.option("--limit", type=click.IntRange(min=0), default=None, help="At most this many rows.")
+def query_command(store, name, sparql, file, params, fmt, limit):
+    """Run a named query (see `ckg queries`), a SPARQL text or a .rq file."""
+    from ckg import queries
+    from ckg.sparql import execute, run_named, write
+    from ckg.store import open_store
+
+    given = [x for x in (name, sparql, file) if x]
+    if len(given) != 1:
+        raise click.UsageError("give exactly one of NAME, --sparql or --file")
+    db = _run(open_store, _store(store), read_only=True)
+    if name:
+        named = _run(queries.get, name)
+        result = _run(run_named, db, named, _parse_params(params), limit=limit)
+    else:
+        if params:
+            raise click.UsageError("--param is for named queries")
+        text = sparql if sparql else file.read_text(encoding="utf-8")
+        result = _run(execute, db, text, limit=limit)
+    click.echo(_run(write, result, fmt).rstrip("\n"))
+
+
+@main.command("queries")
+@click.option("--json", "as_json", is_flag=True, help="Print the named queries as JSON.")
+def list_queries(as_json):
+    """List the named queries and their parameters."""
+    from ckg import queries
+
+    if as_json:
+        click.echo(json.dumps([{k: v for k, v in q.as_dict().items() if k != "sparql"} for q in queries.all_queries()],
+                              indent=2))
+        return
+    for q in queries.all_queries():
+        params = " ".join(f"{p.name}={p.type}" + ("" if p.required else "?") for p in q.params)
+        click.echo(f"{q.name}{' ' + params if params else ''}\n    {q.summary}")
+
+
+@main.command()
+@_store_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def stats(store, as_json):
+    """Counts of what the store holds (triples, classes, properties) and its last build/update."""
+    from ckg.stats import format_stats, store_stats
+
+    data = _run(store_stats, _store(store))
+    click.echo(json.dumps(data, indent=2) if as_json else format_stats(data))
+
+
+@main.command()
+@_store_option
+@click.option("--format", "fmt", default="nquads", type=click.Choice(["nquads", "trig", "turtle", "ntriples"]),
+              help="nquads/trig keep the named graphs; turtle/ntriples write their union.")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+def export(store, fmt, out):
+    """Export the store as RDF that any SPARQL 1.1 store loads."""
+    from ckg.export import export as run_export
+
+    n = _run(run_export, _store(store), fmt, out)
+    click.echo(f"wrote {n:,} {'quads' if fmt in ('nquads', 'trig') else 'triples'} to {out}")
+
+
+@main.command("demo-corpus")
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--papers", default=60, show_default=True, type=click.IntRange(min=1), help="Number of papers.")
+@click.option("--seed", default=7, show_default=True, type=int, help="Random seed (same seed, same files).")
+@click.option("--release", default=1, show_default=True, type=click.IntRange(min=1, max=2),
+              help="1: the first release; 2: the next weekly release of the same corpus.")
+def demo_corpus(out, papers, seed, release):
+    """Write a synthetic CORD-19 release (metadata.csv + pdf_json/pmc_json parses) for demos and benchmarks."""
+    from ckg.demo_corpus import generate
+
+    result = _run(generate, out, papers=papers, seed=seed, release=release)
+    click.echo(f"wrote {len(result.papers)} papers ({result.n_pdf_json} pdf_json, {result.n_pmc_json} pmc_json parses, "
+               f"{result.in_corpus_citations} in-corpus references) to {out}")
+
+
+@main.command()
+@click.option("--out", default=Path("demo-data"), show_default=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the demo corpus and store.")
+@click.option("--papers", default=60, show_default=True, type=click.IntRange(min=5), help="Papers in the demo corpus.")
+def demo(out, papers):
+    """Generate the demo corpus, build its store, and show what it holds."""
+    from ckg.demo import run_demo
+
+    _run(run_demo, out, papers=papers, echo=click.echo)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""IRIs of ckg's instances and named graphs, built from keys (see :mod:`ckg.etl.identity`).
+
+The base comes from the ontology (``void:uriSpace``); the same key always gives the same IRI.
+
+>>> paper("ug7v899j").value
+'https://w3id.org/ckg/resource/paper/ug7v899j'
+>>> authorship("ug7v899j", 2).value
+'https://w3id.org/ckg/resource/paper/ug7v899j/authorship/2'
+>>> paper_graph("ug7v899j").value
+'https://w3id.org/ckg/resource/graph/paper/ug7v899j'
+>>> key_of(paper("PMC35282"), "paper")
+'PMC35282'
+>>> paper_from_user("https://w3id.org/ckg/resource/paper/ug7v899j") == paper_from_user("ug7v899j")
+True
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote, unquote
+
+import pyoxigraph as ox
+
+from ckg.terms import resource_base
+
+_SAFE = "-._~()'!*,;=:@"
+
+
+def _iri(*parts: str) -> ox.NamedNode:
+    return ox.NamedNode(resource_base() + "/".join(quote(p, safe=_SAFE) for p in parts))
+
+
+def paper(key: str) -> ox.NamedNode:
+    return _iri("paper", key)
+
+
+def author(key: str) -> ox.NamedNode:
+    return _iri("author", key)
+
+
+def institution(key: str) -> ox.NamedNode:
+    return _iri("institution", key)
+
+
+def authorship(paper_key: str, position: int) -> ox.NamedNode:
+    return _iri("paper", paper_key, "authorship", str(position))
+
+
+def release(label: str) -> ox.NamedNode:
+    return _iri("release", label)
+
+
+def paper_graph(key: str) -> ox.NamedNode:
+    """The named graph holding the triples read from one paper's row and parses."""
+    return _iri("graph", "paper", key)
+
+
+ENTITIES_GRAPH_NAME = "entities"
+CITATIONS_GRAPH_NAME = "citations"
+PROVENANCE_GRAPH_NAME = "provenance"
+
+
+def graph(name: str) -> ox.NamedNode:
+    """A corpus-wide named graph: 'entities' (authors, institutions, affiliations),
+    'citations' (cites/citedBy edges), 'provenance' (releases, source files)."""
+    return _iri("graph", name)
+
+
+def key_of(node: ox.NamedNode, kind: str) -> str | None:
+    """The key of an instance IRI of the given kind ('paper', 'author', ...), else None."""
+    prefix = resource_base() + kind + "/"
+    value = node.value
+    if not value.startswith(prefix):
+        return None
+    rest = value[len(prefix):]
+    return None if "/" in rest else unquote(rest)
+
+
+def from_user(kind: str, value: str) -> ox.NamedNode:
+    """An instance IRI from what a user typed: a full IRI, ``<IRI>`` or a bare key."""
+    value = value.strip()
+    if value.startswith("<") and value.endswith(">"):
+        value = value[1:-1]
+    if value.startswith(("http://", "https://")):
+        return ox.NamedNode(value)
+    return _iri(kind, value)
+
+
+def paper_from_user(value: str) -> ox.NamedNode:
+    return from_user("paper", value)

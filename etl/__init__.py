@@ -1,0 +1,1 @@
+"""CORD-19 ETL: read the published formats, normalise, link, emit triples, load the store."""

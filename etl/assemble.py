@@ -1,0 +1,315 @@
+"""Find a release's inputs and join metadata rows with their parses into papers.
+
+A path given to the ETL is a release directory (its top-level ``*metadata*.csv`` files and
+every parse below it), a folder of parses (papers with no metadata row, like the first
+CORD-19 release's bioRxiv/medRxiv subset), or a single ``metadata.csv`` file (its rows, and
+the parse files its ``pdf_json_files``/``pmc_json_files`` cells name, relative to it).
+
+A row is joined to the PDF parses named by its ``sha`` cell (several SHA-1s separated by
+``; ``) and to the PMC parse of its ``pmcid``. Parses no row claims are papers on their own.
+
+What comes from where when a paper has both:
+
+* title, abstract, dates, journal, identifiers: the metadata row (the parse's title/abstract
+  where the row has none);
+* authors: the parses' structured author lists (PMC parse first, then the PDF parses; they
+  carry affiliations), else the row's ``authors`` string;
+* body text and bibliography: the PMC parse where it has them (cleaner), else the PDF parse;
+* the paper's DOI: the row, else the DOI printed in a preprint's page footers.
+
+A paper needs an identifier (see :mod:`ckg.etl.identity`). A paper with no title anywhere
+but with an abstract or body (35 of the 803 parses of the first release) is kept, with a
+``no-title`` warning, so its text and references are not lost; a record with neither title
+nor text is rejected (``empty-title``). A second record with a key already read is rejected
+(``duplicate-paper``), and its parses are not turned into papers of their own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ckg.etl.authors import authors_from_parse, parse_author_string
+from ckg.etl.identity import IdentityError, paper_key
+from ckg.etl.metadata import MetadataFormatError, MetadataRow, read_metadata
+from ckg.etl.normalize import (
+    clean_text,
+    clean_title,
+    normalize_doi,
+    normalize_pmcid,
+    normalize_pmid,
+    normalize_sha,
+    parse_date,
+    split_multi,
+)
+from ckg.etl.parses import ParseDoc, ParseError, ParseIndex, body_text, read_parse, scan
+from ckg.etl.records import Paper
+from ckg.etl.report import Report
+
+_PREPRINT_DATE = re.compile(r"^10\.1101/(\d{4})\.(\d{2})\.(\d{2})\.\d+$")
+_LEADING_ABSTRACT = re.compile(r"^(?:abstract|summary)\s*[:.]?\s+", re.IGNORECASE)
+
+
+class InputError(ValueError):
+    """A path given as input does not exist or is not a CORD-19 input."""
+
+
+@dataclass
+class Inputs:
+    """The metadata files and the parse index of one release (one or several paths)."""
+
+    paths: list[Path]
+    metadata_files: list[tuple[Path, Path]] = field(default_factory=list)  # (file, root)
+    parses: ParseIndex = field(default_factory=ParseIndex)
+
+
+@dataclass
+class AssemblyCounts:
+    rows: int = 0
+    papers: int = 0
+    with_metadata_and_parse: int = 0
+    metadata_only: int = 0
+    parse_only: int = 0
+    parses_read: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+def discover(paths: list[Path], report: Report) -> Inputs:
+    """Classify the given paths and index every parse under them."""
+    if not paths:
+        raise InputError("no CORD-19 input given")
+    inputs = Inputs(paths=[Path(p) for p in paths])
+    for path in inputs.paths:
+        if not path.exists():
+            raise InputError(f"{path}: no such file or directory")
+        if path.is_file():
+            if path.suffix.lower() != ".csv":
+                raise InputError(f"{path}: expected a release directory, a folder of parses or a metadata .csv file")
+            inputs.metadata_files.append((path, path.parent))
+            continue
+        for csv_path in sorted(path.glob("*.csv")):
+            if "metadata" in csv_path.name.lower():
+                inputs.metadata_files.append((csv_path, path))
+        scan(path, inputs.parses, report)
+    if not inputs.metadata_files and not len(inputs.parses):
+        raise InputError(f"no metadata.csv and no JSON parses under {', '.join(map(str, inputs.paths))}")
+    return inputs
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def _clean_id(value: str) -> str:
+    """'227251863.0' -> '227251863' (pandas wrote numeric ids as floats in some releases)."""
+    value = clean_text(value)
+    return value[:-2] if re.fullmatch(r"\d+\.0", value) else value
+
+
+class Assembler:
+    """Joins rows and parses into :class:`Paper` records, reporting what it cannot use."""
+
+    def __init__(self, inputs: Inputs, report: Report) -> None:
+        self.inputs = inputs
+        self.report = report
+        self.counts = AssemblyCounts()
+        self._used: set[Path] = set()
+        self._seen: dict[str, str] = {}  # paper key -> where it was read
+        self._parse_ids: dict[str, str] = {}  # sha / PMC id -> key of the paper that claimed it
+        self._dois: dict[str, str] = {}
+
+    # -- parses ------------------------------------------------------------------------------
+
+    def _read(self, path: Path) -> ParseDoc | None:
+        self._used.add(path)
+        try:
+            doc = read_parse(path)
+        except ParseError as exc:
+            self.report.reject("malformed-json", self.inputs.parses.relative(path), str(exc))
+            return None
+        self.counts.parses_read += 1
+        return doc
+
+    def _row_parses(self, fields: dict[str, str], shas: list[str], pmcid: str, root: Path) -> list[Path]:
+        paths: list[Path] = []
+        if pmcid and pmcid in self.inputs.parses.by_pmcid:
+            paths.append(self.inputs.parses.by_pmcid[pmcid])
+        for cell in ("pmc_json_files", "pdf_json_files"):
+            for rel in split_multi(fields.get(cell)):
+                candidate = root / rel
+                if candidate.is_file() and candidate not in paths:
+                    self.inputs.parses.roots.setdefault(candidate, root)
+                    paths.append(candidate)
+        for sha in shas:
+            path = self.inputs.parses.by_sha.get(sha)
+            if path is not None and path not in paths:
+                paths.append(path)
+        # PMC parses first: the PMC XML is the cleaner source of body text and bibliography.
+        return sorted(paths, key=lambda p: 0 if p.name.startswith("PMC") else 1)
+
+    # -- papers ------------------------------------------------------------------------------
+
+    def papers(self) -> Iterator[Paper]:
+        """Every paper of the release, metadata rows first, then parses no row claimed."""
+        for csv_path, root in self.inputs.metadata_files:
+            name = _relative(csv_path, root)
+            try:
+                for row in read_metadata(csv_path, self.report, display_name=name):
+                    self.counts.rows += 1
+                    paper = self._from_row(row, root, name)
+                    if paper is not None:
+                        yield paper
+            except MetadataFormatError as exc:
+                self.report.reject("not-metadata", name, str(exc))
+        for table in (self.inputs.parses.by_sha, self.inputs.parses.by_pmcid):
+            for key in sorted(table):
+                path = table[key]
+                if path in self._used:
+                    continue
+                paper = self._from_parse_only(path)
+                if paper is not None:
+                    yield paper
+
+    def _duplicate(self, key: str, where: str) -> bool:
+        """True (and a reject) when the paper was read before. A record keyed by a sha or PMC id
+        (no cord_uid) is also a duplicate when a paper read before has that id."""
+        earlier = key if key in self._seen else self._parse_ids.get(key)
+        if earlier is None:
+            return False
+        self.report.reject("duplicate-paper", where, f"paper {key} was already read from {self._seen[earlier]}"
+                           + ("" if earlier == key else f" (as paper {earlier})"))
+        return True
+
+    def _register(self, paper: Paper, where: str, parse_ids: list[str]) -> None:
+        self._seen[paper.key] = where
+        for pid in parse_ids:
+            other = self._parse_ids.setdefault(pid, paper.key)
+            if other != paper.key:
+                self.report.warn("shared-parse-id", where, f"{pid} also belongs to paper {other}")
+
+    def _from_row(self, row: MetadataRow, root: Path, name: str) -> Paper | None:
+        f = row.fields
+        where = row.where
+        shas = []
+        for raw_sha in split_multi(f.get("sha")):
+            sha = normalize_sha(raw_sha)
+            if sha:
+                shas.append(sha)
+            else:
+                self.report.warn("malformed-id", where, f"sha {raw_sha!r} is not a SHA-1; ignored")
+        pmcid = normalize_pmcid(f.get("pmcid"))
+        if f.get("pmcid") and not pmcid:
+            self.report.warn("malformed-id", where, f"pmcid {f['pmcid']!r} is not a PMC id; ignored")
+        doi = normalize_doi(f.get("doi"))
+        if f.get("doi") and not doi:
+            self.report.warn("malformed-id", where, f"doi {f['doi']!r} is not a DOI; ignored")
+        pmid = normalize_pmid(f.get("pubmed_id"))
+        cord_uid = clean_text(f.get("cord_uid"))
+        try:
+            key = paper_key(cord_uid=cord_uid, shas=shas, pmcid=pmcid, doi=doi, pmid=pmid)
+        except IdentityError as exc:
+            self.report.reject("missing-id", where, str(exc))
+            self._used.update(self._row_parses(f, shas, pmcid, root))
+            return None
+        parse_paths = self._row_parses(f, shas, pmcid, root)
+        if self._duplicate(key, where):
+            self._used.update(parse_paths)  # a duplicate row's parses are not papers of their own
+            return None
+        docs = [d for p in parse_paths if (d := self._read(p)) is not None]
+        paper = self._compose(key, where, f, docs, [name] + [self.inputs.parses.relative(p) for p in parse_paths])
+        if paper is None:
+            return None
+        self._register(paper, where, shas + ([pmcid] if pmcid else []))
+        paper.cord_uid, paper.shas, paper.pmcid, paper.pmid = cord_uid, shas, pmcid, pmid
+        if doi:
+            paper.doi, paper.doi_from_text = doi, False
+        return self._count(paper, bool(docs))
+
+    def _from_parse_only(self, path: Path) -> Paper | None:
+        where = self.inputs.parses.relative(path)
+        doc = self._read(path)
+        if doc is None:
+            return None
+        sha = normalize_sha(doc.paper_id)
+        pmcid = normalize_pmcid(doc.paper_id) if doc.kind == "pmc_json" else ""
+        try:
+            key = paper_key(shas=[sha] if sha else [], pmcid=pmcid)
+        except IdentityError:
+            self.report.reject("missing-id", where, f"paper_id {doc.paper_id!r} is neither a SHA-1 nor a PMC id")
+            return None
+        if self._duplicate(key, where):
+            return None
+        paper = self._compose(key, where, {}, [doc], [where])
+        if paper is None:
+            return None
+        self._register(paper, where, [key])
+        paper.shas = [sha] if sha else []
+        paper.pmcid = pmcid
+        return self._count(paper, True)
+
+    def _count(self, paper: Paper, has_parse: bool) -> Paper:
+        self.counts.papers += 1
+        if paper.source_files and paper.source_files[0].lower().endswith(".csv"):
+            if has_parse:
+                self.counts.with_metadata_and_parse += 1
+            else:
+                self.counts.metadata_only += 1
+        else:
+            self.counts.parse_only += 1
+        if paper.doi:
+            other = self._dois.setdefault(paper.doi, paper.key)
+            if other != paper.key:
+                self.report.warn("duplicate-doi", paper.key, f"DOI {paper.doi} is also the DOI of paper {other}")
+        return paper
+
+    def _compose(self, key: str, where: str, f: dict[str, str], docs: list[ParseDoc], files: list[str]) -> Paper | None:
+        title = clean_title(f.get("title")) or next((t for d in docs if (t := clean_title(d.title))), "")
+        abstract = _LEADING_ABSTRACT.sub("", clean_text(f.get("abstract")))
+        if not abstract:
+            abstract = next(("\n\n".join(d.abstract) for d in docs if d.abstract), "")
+        body_doc = next((d for d in docs if d.body), None)
+        if not title:
+            if not abstract and body_doc is None:
+                self.report.reject("empty-title", where, f"paper {key} has no title and no text in its row or parses")
+                return None
+            self.report.warn("no-title", where, f"paper {key} has no title in its row or parses; kept for its text")
+        authors = []
+        for doc in docs:
+            authors = authors_from_parse(doc.raw_authors, self.report, self.inputs.parses.relative(doc.path))
+            if authors:
+                break
+        if not authors:
+            authors = parse_author_string(f.get("authors", ""), self.report, where)
+        bib_doc = next((d for d in docs if d.bib), None)
+        own_doi = next((d.own_doi for d in docs if d.own_doi), "")
+        issued = parse_date(f.get("publish_time"))
+        if issued is None and own_doi and (m := _PREPRINT_DATE.match(own_doi)):
+            issued = parse_date("-".join(m.groups()))  # bioRxiv/medRxiv DOIs carry the posting date
+        return Paper(
+            key=key,
+            title=title,
+            doi=own_doi,
+            doi_from_text=bool(own_doi),
+            arxiv_id=clean_text(f.get("arxiv_id")),
+            mag_id=_clean_id(f.get("mag_id", "")),
+            who_covidence_id=clean_text(f.get("who_covidence_id")),
+            s2_id=_clean_id(f.get("s2_id", "")),
+            abstract=abstract,
+            body=body_text(body_doc.body) if body_doc else "",
+            issued=issued,
+            journal=clean_text(f.get("journal")),
+            license=clean_text(f.get("license")),
+            sources=split_multi(f.get("source_x")),
+            url=split_multi(f.get("url"))[0] if split_multi(f.get("url")) else "",
+            authors=authors,
+            bib=bib_doc.bib if bib_doc else [],
+            source_files=files,
+            has_full_text=body_doc is not None,
+        )

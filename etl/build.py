@@ -1,0 +1,362 @@
+"""Build a store from a CORD-19 release, or apply a newer release to a store as an update.
+
+Both are the same procedure, :func:`apply_release`; a build starts from an empty store.
+
+1. **Papers.** Rows and parses are joined into papers (:mod:`ckg.etl.assemble`), each paper's
+   named graph is computed and hashed. New and changed papers are streamed as N-Quads to a
+   staging file; unchanged papers are left alone.
+2. **Removals.** Papers of the store missing from the new release are removed (unless
+   ``keep_removed``), with their graphs.
+3. **Load.** Graphs of changed and removed papers are dropped and the staging file is
+   bulk-loaded into Oxigraph.
+4. **Entities.** Author and institution nodes and affiliatedWith edges are recomputed from
+   the catalog for the entities the changed papers mention (all of them in a build).
+5. **Citations.** Every bibliography entry is resolved again against the new corpus
+   (:mod:`ckg.etl.citations`), so entries that pointed outside the corpus and now point at a
+   new paper become edges; the difference with the stored edges is applied.
+6. **Provenance and manifest.** The release node, first/last release of each paper and a
+   manifest with inputs, configuration, versions, counts, rejects and timings.
+
+The result of an update equals a fresh build of the newer release (the provenance graph,
+which records history, aside); ``tests/test_update.py`` checks this.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+import ckg
+from ckg import resources
+from ckg.etl import emit
+from ckg.etl.assemble import Assembler, InputError, discover
+from ckg.etl.catalog import Catalog
+from ckg.etl.citations import resolve
+from ckg.etl.report import Report
+from ckg.store import CATALOG_FILE, OXIGRAPH_DIR, StoreError, is_store, open_store, query, write_manifest
+
+Progress = Callable[[str, int], None]
+"""progress(stage, n): called as work advances (n papers or items since the last call)."""
+
+_RELEASE_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})")
+
+
+@dataclass
+class RunResult:
+    """What a build or update did; ``manifest`` is what was written to manifest.json."""
+
+    store: Path
+    release: str
+    mode: str
+    manifest: dict[str, Any]
+    report: Report
+
+    @property
+    def counts(self) -> dict[str, Any]:
+        return self.manifest["counts"]
+
+
+@dataclass
+class _Changes:
+    new: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    removed: list[str] = field(default_factory=list)
+    provenance_only: list[str] = field(default_factory=list)
+
+
+class _Timer:
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] = round(self.timings.get(name, 0.0) + time.perf_counter() - start, 3)
+
+
+def release_label(paths: list[Path]) -> str:
+    """A release's label from its path: the first YYYY-MM-DD in it, else the folder name.
+
+    >>> release_label([Path("/data/cord19/release-2020-03-13")]), release_label([Path("x/2022-06-02/metadata.csv")])
+    ('2020-03-13', '2022-06-02')
+    >>> release_label([Path("demo/corpus")])
+    'corpus'
+    """
+    for p in paths:
+        for part in reversed(Path(p).resolve().parts[-3:]):
+            if m := _RELEASE_DATE.search(part):
+                return m.group(1)
+    first = Path(paths[0])
+    return (first.parent.name if first.is_file() else first.name) or "release"
+
+
+def _hash(nquads: bytes) -> str:
+    return hashlib.sha256(b"\n".join(sorted(nquads.splitlines()))).hexdigest()
+
+
+def build(store_path: Path, inputs: list[Path], *, release: str | None = None, overwrite: bool = False,
+          progress: Progress | None = None) -> RunResult:
+    """Build a new store from a release. Refuses a folder that is already a store unless
+    ``overwrite`` (which deletes it first)."""
+    store_path = Path(store_path)
+    if store_path.exists() and any(store_path.iterdir()):
+        if not overwrite:
+            raise StoreError(f"{store_path} is not empty: use `ckg update` to apply a release to it, "
+                             "or --overwrite to rebuild it from scratch")
+        if not is_store(store_path):
+            raise StoreError(f"{store_path} is not empty and not a ckg store: refusing to delete it")
+        shutil.rmtree(store_path)
+    store_path.mkdir(parents=True, exist_ok=True)
+    try:
+        return apply_release(store_path, inputs, release=release, mode="build", progress=progress)
+    except BaseException:
+        shutil.rmtree(store_path, ignore_errors=True)  # no half-built store is left behind
+        raise
+
+
+def update(store_path: Path, inputs: list[Path], *, release: str | None = None, keep_removed: bool = False,
+           progress: Progress | None = None) -> RunResult:
+    """Apply a newer release to an existing store. If the update fails half-way, the store and
+    its catalog are restored to what they were before it."""
+    store_path = Path(store_path)
+    if not is_store(store_path):
+        raise StoreError(f"{store_path} is not a ckg store: build one first with `ckg build`")
+    backup = store_path / "before-update"
+    shutil.rmtree(backup, ignore_errors=True)
+    backup.mkdir()
+    store = open_store(store_path)
+    store.backup(str(backup / OXIGRAPH_DIR))  # hard links of the database files: cheap
+    del store
+    shutil.copy2(store_path / CATALOG_FILE, backup / CATALOG_FILE)
+    try:
+        result = apply_release(store_path, inputs, release=release, mode="update", keep_removed=keep_removed,
+                               progress=progress)
+    except BaseException:
+        shutil.rmtree(store_path / OXIGRAPH_DIR, ignore_errors=True)
+        (backup / OXIGRAPH_DIR).rename(store_path / OXIGRAPH_DIR)
+        for suffix in ("-wal", "-shm"):
+            (store_path / (CATALOG_FILE + suffix)).unlink(missing_ok=True)
+        os.replace(backup / CATALOG_FILE, store_path / CATALOG_FILE)
+        shutil.rmtree(backup, ignore_errors=True)
+        raise
+    shutil.rmtree(backup, ignore_errors=True)
+    return result
+
+
+def apply_release(store_path: Path, inputs: list[Path], *, release: str | None, mode: str,
+                  keep_removed: bool = False, progress: Progress | None = None) -> RunResult:
+    started = dt.datetime.now(dt.timezone.utc)
+    inputs = [Path(p) for p in inputs]
+    label = release or release_label(inputs)
+    tick = progress or (lambda stage, n: None)
+    timer = _Timer()
+    (store_path / "reports").mkdir(exist_ok=True)
+    report = Report(store_path / "reports" / f"{started.strftime('%Y%m%dT%H%M%S')}-{mode}-{label}.jsonl")
+    staging = store_path / "staging.nq"
+    changes = _Changes()
+    store = None
+    try:
+        with timer.stage("discover"):
+            found = discover(inputs, report)  # bad inputs fail here, before the store is touched
+        store = open_store(store_path, create=True)
+        with Catalog(store_path / CATALOG_FILE) as catalog:
+            previous = catalog.keys()
+            touched_authors: set[str] = set()
+            touched_institutions: set[str] = set()
+            seen: set[str] = set()
+            assembler = Assembler(found, report)
+            with timer.stage("read_and_emit"), open(staging, "wb") as out:
+                for paper in assembler.papers():
+                    tick("papers", 1)
+                    seen.add(paper.key)
+                    nquads = emit.to_nquads(emit.paper_quads(paper))
+                    content_hash = _hash(nquads)
+                    state = catalog.paper_state(paper.key)
+                    if state is not None and state[0] == content_hash:
+                        changes.unchanged += 1
+                        if json.loads(state[2]) != paper.source_files:
+                            changes.provenance_only.append(paper.key)
+                            catalog.set_provenance(paper.key, label, paper.source_files)
+                            out.write(emit.to_nquads(emit.paper_provenance_quads(paper.key, state[1], label, paper.source_files)))
+                        continue
+                    if state is not None:
+                        changes.changed.append(paper.key)
+                        a, i = catalog.entity_keys([paper.key])
+                        touched_authors |= a
+                        touched_institutions |= i
+                        first = state[1]
+                    else:
+                        changes.new.append(paper.key)
+                        first = label
+                    catalog.put_paper(paper, content_hash, first, label)
+                    a, i = catalog.entity_keys([paper.key])
+                    touched_authors |= a
+                    touched_institutions |= i
+                    out.write(nquads)
+                    out.write(emit.to_nquads(emit.paper_provenance_quads(paper.key, first, label, paper.source_files)))
+                if not keep_removed:
+                    changes.removed = sorted(previous - seen)
+                    a, i = catalog.entity_keys(changes.removed)
+                    touched_authors |= a
+                    touched_institutions |= i
+                out.write(emit.to_nquads(emit.release_quads(label, _release_date(label))))
+
+            with timer.stage("load"):
+                prov = resources.graph(resources.PROVENANCE_GRAPH_NAME)
+                for key in [*changes.changed, *changes.removed, *changes.provenance_only]:
+                    if key not in changes.provenance_only:
+                        store.remove_graph(resources.paper_graph(key))
+                    for q in list(store.quads_for_pattern(resources.paper(key), None, None, prov)):
+                        store.remove(q)
+                catalog.delete_papers(changes.removed)
+                store.bulk_load(path=str(staging), format=ox.RdfFormat.N_QUADS)
+
+            with timer.stage("entities"):
+                if mode == "build":
+                    touched_authors, touched_institutions = catalog.all_entity_keys()
+                _apply_entities(store, catalog, touched_authors, touched_institutions, staging, fresh=(mode == "build"))
+
+            with timer.stage("citations"):
+                resolution = resolve(catalog)
+                old_edges = catalog.citation_edges()
+                added = sorted(set(resolution.edges) - set(old_edges))
+                dropped = sorted(set(old_edges) - set(resolution.edges))
+                for citing, cited in dropped:
+                    for q in emit.citation_quads(citing, cited):
+                        store.remove(q)
+                store.extend(q for citing, cited in added for q in emit.citation_quads(citing, cited))
+                catalog.replace_citations(resolution.edges)
+                tick("citations", len(added))
+
+            catalog.commit()
+            with timer.stage("flush"):
+                store.flush()
+            with timer.stage("count"):
+                counts = _graph_counts(store)
+            papers_in_store = catalog.count()
+    finally:
+        store = None  # close the database now, also when a traceback keeps this frame alive
+        report.close()
+        staging.unlink(missing_ok=True)
+
+    finished = dt.datetime.now(dt.timezone.utc)
+    manifest = {
+        "ckg": ckg.__version__,
+        "mode": mode,
+        "release": label,
+        "started_at": started.isoformat(timespec="seconds"),
+        "finished_at": finished.isoformat(timespec="seconds"),
+        "inputs": [_describe_input(p) for p in inputs],
+        "config": {"keep_removed": keep_removed, "release_label": label},
+        "versions": _versions(),
+        "counts": {
+            "papers_in_store": papers_in_store,
+            "papers_read": assembler.counts.as_dict(),
+            "changes": {
+                "new": len(changes.new), "changed": len(changes.changed), "unchanged": changes.unchanged,
+                "removed": len(changes.removed), "provenance_only": len(changes.provenance_only),
+            },
+            "citations": {**resolution.summary(), "edges_added": len(added), "edges_removed": len(dropped)},
+            **counts,
+        },
+        "rejects": report.summary(),
+        "timings_s": {**timer.timings, "total": round((finished - started).total_seconds(), 3)},
+    }
+    write_manifest(store_path, manifest)
+    return RunResult(store_path, label, mode, manifest, report)
+
+
+def _apply_entities(store: ox.Store, catalog: Catalog, authors: set[str], institutions: set[str], staging: Path,
+                    fresh: bool) -> None:
+    """Rewrite the entity-graph description of the given authors and institutions."""
+    entities = resources.graph(resources.ENTITIES_GRAPH_NAME)
+    quads: list[ox.Quad] = []
+    for key in sorted(authors):
+        if not fresh:
+            for q in list(store.quads_for_pattern(resources.author(key), None, None, entities)):
+                store.remove(q)
+        desc = catalog.author_description(key)
+        if desc is None:
+            continue
+        name, given, family = desc
+        quads.extend(emit.author_quads(key, name, given, family))
+        for inst in catalog.affiliations_of(key):
+            quads.extend(emit.affiliation_quads(key, inst))
+    for key in sorted(institutions):
+        if not fresh:
+            for q in list(store.quads_for_pattern(resources.institution(key), None, None, entities)):
+                store.remove(q)
+        desc = catalog.institution_description(key)
+        if desc is not None:
+            quads.extend(emit.institution_quads(key, *desc))
+    if fresh:
+        staging.write_bytes(emit.to_nquads(quads))
+        store.bulk_load(path=str(staging), format=ox.RdfFormat.N_QUADS)
+    else:
+        store.extend(quads)
+
+
+def _graph_counts(store: ox.Store) -> dict[str, Any]:
+    """Triples, and instances per class and triples per property, over all graphs."""
+    classes = {str(r["c"].value): int(r["n"].value) for r in query(
+        store, "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY ?c")}
+    properties = {str(r["p"].value): int(r["n"].value) for r in query(
+        store, "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p ORDER BY ?p")}
+    graphs = sum(1 for _ in store.named_graphs())
+    return {"triples": len(store), "named_graphs": graphs, "per_class": classes, "per_property": properties}
+
+
+def _describe_input(path: Path) -> dict[str, Any]:
+    path = Path(path)
+    info: dict[str, Any] = {"path": str(path.resolve())}
+    if path.is_file():
+        info["bytes"] = path.stat().st_size
+        h = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                h.update(block)
+        info["sha256"] = h.hexdigest()
+    elif path.is_dir():
+        files = [p for p in path.rglob("*") if p.is_file()]
+        info["files"] = len(files)
+        info["json_files"] = sum(1 for p in files if p.suffix == ".json")
+        info["bytes"] = sum(p.stat().st_size for p in files)
+    return info
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": sys.version.split()[0], "platform": platform.platform()}
+    for dist in ("ckg", "pyoxigraph"):
+        try:
+            out[dist] = version(dist)
+        except PackageNotFoundError:
+            out[dist] = "not installed"
+    return out
+
+
+def _release_date(label: str) -> str | None:
+    m = _RELEASE_DATE.fullmatch(label)
+    return m.group(1) if m else None
+
+
+__all__ = ["build", "update", "apply_release", "release_label", "RunResult", "InputError", "StoreError"]

@@ -1,0 +1,208 @@
+"""The ETL catalog (``catalog.sqlite`` in the store folder).
+
+It keeps, per paper, what corpus-wide steps need without re-reading the release: the hash
+of the paper's graph (to tell changed papers from unchanged ones on update), its
+identifiers and normalised title (citation targets), its bibliography entries (citation
+sources), its author and affiliation mentions (entity names, affiliatedWith edges), and the
+citation edges currently in the store. A fresh build and an update both derive the
+corpus-wide graphs from it, so the two agree by construction.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from ckg.etl.identity import author_key, institution_key
+from ckg.etl.normalize import normalize_title
+from ckg.etl.records import Paper
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS papers (
+    key TEXT PRIMARY KEY, hash TEXT NOT NULL, title_norm TEXT, year INTEGER,
+    first_release TEXT, last_release TEXT, files TEXT
+);
+CREATE TABLE IF NOT EXISTS paper_ids (key TEXT NOT NULL, scheme TEXT NOT NULL, value TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS paper_ids_key ON paper_ids(key);
+CREATE INDEX IF NOT EXISTS paper_ids_value ON paper_ids(scheme, value);
+CREATE TABLE IF NOT EXISTS authors (
+    key TEXT NOT NULL, position INTEGER NOT NULL, author TEXT NOT NULL,
+    name TEXT, given TEXT, family TEXT
+);
+CREATE INDEX IF NOT EXISTS authors_key ON authors(key);
+CREATE INDEX IF NOT EXISTS authors_author ON authors(author);
+CREATE TABLE IF NOT EXISTS affiliations (
+    key TEXT NOT NULL, author TEXT NOT NULL, institution TEXT NOT NULL,
+    name TEXT, country TEXT, settlement TEXT, region TEXT
+);
+CREATE INDEX IF NOT EXISTS affiliations_key ON affiliations(key);
+CREATE INDEX IF NOT EXISTS affiliations_institution ON affiliations(institution);
+CREATE INDEX IF NOT EXISTS affiliations_author ON affiliations(author);
+CREATE TABLE IF NOT EXISTS bib (
+    key TEXT NOT NULL, ref_id TEXT, title_norm TEXT, year INTEGER,
+    doi TEXT, pmid TEXT, pmcid TEXT, arxiv TEXT
+);
+CREATE INDEX IF NOT EXISTS bib_key ON bib(key);
+CREATE TABLE IF NOT EXISTS citations (citing TEXT NOT NULL, cited TEXT NOT NULL, method TEXT, PRIMARY KEY (citing, cited));
+CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT);
+"""
+
+_PER_PAPER_TABLES = ("paper_ids", "authors", "affiliations", "bib")
+
+
+class Catalog:
+    """SQLite-backed state of a store. Use as a context manager (commits on success)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.db = sqlite3.connect(str(self.path))
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+
+    def __enter__(self) -> Catalog:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.db.commit()
+        else:
+            self.db.rollback()
+        self.db.close()
+
+    def commit(self) -> None:
+        self.db.commit()
+
+    # -- papers -------------------------------------------------------------------------------
+
+    def paper_state(self, key: str) -> tuple[str, str, str] | None:
+        """(hash, first_release, files JSON) of a paper, or None when it is not in the store."""
+        row = self.db.execute("SELECT hash, first_release, files FROM papers WHERE key = ?", (key,)).fetchone()
+        return tuple(row) if row else None
+
+    def keys(self) -> set[str]:
+        return {k for (k,) in self.db.execute("SELECT key FROM papers")}
+
+    def count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM papers").fetchone()[0]
+
+    def put_paper(self, paper: Paper, content_hash: str, first_release: str, last_release: str) -> None:
+        """Insert or replace everything the catalog keeps of a paper."""
+        self.delete_papers([paper.key])
+        db = self.db
+        db.execute(
+            "INSERT INTO papers VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (paper.key, content_hash, normalize_title(paper.title), paper.year, first_release, last_release,
+             json.dumps(paper.source_files)),
+        )
+        ids = [("doi", paper.doi), ("pmid", paper.pmid), ("pmcid", paper.pmcid), ("arxiv", paper.arxiv_id.lower())]
+        db.executemany("INSERT INTO paper_ids VALUES (?, ?, ?)", [(paper.key, s, v) for s, v in ids if v])
+        author_rows, affiliation_rows = [], []
+        for position, m in enumerate(paper.authors, start=1):
+            a = author_key(m.given, m.family)
+            author_rows.append((paper.key, position, a, m.display_name, " ".join([m.given, *m.middle]).strip(), m.family))
+            for aff in m.affiliations:
+                affiliation_rows.append((paper.key, a, institution_key(aff.institution, aff.country), aff.institution,
+                                         aff.country, aff.settlement, aff.region))
+        db.executemany("INSERT INTO authors VALUES (?, ?, ?, ?, ?, ?)", author_rows)
+        db.executemany("INSERT INTO affiliations VALUES (?, ?, ?, ?, ?, ?, ?)", affiliation_rows)
+        db.executemany(
+            "INSERT INTO bib VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(paper.key, b.ref_id, normalize_title(b.title), b.year, b.doi, b.pmid, b.pmcid, b.arxiv) for b in paper.bib],
+        )
+
+    def set_provenance(self, key: str, last_release: str, files: list[str]) -> None:
+        self.db.execute("UPDATE papers SET last_release = ?, files = ? WHERE key = ?", (last_release, json.dumps(files), key))
+
+    def delete_papers(self, keys: Iterable[str]) -> None:
+        rows = [(k,) for k in keys]
+        for table in _PER_PAPER_TABLES:
+            self.db.executemany(f"DELETE FROM {table} WHERE key = ?", rows)
+        self.db.executemany("DELETE FROM papers WHERE key = ?", rows)
+
+    # -- entities ------------------------------------------------------------------------------
+
+    def entity_keys(self, paper_keys: Iterable[str]) -> tuple[set[str], set[str]]:
+        """(author keys, institution keys) mentioned by the given papers."""
+        authors: set[str] = set()
+        institutions: set[str] = set()
+        for key in paper_keys:
+            authors.update(a for (a,) in self.db.execute("SELECT author FROM authors WHERE key = ?", (key,)))
+            for a, i in self.db.execute("SELECT author, institution FROM affiliations WHERE key = ?", (key,)):
+                authors.add(a)
+                institutions.add(i)
+        return authors, institutions
+
+    def all_entity_keys(self) -> tuple[set[str], set[str]]:
+        authors = {a for (a,) in self.db.execute("SELECT DISTINCT author FROM authors")}
+        institutions = {i for (i,) in self.db.execute("SELECT DISTINCT institution FROM affiliations")}
+        return authors, institutions
+
+    def author_description(self, author: str) -> tuple[str, str, str] | None:
+        """(name, given, family) of the author's most frequent mention form; ties go to the
+        longest (most complete) form, then code-point order. None when no paper mentions the
+        author any more."""
+        row = self.db.execute(
+            "SELECT name, given, family FROM authors WHERE author = ? GROUP BY name, given, family "
+            "ORDER BY COUNT(*) DESC, LENGTH(name) DESC, name, given, family LIMIT 1",
+            (author,),
+        ).fetchone()
+        return tuple(row) if row else None
+
+    def institution_description(self, institution: str) -> tuple[str, str, str, str] | None:
+        """(name, country, settlement, region) of an institution: each the most frequent value
+        among its mentions (ties: the longest, then code-point order); empty values only when
+        no mention gives one."""
+        values = []
+        for column in ("name", "country", "settlement", "region"):
+            row = self.db.execute(
+                f"SELECT {column} FROM affiliations WHERE institution = ? AND {column} != '' GROUP BY {column} "
+                f"ORDER BY COUNT(*) DESC, LENGTH({column}) DESC, {column} LIMIT 1",
+                (institution,),
+            ).fetchone()
+            values.append(row[0] if row else "")
+        return tuple(values) if values[0] else None
+
+    def affiliations_of(self, author: str) -> list[str]:
+        return [i for (i,) in self.db.execute(
+            "SELECT DISTINCT institution FROM affiliations WHERE author = ? ORDER BY institution", (author,))]
+
+    # -- citations -----------------------------------------------------------------------------
+
+    def target_index(self) -> tuple[dict[tuple[str, str], list[str]], dict[str, list[tuple[str, int | None]]]]:
+        """Identifier -> paper keys, and normalised title -> (paper key, year)."""
+        ids: dict[tuple[str, str], list[str]] = {}
+        for key, scheme, value in self.db.execute("SELECT key, scheme, value FROM paper_ids ORDER BY key"):
+            ids.setdefault((scheme, value), []).append(key)
+        titles: dict[str, list[tuple[str, int | None]]] = {}
+        for key, title, year in self.db.execute("SELECT key, title_norm, year FROM papers ORDER BY key"):
+            if title:
+                titles.setdefault(title, []).append((key, year))
+        return ids, titles
+
+    def bib_entries(self) -> Iterator[tuple[str, str, str, int | None, str, str, str, str]]:
+        """(citing key, ref_id, title_norm, year, doi, pmid, pmcid, arxiv) for every entry."""
+        yield from self.db.execute(
+            "SELECT key, ref_id, title_norm, year, doi, pmid, pmcid, arxiv FROM bib ORDER BY key, rowid")
+
+    def citation_edges(self) -> dict[tuple[str, str], str]:
+        return {(a, b): m for a, b, m in self.db.execute("SELECT citing, cited, method FROM citations")}
+
+    def replace_citations(self, edges: dict[tuple[str, str], str]) -> None:
+        self.db.execute("DELETE FROM citations")
+        self.db.executemany("INSERT INTO citations VALUES (?, ?, ?)", [(a, b, m) for (a, b), m in sorted(edges.items())])
+
+    def citation_methods(self) -> Counter[str]:
+        return Counter(dict(self.db.execute("SELECT method, COUNT(*) FROM citations GROUP BY method").fetchall()))
+
+    # -- meta ------------------------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT v FROM meta WHERE k = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))

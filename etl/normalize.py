@@ -1,0 +1,332 @@
+"""Normalisers for the values CORD-19 writes in many forms: text, DOIs, titles, dates, countries.
+
+Each function is pure and deterministic; the identity rules (:mod:`ckg.etl.identity`) and the
+citation resolver (:mod:`ckg.etl.citations`) are built on them.
+
+>>> fold("José Núñez-Zoë")
+'jose nunez-zoe'
+>>> slug("Université de Montréal, Québec")
+'universite-de-montreal-quebec'
+>>> normalize_doi("https://doi.org/10.1101/2020.01.22.914952.")
+'10.1101/2020.01.22.914952'
+>>> normalize_title("Clinical Characteristics of 2019 Novel Coronavirus Infection in China.")
+'clinical characteristics of 2019 novel coronavirus infection in china'
+>>> parse_date("2005 Sep 15"), parse_date("2020"), parse_date("2012 May")
+(('2005-09-15', 'date', 2005), ('2020', 'gYear', 2020), ('2012-05', 'gYearMonth', 2012))
+>>> normalize_country("U.S.A."), normalize_country("P.R. China"), normalize_country("Deutschland")
+('United States', 'China', 'Germany')
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from urllib.parse import unquote
+
+_SPACE = re.compile(r"\s+")
+_NON_SLUG = re.compile(r"[^a-z0-9]+")
+_TITLE_DROP = re.compile(r"[^\w\s]|_", re.UNICODE)
+_HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
+_HTML_ENTITY = re.compile(r"&(?:amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);")
+
+# Characters NFKD does not decompose into ASCII.
+_TRANSLIT = str.maketrans({
+    "ß": "ss", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "œ": "oe", "Œ": "OE", "đ": "d", "Đ": "D",
+    "ł": "l", "Ł": "L", "ı": "i", "þ": "th", "Þ": "Th", "ð": "d", "Ð": "D",
+    "‐": "-", "‑": "-", "‒": "-", "–": "-", "—": "-", "−": "-",
+    "‘": "'", "’": "'", "‚": "'", "“": '"', "”": '"', "„": '"', "´": "'", "`": "'",
+})
+
+
+def clean_text(value: str | None) -> str:
+    """Strip and collapse whitespace; ``None`` becomes ''.
+
+    >>> clean_text("  a\\n  b\\t")
+    'a b'
+    """
+    if not value:
+        return ""
+    return _SPACE.sub(" ", value).strip()
+
+
+def fold(value: str) -> str:
+    """Lower-case ASCII folding: accents removed, ligatures and dashes transliterated."""
+    value = unicodedata.normalize("NFKC", value).translate(_TRANSLIT)
+    decomposed = unicodedata.normalize("NFKD", value)
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _SPACE.sub(" ", stripped.lower()).strip()
+
+
+def slug(value: str) -> str:
+    """ASCII slug ``[a-z0-9-]``: the folded value with every other run of characters as '-'."""
+    return _NON_SLUG.sub("-", fold(value)).strip("-")
+
+
+# --------------------------------------------------------------------------------------------
+# DOIs and other identifiers
+# --------------------------------------------------------------------------------------------
+
+_DOI_PREFIX = re.compile(r"^(?:doi:\s*|https?://(?:dx\.)?doi\.org/|(?:dx\.)?doi\.org/)", re.IGNORECASE)
+_DOI_SYNTAX = re.compile(r"^10\.\d{4,9}/\S+$")
+
+
+def normalize_doi(value: str | None) -> str:
+    """Canonical DOI: lower case, no resolver prefix, no trailing punctuation; '' when invalid.
+
+    >>> normalize_doi("DOI: 10.1016/S0140-6736(20)30183-5")
+    '10.1016/s0140-6736(20)30183-5'
+    >>> normalize_doi("not a doi")
+    ''
+    """
+    if not value:
+        return ""
+    doi = unquote(value.strip())
+    doi = _DOI_PREFIX.sub("", doi).strip()
+    doi = doi.rstrip(".,;:")
+    if doi.endswith(")") and doi.count("(") < doi.count(")"):
+        doi = doi[:-1]
+    doi = doi.lower()
+    return doi if _DOI_SYNTAX.match(doi) else ""
+
+
+_BIORXIV_DOI = re.compile(r"^10\.1101/(?:\d{4}\.\d{2}\.\d{2}\.\d{6,}|\d{5,})$")
+_URL_DOI = re.compile(r"doi\.org/(10\.\d{4,9}/[^\s,;]+)", re.IGNORECASE)
+_FOOTER_AFTER = re.compile(r"\s*\.?\s*doi:?\s*(?:bio|med)rxiv preprint", re.IGNORECASE)
+_FOOTER_BEFORE = "holder for this preprint"
+
+
+def preprint_dois(text: str) -> list[str]:
+    """bioRxiv/medRxiv DOIs (10.1101/...) printed in a preprint's page footers, in order.
+
+    Parses of bioRxiv and medRxiv PDFs carry the paper's own DOI in each page footer
+    ("The copyright holder for this preprint ... https://doi.org/10.1101/2020.02.07.937862
+    doi: bioRxiv preprint"). Only DOIs in that footer context count (a DOI in a reference
+    is another paper's), and only complete ones (line breaks cut some occurrences short).
+
+    >>> preprint_dois("holder for this preprint https://doi.org/10.1101/2020.02.07.937862 doi: bioRxiv preprint "
+    ...               "and https://doi.org/10.1101/2020.02")
+    ['10.1101/2020.02.07.937862']
+    >>> preprint_dois("Guan et al., medRxiv 2020. doi: https://doi.org/10.1101/2020.02.06.20020974. Sun et al.")
+    []
+    """
+    found = []
+    for match in _URL_DOI.finditer(text):
+        doi = normalize_doi(match.group(1))
+        if not _BIORXIV_DOI.match(doi):
+            continue
+        before = text[max(0, match.start() - 250):match.start()].lower()
+        if _FOOTER_AFTER.match(text, match.end()) or _FOOTER_BEFORE in before:
+            found.append(doi)
+    return found
+
+
+def normalize_pmcid(value: str | None) -> str:
+    """'PMC' + digits, or ''.
+
+    >>> normalize_pmcid("pmc35282"), normalize_pmcid("35282"), normalize_pmcid("x")
+    ('PMC35282', 'PMC35282', '')
+    """
+    if not value:
+        return ""
+    match = re.fullmatch(r"(?:PMC)?(\d+)", value.strip(), flags=re.IGNORECASE)
+    return f"PMC{match.group(1)}" if match else ""
+
+
+def normalize_pmid(value: str | None) -> str:
+    """Digits of a PubMed id; CORD-19's float form '4361535.0' is accepted.
+
+    >>> normalize_pmid("4361535.0"), normalize_pmid(" 123 "), normalize_pmid("abc")
+    ('4361535', '123', '')
+    """
+    if not value:
+        return ""
+    match = re.fullmatch(r"(\d+)(?:\.0+)?", value.strip())
+    return match.group(1).lstrip("0") or "0" if match else ""
+
+
+def normalize_sha(value: str | None) -> str:
+    """A 40-hex-digit SHA-1, lower case, or ''."""
+    value = (value or "").strip().lower()
+    return value if re.fullmatch(r"[0-9a-f]{40}", value) else ""
+
+
+def split_multi(value: str | None) -> list[str]:
+    """Split CORD-19's multi-valued cells ('a; b') into stripped non-empty parts, keeping order.
+
+    >>> split_multi("PMC; WHO;"), split_multi("")
+    (['PMC', 'WHO'], [])
+    """
+    if not value:
+        return []
+    parts = []
+    for part in value.split(";"):
+        part = part.strip()
+        if part and part not in parts:
+            parts.append(part)
+    return parts
+
+
+# --------------------------------------------------------------------------------------------
+# Titles
+# --------------------------------------------------------------------------------------------
+
+
+_TITLE_LABEL = re.compile(r"^\s*(?:title|article title|full title)\s*[:.]\s*", re.IGNORECASE)
+_TITLE_TAIL = re.compile(r"\s+(?:running title|running head|short title|short running title)\b.*$", re.IGNORECASE | re.DOTALL)
+_TITLE_LINE_NUMBERS = re.compile(r"(?:(?<=[.?!])(?:\s+\d{1,3})+|(?:\s+\d{1,3}){2,})\s*$")
+
+
+def clean_title(value: str | None) -> str:
+    """A title without the front-matter debris PDF extraction leaves around it: a leading
+    'Title:' label, a trailing running title, trailing manuscript line numbers.
+
+    >>> clean_title("Title: Genome Detective Coronavirus Typing Tool")
+    'Genome Detective Coronavirus Typing Tool'
+    >>> clean_title("Bat coronavirus phylogeography Running title: Bat CoV Author affiliations")
+    'Bat coronavirus phylogeography'
+    >>> clean_title("The RNA pseudoknots are dispensable for replication. 2 3"), clean_title("COVID-19 in 2020")
+    ('The RNA pseudoknots are dispensable for replication.', 'COVID-19 in 2020')
+    """
+    text = clean_text(value)
+    text = _TITLE_LABEL.sub("", text)
+    cut = _TITLE_TAIL.sub("", text)
+    text = cut if cut.strip() else text
+    return _TITLE_LINE_NUMBERS.sub("", text).strip()
+
+
+def normalize_title(value: str | None) -> str:
+    """Title key for matching: folded, markup and punctuation removed, whitespace collapsed.
+
+    >>> normalize_title("<i>In vitro</i> &amp; in vivo: the “SARS-CoV-2” spike.")
+    'in vitro in vivo the sars cov 2 spike'
+    """
+    if not value:
+        return ""
+    text = _HTML_TAG.sub(" ", value)
+    text = _HTML_ENTITY.sub(" ", text)
+    text = fold(text)
+    text = _TITLE_DROP.sub(" ", text)
+    return _SPACE.sub(" ", text).strip()
+
+
+# --------------------------------------------------------------------------------------------
+# Dates
+# --------------------------------------------------------------------------------------------
+
+_MONTHS = {m: i for i, m in enumerate(
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
+
+
+def parse_date(value: str | None) -> tuple[str, str, int] | None:
+    """(lexical value, XSD datatype local name, year) for CORD-19's publish_time forms.
+
+    Forms seen: '2020-03-13', '2020', '2005 Sep 15', '2012 May', '2020 Mar-Apr', '2008 Feb 9'.
+    Returns None when no year can be read.
+
+    >>> parse_date("2020 Mar-Apr"), parse_date("spring"), parse_date("2021-02-30")
+    (('2020-03', 'gYearMonth', 2020), None, ('2021-02', 'gYearMonth', 2021))
+    """
+    text = clean_text(value)
+    if not text:
+        return None
+    match = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})(?:[T ].*)?", text)
+    if match:
+        year, month, day = (int(g) for g in match.groups())
+        return _ymd(year, month, day)
+    match = re.fullmatch(r"(\d{4})(?:\s+([A-Za-z]{3})[A-Za-z]*\.?(?:[-/][A-Za-z]+)?(?:\s+(\d{1,2}))?)?(?:\s.*)?", text)
+    if match:
+        year = int(match.group(1))
+        month = _MONTHS.get((match.group(2) or "").lower()[:3])
+        day = int(match.group(3)) if match.group(3) else None
+        if month and day:
+            return _ymd(year, month, day)
+        if month:
+            return (f"{year:04d}-{month:02d}", "gYearMonth", year)
+        return (f"{year:04d}", "gYear", year)
+    match = re.match(r"(\d{4})\b", text)
+    if match and 1000 < int(match.group(1)) < 3000:
+        year = int(match.group(1))
+        return (f"{year:04d}", "gYear", year)
+    return None
+
+
+def _ymd(year: int, month: int, day: int) -> tuple[str, str, int] | None:
+    import datetime
+
+    if not 1 <= month <= 12:
+        return (f"{year:04d}", "gYear", year)
+    try:
+        datetime.date(year, month, day)
+    except ValueError:
+        return (f"{year:04d}-{month:02d}", "gYearMonth", year)
+    return (f"{year:04d}-{month:02d}-{day:02d}", "date", year)
+
+
+# --------------------------------------------------------------------------------------------
+# Countries and institutions
+# --------------------------------------------------------------------------------------------
+
+_COUNTRY_ALIASES = {
+    "usa": "United States", "us": "United States", "u s a": "United States", "u s": "United States",
+    "united states": "United States", "united states of america": "United States", "america": "United States",
+    "uk": "United Kingdom", "u k": "United Kingdom", "united kingdom": "United Kingdom", "great britain": "United Kingdom",
+    "england": "United Kingdom", "scotland": "United Kingdom", "wales": "United Kingdom", "northern ireland": "United Kingdom",
+    "britain": "United Kingdom",
+    "china": "China", "p r china": "China", "pr china": "China", "prc": "China", "people s republic of china": "China",
+    "peoples republic of china": "China", "the people s republic of china": "China", "mainland china": "China",
+    "hong kong": "Hong Kong", "hong kong sar": "Hong Kong", "hong kong sar china": "Hong Kong", "hk": "Hong Kong",
+    "taiwan": "Taiwan", "republic of china": "Taiwan", "taiwan roc": "Taiwan", "taiwan r o c": "Taiwan",
+    "korea": "South Korea", "south korea": "South Korea", "republic of korea": "South Korea", "korea republic of": "South Korea",
+    "korea south": "South Korea", "rok": "South Korea",
+    "deutschland": "Germany", "germany": "Germany", "federal republic of germany": "Germany",
+    "the netherlands": "Netherlands", "netherlands": "Netherlands", "holland": "Netherlands",
+    "italia": "Italy", "espana": "Spain", "brasil": "Brazil", "suisse": "Switzerland", "schweiz": "Switzerland",
+    "russian federation": "Russia", "russia": "Russia", "viet nam": "Vietnam", "vietnam": "Vietnam",
+    "iran islamic republic of": "Iran", "islamic republic of iran": "Iran", "iran": "Iran",
+    "uae": "United Arab Emirates", "u a e": "United Arab Emirates", "kingdom of saudi arabia": "Saudi Arabia",
+    "ksa": "Saudi Arabia", "czech republic": "Czechia", "czechia": "Czechia", "turkiye": "Turkey",
+}
+
+
+def normalize_country(value: str | None) -> str:
+    """Common English short name of a country; unknown names are title-cased as written.
+
+    >>> normalize_country("people's republic of china"), normalize_country("  france ")
+    ('China', 'France')
+    """
+    text = clean_text(value).strip(" .,;")
+    if not text:
+        return ""
+    key = re.sub(r"[^a-z]+", " ", fold(text)).strip()
+    if key in _COUNTRY_ALIASES:
+        return _COUNTRY_ALIASES[key]
+    if text.islower() or (text.isupper() and len(text) > 3):
+        text = text.title()
+    return text
+
+
+_INSTITUTION_ABBREVIATIONS = {
+    "univ": "university", "universidad": "university", "universite": "university", "universitat": "university",
+    "universita": "university", "universiteit": "university", "inst": "institute", "institut": "institute",
+    "instituto": "institute", "istituto": "institute", "natl": "national", "nat": "national", "hosp": "hospital",
+    "ctr": "center", "centre": "center", "cent": "center", "dept": "department", "acad": "academy", "sci": "sciences",
+    "med": "medical", "coll": "college", "lab": "laboratory", "labs": "laboratories", "res": "research",
+    "st": "saint", "&": "and",
+}
+
+
+def institution_key(name: str) -> str:
+    """Matching key of an institution name: folded, 'the' and punctuation dropped, common
+    abbreviations and language variants expanded.
+
+    >>> institution_key("The Univ. of Hong Kong") == institution_key("University of Hong Kong")
+    True
+    >>> institution_key("Centre Natl. de la Recherche Scientifique")
+    'center national de la recherche scientifique'
+    """
+    text = fold(name).replace("&", " and ")
+    words = [w for w in re.split(r"[^a-z0-9]+", text) if w]
+    words = [_INSTITUTION_ABBREVIATIONS.get(w, w) for w in words]
+    if words and words[0] == "the":
+        words = words[1:]
+    return " ".join(words)

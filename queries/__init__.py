@@ -1,0 +1,197 @@
+"""Named SPARQL queries: the ``.rq`` files beside this module, used by the CLI, the API and tests.
+
+Each file starts with a header of comment lines that this module reads::
+
+    # name: paper-authors
+    # summary: A paper's authors in author-list order, ...
+    # param: paper (paper): The paper: its key (cord_uid, SHA-1, PMC id) or its IRI.
+    # param: min_year (integer, optional): Only papers published in or after this year.
+    # param: k (integer, default 10): ...
+
+A parameter is a variable of the query. Its value is bound with SPARQL substitution (the
+query text is never pasted together with user input): ``paper``, ``author`` and
+``institution`` take a key or an IRI, ``iri`` an IRI, ``string``, ``integer`` and ``decimal``
+a literal. Parameters are required unless marked ``optional`` or given a ``default``.
+
+>>> q = get("paper-authors")
+>>> q.summary
+"A paper's authors in author-list order, with the institutions they gave in that paper."
+>>> [(p.name, p.type, p.required) for p in q.params]
+[('paper', 'paper', True)]
+>>> q.bind({"paper": "ug7v899j"})
+{<Variable value=paper>: <NamedNode value=https://w3id.org/ckg/resource/paper/ug7v899j>}
+>>> q.bind({})
+Traceback (most recent call last):
+...
+ckg.queries.QueryParameterError: paper-authors: missing parameter 'paper' (paper): The paper: its key (cord_uid, SHA-1, PMC id) or its IRI.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from importlib import resources as importlib_resources
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from ckg import resources
+from ckg.terms import XSD
+
+_HEADER = re.compile(r"^#\s*(name|summary|param):\s*(.*?)\s*$")
+_PARAM = re.compile(r"^(\w+)\s*\((\w+)(?:,\s*(optional|default\s+(.+?)))?\)\s*:\s*(.+)$")
+TYPES = ("paper", "author", "institution", "iri", "string", "integer", "decimal")
+
+
+class QueryFileError(ValueError):
+    """A shipped .rq file has a malformed header."""
+
+
+class QueryParameterError(ValueError):
+    """A parameter value is missing, unknown or of the wrong type."""
+
+
+class UnknownQuery(KeyError):
+    def __str__(self) -> str:
+        return f"no named query {self.args[0]!r}; known: {', '.join(names())}"
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: str
+    description: str
+    required: bool = True
+    default: str | None = None
+
+    def to_term(self, value: str, query: str) -> ox.NamedNode | ox.Literal:
+        value = str(value).strip()
+        if self.type in ("paper", "author", "institution"):
+            return resources.from_user(self.type, value)
+        if self.type == "iri":
+            if not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:[^\s<>\"{}|\\^`]*$", value):
+                raise QueryParameterError(f"{query}: parameter {self.name!r} must be an IRI, got {value!r}")
+            return ox.NamedNode(value)
+        if self.type == "integer":
+            if not re.fullmatch(r"[+-]?\d+", value):
+                raise QueryParameterError(f"{query}: parameter {self.name!r} must be an integer, got {value!r}")
+            return ox.Literal(str(int(value)), datatype=XSD.integer)
+        if self.type == "decimal":
+            try:
+                number = Decimal(value)
+            except InvalidOperation:
+                raise QueryParameterError(f"{query}: parameter {self.name!r} must be a number, got {value!r}") from None
+            return ox.Literal(str(number), datatype=XSD.decimal)
+        return ox.Literal(value)
+
+
+@dataclass(frozen=True)
+class NamedQuery:
+    name: str
+    summary: str
+    params: tuple[Param, ...]
+    text: str
+    path: Path
+
+    @property
+    def form(self) -> str:
+        """SELECT, ASK, CONSTRUCT or DESCRIBE."""
+        body = re.sub(r"#[^\n]*", "", self.text)
+        body = re.sub(r"(?is)\bPREFIX\s+\S*\s*<[^>]*>|\bBASE\s*<[^>]*>", "", body)
+        match = re.search(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", body, re.IGNORECASE)
+        return match.group(1).upper() if match else "SELECT"
+
+    def bind(self, values: dict[str, Any]) -> dict[ox.Variable, ox.NamedNode | ox.Literal]:
+        """Substitutions for the given parameter values (defaults filled in)."""
+        known = {p.name for p in self.params}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise QueryParameterError(
+                f"{self.name}: unknown parameter(s) {', '.join(unknown)}; it takes {', '.join(sorted(known)) or 'none'}")
+        out = {}
+        for p in self.params:
+            value = values.get(p.name)
+            if value in (None, ""):
+                value = p.default
+            if value in (None, ""):
+                if p.required:
+                    raise QueryParameterError(f"{self.name}: missing parameter {p.name!r} ({p.type}): {p.description}")
+                continue
+            out[ox.Variable(p.name)] = p.to_term(value, self.name)
+        return out
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "summary": self.summary,
+            "form": self.form,
+            "params": [p.__dict__ for p in self.params],
+            "sparql": self.text,
+        }
+
+
+def parse(text: str, path: Path) -> NamedQuery:
+    """Read a named query's header; :class:`QueryFileError` names the file and line."""
+    name = summary = None
+    params: list[Param] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.startswith("#"):
+            break
+        match = _HEADER.match(line)
+        if not match:
+            continue
+        key, value = match.groups()
+        if key == "name":
+            name = value
+        elif key == "summary":
+            summary = value
+        else:
+            pm = _PARAM.match(value)
+            if not pm or pm.group(2) not in TYPES:
+                raise QueryFileError(f"{path.name}:{number}: bad param line {line!r} "
+                                     f"(expected '# param: NAME (TYPE[, optional|, default VALUE]): DESCRIPTION', "
+                                     f"TYPE one of {', '.join(TYPES)})")
+            pname, ptype, flag, default, description = pm.groups()
+            params.append(Param(pname, ptype, description, required=flag is None, default=default))
+    if not name or not summary:
+        raise QueryFileError(f"{path.name}: header needs '# name:' and '# summary:' lines")
+    if name != path.stem:
+        raise QueryFileError(f"{path.name}: name {name!r} differs from the file name")
+    query = NamedQuery(name, summary, tuple(params), text, path)
+    if query.form == "SELECT":
+        projection = re.search(r"(?is)\bSELECT\b(.*?)\bWHERE\b", text)
+        for p in params:
+            if projection and not re.search(rf"\?{p.name}\b", projection.group(1)):
+                # SPARQL substitution (SEP-0007) binds only variables the query projects
+                raise QueryFileError(f"{path.name}: parameter ?{p.name} must be in the SELECT projection")
+    return query
+
+
+@lru_cache(maxsize=1)
+def _all() -> dict[str, NamedQuery]:
+    folder = importlib_resources.files(__name__)
+    out = {}
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".rq"):
+            path = Path(str(entry))
+            query = parse(entry.read_text(encoding="utf-8"), path)
+            out[query.name] = query
+    return out
+
+
+def names() -> list[str]:
+    return list(_all())
+
+
+def all_queries() -> list[NamedQuery]:
+    return list(_all().values())
+
+
+def get(name: str) -> NamedQuery:
+    try:
+        return _all()[name]
+    except KeyError:
+        raise UnknownQuery(name) from None

@@ -1,0 +1,123 @@
+"""Building a store: the triples, the graph layout, the manifest and the report."""
+
+from __future__ import annotations
+
+import json
+
+import pyoxigraph as ox
+import pytest
+
+from ckg import resources
+from ckg.etl.build import build
+from ckg.store import StoreError, open_store, query, read_manifest
+from ckg.terms import CKG
+
+from conftest import MINI
+
+
+def select(store_path, sparql):
+    store = open_store(store_path, read_only=True)
+    return [tuple(None if t is None else t.value for t in row) for row in query(store, sparql)]
+
+
+def test_manifest_records_inputs_config_versions_counts_rejects_timings(mini_store):
+    path, result = mini_store
+    m = read_manifest(path)
+    assert m == result.manifest
+    assert m["mode"] == "build" and m["release"] == "2020-06-01"
+    assert m["inputs"][0]["path"].endswith("tests/fixtures/mini") and m["inputs"][0]["json_files"] == 7
+    assert m["config"] == {"keep_removed": False, "release_label": "2020-06-01"}
+    assert set(m["versions"]) >= {"python", "ckg", "pyoxigraph"}
+    counts = m["counts"]
+    assert counts["papers_in_store"] == 5
+    assert counts["changes"] == {"new": 5, "changed": 0, "unchanged": 0, "removed": 0, "provenance_only": 0}
+    assert counts["per_class"][CKG.Paper.value] == 5 and counts["per_class"][CKG.Author.value] == 7
+    assert counts["per_property"][CKG.cites.value] == 4
+    assert counts["named_graphs"] == 5 + 3
+    assert counts["citations"]["edges_by_method"] == {"doi": 2, "title": 2}
+    assert counts["citations"]["outcomes"] == {"resolved:doi": 2, "resolved:title": 2, "self": 2, "unresolved": 2}
+    assert m["rejects"]["rejected"] == 5 and m["rejects"]["rejected_by_reason"]["malformed-json"] == 1
+    assert set(m["timings_s"]) >= {"read_and_emit", "load", "entities", "citations", "total"}
+    log = [json.loads(line) for line in open(m["rejects"]["log"], encoding="utf-8")]
+    assert sum(1 for i in log if i["severity"] == "rejected") == 5
+    assert {"severity": "rejected", "reason": "missing-id", "where": "metadata.csv row 5 (line 6)",
+            "detail": "no cord_uid, sha, pmcid, doi or pubmed_id"} in log
+
+
+def test_named_graph_layout(mini_store):
+    store = open_store(mini_store[0], read_only=True)
+    graphs = {g.value for g in store.named_graphs()}
+    assert graphs == {resources.paper_graph(k).value for k in ("aaaa0001", "aaaa0002", "aaaa0003", "aaaa0008", "9" * 40)} | {
+        resources.graph(n).value for n in ("entities", "citations", "provenance")}
+    # a paper's graph holds its own node and authorship nodes only
+    subjects = {q.subject.value for q in store.quads_for_pattern(None, None, None, resources.paper_graph("aaaa0002"))}
+    assert subjects == {resources.paper("aaaa0002").value} | {resources.authorship("aaaa0002", i).value for i in (1, 2)}
+    # no triple is in two graphs (the union default graph would count it twice)
+    triples = [q.triple for q in store.quads_for_pattern(None, None, None)]
+    assert len(triples) == len(set(triples))
+
+
+def test_entities_are_aggregated_over_mentions(mini_store):
+    rows = select(mini_store[0], """SELECT ?name ?inst ?iname ?country WHERE {
+        <https://w3id.org/ckg/resource/author/wang_lin> foaf:name ?name ; ckg:affiliatedWith ?inst ; schema:affiliation ?inst .
+        ?inst foaf:name ?iname ; ckg:country ?country }""")
+    assert rows == [("Lin Wang", resources.institution("university-of-bari_italy").value, "University of Bari", "Italy")]
+    # "Univ. of Bari, Italia" in the same paper is the same institution
+    rows = select(mini_store[0], """SELECT ?author WHERE { ?a ckg:statedAffiliation <https://w3id.org/ckg/resource/institution/university-of-bari_italy> ;
+        ckg:annotatedTarget ?author } ORDER BY ?author""")
+    assert sorted({r[0].rsplit("/", 1)[1] for r in rows}) == ["smith_john", "wang_lin"]
+    types = {r[0] for r in select(mini_store[0], "SELECT ?t WHERE { <https://w3id.org/ckg/resource/author/smith_john> a ?t }")}
+    assert types == {CKG.Author.value, "http://xmlns.com/foaf/0.1/Person", "http://schema.org/Person"}
+
+
+def test_citations_and_their_inverse(mini_store):
+    rows = select(mini_store[0], "SELECT ?a ?b WHERE { ?a ckg:cites ?b . ?b ckg:citedBy ?a . ?a cito:cites ?b . "
+                                 "?b cito:isCitedBy ?a } ORDER BY ?a ?b")
+    pairs = [(a.rsplit("/", 1)[1], b.rsplit("/", 1)[1]) for a, b in rows]
+    assert pairs == [("9" * 40, "aaaa0001"), ("aaaa0001", "aaaa0002"), ("aaaa0001", "aaaa0003"), ("aaaa0002", "aaaa0001")]
+
+
+def test_paper_literals(mini_store):
+    rows = select(mini_store[0], """SELECT ?doi ?issued ?year ?full WHERE { <https://w3id.org/ckg/resource/paper/aaaa0002> bibo:doi ?doi ;
+        dcterms:issued ?issued ; ckg:publicationYear ?year ; ckg:hasFullText ?full }""")
+    assert rows == [("10.5555/mini.2", "2020-03-03", "2020", "true")]
+    store = open_store(mini_store[0], read_only=True)
+    issued = next(iter(store.quads_for_pattern(resources.paper("aaaa0003"), ox.NamedNode("http://purl.org/dc/terms/issued"), None)))
+    assert issued.object.datatype.value == "http://www.w3.org/2001/XMLSchema#gYear"
+
+
+def test_authorship_annotation_nodes(mini_store):
+    rows = select(mini_store[0], """SELECT ?pos ?author WHERE { ?n a ckg:Authorship ; ckg:annotatedSource <https://w3id.org/ckg/resource/paper/aaaa0002> ;
+        ckg:annotatedProperty ckg:authoredBy ; ckg:annotatedTarget ?author ; ckg:authorPosition ?pos .
+        <https://w3id.org/ckg/resource/paper/aaaa0002> ckg:authoredBy ?author } ORDER BY ?pos""")
+    assert [(p, a.rsplit("/", 1)[1]) for p, a in rows] == [("1", "li_xiang"), ("2", "wang_lin")]
+
+
+def test_build_refuses_an_existing_store_and_overwrites_on_request(tmp_path):
+    store = tmp_path / "s"
+    build(store, [MINI])
+    with pytest.raises(StoreError, match="use `ckg update`"):
+        build(store, [MINI])
+    again = build(store, [MINI], overwrite=True)
+    assert again.counts["papers_in_store"] == 5
+    other = tmp_path / "not-a-store"
+    other.mkdir()
+    (other / "precious.txt").write_text("x")
+    with pytest.raises(StoreError, match="not a ckg store: refusing"):
+        build(other, [MINI], overwrite=True)
+    assert (other / "precious.txt").exists()
+
+
+def test_builds_are_deterministic(tmp_path):
+    def dump(path):
+        build(path, [MINI], release="r")
+        store = open_store(path, read_only=True)
+        return sorted(str(q) for q in store.quads_for_pattern(None, None, None))
+
+    assert dump(tmp_path / "a") == dump(tmp_path / "b")
+
+
+def test_progress_is_reported(tmp_path):
+    seen = []
+    build(tmp_path / "s", [MINI], progress=lambda stage, n: seen.append((stage, n)))
+    assert sum(n for stage, n in seen if stage == "papers") == 5

@@ -1,0 +1,22 @@
+"""`ckg demo` (what `make demo` runs) builds, updates and shows the demo graph."""
+
+from __future__ import annotations
+
+from ckg.demo import run_demo
+from ckg.store import read_manifest
+
+
+def test_demo_builds_updates_and_answers(tmp_path):
+    lines: list[str] = []
+    store = run_demo(tmp_path / "demo", papers=40, echo=lines.append)
+    text = "\n".join(lines)
+    assert "build demo-1: 40 papers (40 new" in text
+    assert "update demo-2:" in text and "removed" in text
+    assert "== most-cited-papers" in text and "== paper-authors" in text and "== author-coauthors" in text
+    manifest = read_manifest(store)
+    assert manifest["mode"] == "update" and manifest["release"] == "demo-2"
+    changes = manifest["counts"]["changes"]
+    assert changes["new"] > 0 and changes["removed"] > 0 and changes["changed"] > 0
+    # the most-cited table has a first row with a paper and a count
+    table = text.split("== most-cited-papers")[1].splitlines()
+    assert table[3].startswith("ckgr:paper/") and table[3].split()[-1].isdigit()

@@ -1,0 +1,141 @@
+"""Updates: applying a newer release gives the same triples as a fresh build of it."""
+
+from __future__ import annotations
+
+import shutil
+
+from ckg import resources
+from ckg.etl.build import build, update
+from ckg.store import open_store, query
+
+from conftest import MINI
+
+PROVENANCE = resources.graph(resources.PROVENANCE_GRAPH_NAME).value
+
+
+def content(path) -> set[str]:
+    """All quads but the provenance graph (the history of the store, which a fresh build lacks)."""
+    store = open_store(path, read_only=True)
+    return {str(q) for q in store.quads_for_pattern(None, None, None)
+            if not (hasattr(q.graph_name, "value") and q.graph_name.value == PROVENANCE)}
+
+
+def values(path, sparql):
+    store = open_store(path, read_only=True)
+    return sorted(tuple(t.value if t is not None else None for t in row) for row in query(store, sparql))
+
+
+def test_update_equals_fresh_build_on_the_mini_releases(tmp_path, mini_next):
+    updated, fresh = tmp_path / "updated", tmp_path / "fresh"
+    build(updated, [MINI], release="r1")
+    result = update(updated, [mini_next], release="r2")
+    build(fresh, [mini_next], release="r2")
+    assert result.counts["changes"] == {"new": 2, "changed": 1, "unchanged": 3, "removed": 1, "provenance_only": 0}
+    assert content(updated) == content(fresh)
+    assert result.counts["citations"]["edges_added"] == 2  # aaaa0001 -> aaaa0010 (an old entry), aaaa0011 -> aaaa0002
+    assert result.counts["citations"]["edges_removed"] == 1  # aaaa0001 -> aaaa0003 (withdrawn)
+
+
+def test_update_re_resolves_old_references_and_drops_withdrawn_papers(tmp_path, mini_next):
+    path = tmp_path / "s"
+    build(path, [MINI], release="r1")
+    before = values(path, "SELECT ?b WHERE { <https://w3id.org/ckg/resource/paper/aaaa0001> ckg:cites ?b }")
+    update(path, [mini_next], release="r2")
+    after = values(path, "SELECT ?b WHERE { <https://w3id.org/ckg/resource/paper/aaaa0001> ckg:cites ?b }")
+    assert [b[0].rsplit("/", 1)[1] for b in before] == ["aaaa0002", "aaaa0003"]
+    assert [b[0].rsplit("/", 1)[1] for b in after] == ["aaaa0002", "aaaa0010"]
+    withdrawn = "<https://w3id.org/ckg/resource/paper/aaaa0003>"
+    assert not bool(query(open_store(path, read_only=True), f"ASK {{ {{ {withdrawn} ?p ?o }} UNION {{ ?s ?p {withdrawn} }} }}"))
+    # an author mentioned only by the withdrawn paper is gone; one still mentioned stays
+    assert values(path, "SELECT ?n WHERE { <https://w3id.org/ckg/resource/author/van-der-berg_anna> foaf:name ?n }") == []
+    assert values(path, "SELECT ?n WHERE { <https://w3id.org/ckg/resource/author/muller_zoe> foaf:name ?n }") == [("Zoë Müller",)]
+    assert values(path, "SELECT ?t WHERE { <https://w3id.org/ckg/resource/paper/aaaa0002> dcterms:title ?t }") == [
+        ("Beta: clinical outcomes of pneumonia patients in Wuhan, China",)]
+
+
+def test_provenance_keeps_history(tmp_path, mini_next):
+    path = tmp_path / "s"
+    build(path, [MINI], release="r1")
+    update(path, [mini_next], release="r2")
+    rows = values(path, """SELECT ?p ?first ?last WHERE { ?p ckg:firstSeenIn ?f ; ckg:lastUpdatedIn ?l .
+        ?f ckg:releaseLabel ?first . ?l ckg:releaseLabel ?last }""")
+    history = {p.rsplit("/", 1)[1]: (f, l) for p, f, l in rows}
+    assert history["aaaa0001"] == ("r1", "r1")
+    assert history["aaaa0002"] == ("r1", "r2")
+    assert history["aaaa0010"] == ("r2", "r2")
+    assert "aaaa0003" not in history
+
+
+def test_keep_removed(tmp_path, mini_next):
+    path = tmp_path / "s"
+    build(path, [MINI], release="r1")
+    result = update(path, [mini_next], release="r2", keep_removed=True)
+    assert result.counts["changes"]["removed"] == 0 and result.counts["papers_in_store"] == 7
+    assert values(path, "SELECT ?t WHERE { <https://w3id.org/ckg/resource/paper/aaaa0003> dcterms:title ?t }") != []
+    assert values(path, "SELECT ?b WHERE { <https://w3id.org/ckg/resource/paper/aaaa0001> ckg:cites ?b }")[1][0].endswith("aaaa0003")
+
+
+def test_applying_the_same_release_again_changes_nothing(tmp_path):
+    path = tmp_path / "s"
+    build(path, [MINI], release="r1")
+    before = content(path)
+    result = update(path, [MINI], release="r1")
+    assert result.counts["changes"] == {"new": 0, "changed": 0, "unchanged": 5, "removed": 0, "provenance_only": 0}
+    assert result.counts["citations"]["edges_added"] == result.counts["citations"]["edges_removed"] == 0
+    assert content(path) == before
+
+
+def test_moved_parse_file_updates_provenance_only(tmp_path):
+    release = tmp_path / "release"
+    shutil.copytree(MINI, release)
+    path = tmp_path / "s"
+    build(path, [release], release="r1")
+    sha = "9" * 40
+    (release / "biorxiv_medrxiv").mkdir()
+    (release / "document_parses" / "pdf_json" / f"{sha}.json").rename(release / "biorxiv_medrxiv" / f"{sha}.json")
+    result = update(path, [release], release="r2")
+    assert result.counts["changes"]["provenance_only"] == 1 and result.counts["changes"]["changed"] == 0
+    assert values(path, f"SELECT ?f WHERE {{ <https://w3id.org/ckg/resource/paper/{sha}> ckg:sourceFile ?f }}") == [(f"biorxiv_medrxiv/{sha}.json",)]
+
+
+def test_update_equals_fresh_build_on_the_demo_corpus(tmp_path, demo_releases):
+    r1, r2 = demo_releases
+    updated, fresh = tmp_path / "updated", tmp_path / "fresh"
+    build(updated, [r1], release="demo-1")
+    result = update(updated, [r2], release="demo-2")
+    build(fresh, [r2], release="demo-2")
+    changes = result.counts["changes"]
+    assert changes["new"] > 0 and changes["changed"] > 0 and changes["removed"] > 0 and changes["unchanged"] > 0
+    assert content(updated) == content(fresh)
+
+
+def test_a_failed_update_leaves_the_store_as_it_was(tmp_path, mini_next, monkeypatch):
+    import pytest
+
+    import ckg.etl.build as build_module
+
+    path = tmp_path / "s"
+    build(path, [MINI], release="r1")
+    before = content(path)
+
+    def broken(catalog):
+        raise RuntimeError("simulated failure after the new papers were loaded")
+
+    monkeypatch.setattr(build_module, "resolve", broken)
+    with pytest.raises(RuntimeError, match="simulated failure"):
+        update(path, [mini_next], release="r2")
+    assert content(path) == before
+    assert not (path / "before-update").exists()
+    monkeypatch.undo()
+    result = update(path, [mini_next], release="r2")  # the catalog was restored too: the same changes are found
+    assert result.counts["changes"] == {"new": 2, "changed": 1, "unchanged": 3, "removed": 1, "provenance_only": 0}
+
+
+def test_a_failed_build_leaves_no_half_store(tmp_path):
+    import pytest
+
+    from ckg.etl.assemble import InputError
+
+    with pytest.raises(InputError, match="no such file or directory"):
+        build(tmp_path / "s", [tmp_path / "missing"])
+    assert not (tmp_path / "s").exists()
