@@ -32,7 +32,7 @@ import re
 import shutil
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -207,9 +207,10 @@ def apply_release(store_path: Path, inputs: list[Path], *, release: str | None, 
                         changes.new.append(paper.key)
                         first = label
                     catalog.put_paper(paper, content_hash, first, label)
-                    a, i = catalog.entity_keys([paper.key])
-                    touched_authors |= a
-                    touched_institutions |= i
+                    if mode != "build":  # a build describes every entity anyway
+                        a, i = catalog.entity_keys([paper.key])
+                        touched_authors |= a
+                        touched_institutions |= i
                     out.write(nquads)
                     out.write(emit.to_nquads(emit.paper_provenance_quads(paper.key, first, label, paper.source_files)))
                 if not keep_removed:
@@ -242,7 +243,8 @@ def apply_release(store_path: Path, inputs: list[Path], *, release: str | None, 
                 for citing, cited in dropped:
                     for q in emit.citation_quads(citing, cited):
                         store.remove(q)
-                store.extend(q for citing, cited in added for q in emit.citation_quads(citing, cited))
+                _add(store, (q for citing, cited in added for q in emit.citation_quads(citing, cited)), staging,
+                     bulk=(mode == "build"))
                 catalog.replace_citations(resolution.edges)
                 tick("citations", len(added))
 
@@ -284,34 +286,52 @@ def apply_release(store_path: Path, inputs: list[Path], *, release: str | None, 
     return RunResult(store_path, label, mode, manifest, report)
 
 
+def _add(store: ox.Store, quads: Iterable[ox.Quad], staging: Path, bulk: bool) -> None:
+    """Add quads: streamed through an N-Quads file and bulk-loaded (a build), or in one
+    transaction (an update, which adds few)."""
+    if not bulk:
+        store.extend(quads)
+        return
+    with open(staging, "wb") as out:
+        for batch in _batches(quads, 20_000):
+            out.write(emit.to_nquads(batch))
+    store.bulk_load(path=str(staging), format=ox.RdfFormat.N_QUADS)
+
+
+def _batches(items: Iterable, size: int) -> Iterator[list]:
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def _apply_entities(store: ox.Store, catalog: Catalog, authors: set[str], institutions: set[str], staging: Path,
                     fresh: bool) -> None:
     """Rewrite the entity-graph description of the given authors and institutions."""
-    entities = resources.graph(resources.ENTITIES_GRAPH_NAME)
-    quads: list[ox.Quad] = []
-    for key in sorted(authors):
-        if not fresh:
-            for q in list(store.quads_for_pattern(resources.author(key), None, None, entities)):
+    if not fresh:
+        entities = resources.graph(resources.ENTITIES_GRAPH_NAME)
+        for node in [*map(resources.author, authors), *map(resources.institution, institutions)]:
+            for q in list(store.quads_for_pattern(node, None, None, entities)):
                 store.remove(q)
+    _add(store, _entity_quads(catalog, authors, institutions), staging, bulk=fresh)
+
+
+def _entity_quads(catalog: Catalog, authors: set[str], institutions: set[str]) -> Iterator[ox.Quad]:
+    for key in sorted(authors):
         desc = catalog.author_description(key)
         if desc is None:
-            continue
-        name, given, family = desc
-        quads.extend(emit.author_quads(key, name, given, family))
+            continue  # no paper mentions the author any more
+        yield from emit.author_quads(key, *desc)
         for inst in catalog.affiliations_of(key):
-            quads.extend(emit.affiliation_quads(key, inst))
+            yield from emit.affiliation_quads(key, inst)
     for key in sorted(institutions):
-        if not fresh:
-            for q in list(store.quads_for_pattern(resources.institution(key), None, None, entities)):
-                store.remove(q)
         desc = catalog.institution_description(key)
         if desc is not None:
-            quads.extend(emit.institution_quads(key, *desc))
-    if fresh:
-        staging.write_bytes(emit.to_nquads(quads))
-        store.bulk_load(path=str(staging), format=ox.RdfFormat.N_QUADS)
-    else:
-        store.extend(quads)
+            yield from emit.institution_quads(key, *desc)
 
 
 def _graph_counts(store: ox.Store) -> dict[str, Any]:
