@@ -51,6 +51,8 @@ def clean_text(value: str | None) -> str:
 
 def fold(value: str) -> str:
     """Lower-case ASCII folding: accents removed, ligatures and dashes transliterated."""
+    if value.isascii():
+        return _SPACE.sub(" ", value.lower()).strip()
     value = unicodedata.normalize("NFKC", value).translate(_TRANSLIT)
     decomposed = unicodedata.normalize("NFKD", value)
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
