@@ -189,10 +189,12 @@ def query_command(store, name, sparql, file, params, fmt, limit):
               help=f"Query timeout in seconds (default: ${SETTINGS['query_timeout'].env} or {SETTINGS['query_timeout'].default}).")
 @click.option("--max-rows", type=click.IntRange(min=1), default=None,
               help=f"Most rows a result returns (default: ${SETTINGS['max_rows'].env} or {SETTINGS['max_rows'].default}).")
+@click.option("--query-memory", "query_memory", type=click.IntRange(min=1), default=None,
+              help=f"Most MiB a query process may use (default: ${SETTINGS['query_memory'].env} or no limit).")
 @click.option("--allow-service", "allow_service", multiple=True,
               help=f"A SPARQL endpoint SERVICE clauses may call (repeatable; adds to ${SETTINGS['service_allowlist'].env}).")
 @click.option("--access-log", default=None, help="Write an access log line per request to this file ('-': stdout).")
-def serve(store, host, port, workers, threads, timeout, max_rows, allow_service, access_log):
+def serve(store, host, port, workers, threads, timeout, max_rows, query_memory, allow_service, access_log):
     """Serve the store: SPARQL 1.1 endpoint at /sparql, JSON API at /api, query page at / (gunicorn).
 
     Updates stay disabled unless $CKG_UPDATE_TOKEN is set (they then need that bearer token).
@@ -205,7 +207,7 @@ def serve(store, host, port, workers, threads, timeout, max_rows, allow_service,
     config = _run(ServerConfig.from_settings, path)
     allowlist = config.service_allowlist + _run(parse_allowlist, list(allow_service))
     config = _run(ServerConfig.from_settings, path, query_timeout=timeout, max_rows=max_rows, engines=threads,
-                  service_allowlist=allowlist)
+                  service_allowlist=allowlist, query_memory_mb=query_memory)
     _run(run_server, path, host=host or get("host"), port=int(port if port is not None else get("port")),
          workers=int(workers or get("workers")), config=config, access_log=access_log, echo=click.echo)
 

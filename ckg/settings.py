@@ -45,6 +45,8 @@ SETTINGS: dict[str, Setting] = {
                 "Requests each worker serves at once; each has its own query process."),
         Setting("query_timeout", "CKG_QUERY_TIMEOUT", "30",
                 "Seconds a query (or update) may run before its process is killed and the client gets 503."),
+        Setting("query_memory", "CKG_QUERY_MEMORY_MB", None,
+                "Most memory (MiB, RLIMIT_DATA) a query process may use; a query past it is stopped (no limit when unset)."),
         Setting("max_rows", "CKG_MAX_ROWS", "10000",
                 "Most result rows (or triples) a query returns; longer results are cut and marked truncated."),
         Setting("service_allowlist", "CKG_SERVICE_ALLOWLIST", None,

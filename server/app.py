@@ -2,7 +2,7 @@
 
 >>> from pathlib import Path
 >>> ServerConfig.from_settings(Path("s"), environ={"CKG_QUERY_TIMEOUT": "5", "CKG_SERVICE_ALLOWLIST": "http://a.org/sparql"})
-ServerConfig(store=PosixPath('s'), query_timeout=5.0, max_rows=10000, service_allowlist=('http://a.org/sparql',), update_token=None, cors_origin='*', engines=2, max_query_bytes=1000000)
+ServerConfig(store=PosixPath('s'), query_timeout=5.0, max_rows=10000, service_allowlist=('http://a.org/sparql',), update_token=None, cors_origin='*', engines=2, max_query_bytes=1000000, query_memory_mb=None)
 >>> ServerConfig.from_settings(Path("s"), environ={"CKG_MAX_ROWS": "many"})
 Traceback (most recent call last):
 ...
@@ -42,6 +42,7 @@ class ServerConfig:
     cors_origin: str = "*"
     engines: int = 2
     max_query_bytes: int = 1_000_000
+    query_memory_mb: int | None = None
 
     @classmethod
     def from_settings(cls, store: Path, environ: Mapping[str, str] | None = None, **overrides: Any) -> ServerConfig:
@@ -67,6 +68,7 @@ class ServerConfig:
             "cors_origin": get("cors_origin", environ),
             "engines": number("threads"),
             "max_query_bytes": number("max_query_bytes"),
+            "query_memory_mb": number("query_memory") if get("query_memory", environ) else None,
         }
         for key, value in overrides.items():
             if value is not None:
@@ -96,7 +98,8 @@ class CkgServer:
         if self._pool is None or self._pid != os.getpid():  # a forked worker starts its own
             self._pid = os.getpid()
             self._pool = EnginePool({"store": str(self.config.store), "allowlist": list(self.config.service_allowlist),
-                                     "updates": self.config.update_token is not None}, size=self.config.engines)
+                                     "updates": self.config.update_token is not None,
+                                     "memory_mb": self.config.query_memory_mb}, size=self.config.engines)
         return self._pool
 
     def run(self, op: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -113,7 +116,7 @@ def create_app(store_path: Path | str, config: Mapping[str, Any] | ServerConfig 
 
     ``config`` is a :class:`ServerConfig` or a mapping: its keys that name a ServerConfig field
     (``query_timeout``, ``max_rows``, ``service_allowlist``, ``update_token``, ``cors_origin``,
-    ``engines``, ``max_query_bytes``) override the settings; other keys go to ``app.config``
+    ``engines``, ``max_query_bytes``, ``query_memory_mb``) override the settings; other keys go to ``app.config``
     (``TESTING``, ...). The query processes start at once (call ``app.extensions["ckg"].close()``
     to stop them; they also stop when this process exits).
     """

@@ -6,7 +6,8 @@ sends each job (a SPARQL query, an update, an API lookup) to an *engine*: a chil
 (``python -m ckg.server.engine``) that opens the store read-only, runs the job, serialises the
 answer and sends it back over a socket. The parent waits at most the timeout; past it, it kills
 the child (SIGKILL: the query stops at once, its memory is freed), starts a fresh one and
-answers 503. Each web worker owns a pool of engines, one per request it serves at a time, so a
+answers 503. With a memory limit (``CKG_QUERY_MEMORY_MB``, RLIMIT_DATA), a query that needs more
+memory makes its process abort, and the answer is 503 too. Each web worker owns a pool of engines, one per request it serves at a time, so a
 runaway query only ever occupies its own engine while the others keep answering.
 
 Updates (when the server enables them) take an exclusive lock on ``STORE/server.lock``; every
@@ -117,8 +118,16 @@ class Engine:
                 raise EOFError
             return self.conn.recv()
         except (EOFError, OSError):
-            code = self.proc.poll() if self.proc else None
+            try:
+                code = self.proc.wait(timeout=5) if self.proc else None
+            except subprocess.TimeoutExpired:
+                code = None
             self.restart()
+            memory = self.spec.get("memory_mb")
+            if memory and code in (-signal.SIGABRT, -signal.SIGKILL, -signal.SIGSEGV):
+                return {"ok": False, "status": 503,
+                        "error": f"the query needed more memory than this endpoint allows a query "
+                                 f"({memory} MiB, CKG_QUERY_MEMORY_MB) and was stopped"}
             return {"ok": False, "status": 500,
                     "error": f"the query process died (exit status {code}); it was restarted"}
 
@@ -293,6 +302,16 @@ def _die_with_parent() -> None:
         pass
 
 
+def _limit_memory(megabytes: int | None) -> None:
+    """Cap the process's data segment (heap and private mappings): an allocation past it fails and
+    the process aborts, which the parent reports as a query out of memory."""
+    if megabytes:
+        import resource
+
+        limit = int(megabytes) * 2**20
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     _die_with_parent()
@@ -302,6 +321,7 @@ def main(argv: list[str] | None = None) -> int:
         spec = conn.recv()
     except EOFError:
         return 0
+    _limit_memory(spec.get("memory_mb"))
     context = EngineContext(spec)
     while True:
         try:

@@ -68,6 +68,23 @@ def test_a_runaway_query_is_stopped_while_other_queries_are_answered(app):
     assert client.get("/sparql?query=" + quote(SIMPLE)).status_code == 200
 
 
+def test_a_query_past_the_memory_limit_is_stopped(mini_store):
+    app = create_app(mini_store[0], {"engines": 1, "query_timeout": 60, "query_memory_mb": 300})
+    try:
+        client = app.test_client()
+        hungry = "SELECT ?a ?d ?g WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } ORDER BY ?a ?d ?g"  # 267^3 rows to sort
+        start = time.monotonic()
+        r = client.get("/sparql?query=" + quote(hungry))
+        assert (r.status_code, r.get_data(as_text=True)) == (
+            503, "the query needed more memory than this endpoint allows a query (300 MiB, CKG_QUERY_MEMORY_MB) "
+                 "and was stopped\n")
+        assert time.monotonic() - start < 30
+        r = client.get("/sparql?query=" + quote(SIMPLE), headers={"Accept": "text/csv"})
+        assert (r.status_code, r.get_data(as_text=True)) == (200, "n\r\n5\r\n")  # a fresh process answers
+    finally:
+        app.extensions["ckg"].close()
+
+
 def test_api_lookups_have_the_same_timeout(app):
     from ckg.server.engine import QueryTimeout
 

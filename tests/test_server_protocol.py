@@ -208,6 +208,16 @@ def test_default_graph_uri_replaces_the_union(client):
                              content_type="application/sparql-query")) == 5
 
 
+def test_the_querys_own_dataset_and_the_protocol_one(client):
+    citations = "https://w3id.org/ckg/resource/graph/citations"
+    ranking = "https://w3id.org/ckg/resource/graph/ranking"
+    own = f"SELECT (COUNT(*) AS ?n) FROM <{citations}> WHERE {{ ?s ?p ?o }}"
+    assert count(get(client, own)) == 16  # FROM replaces the union default graph
+    assert count(client.get(f"/sparql?query={quote(own)}&default-graph-uri={quote(ranking)}")) == 5  # the protocol wins
+    named = f"SELECT (COUNT(*) AS ?n) FROM NAMED <{ranking}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"
+    assert count(get(client, named)) == 5
+
+
 def test_named_graph_uri(client):
     ranking = "https://w3id.org/ckg/resource/graph/ranking"
     q = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
