@@ -145,7 +145,10 @@ def paper(ctx, *, paper: str, cited_by_limit: int = 100) -> dict[str, Any]:
 
 
 def rank(ctx, **params) -> dict[str, Any]:
-    return {"ranking": records.rank_papers(ctx.store, ctx.functions, **params)}
+    try:
+        return {"ranking": records.rank_papers(ctx.store, ctx.functions, **params)}
+    except ValueError as exc:  # a malformed concept, topic or order
+        raise JobError(400, str(exc)) from None
 
 
 def stats(ctx) -> dict[str, Any]:

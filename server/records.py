@@ -115,7 +115,10 @@ def paper_record(store: ox.Store, functions: Functions, paper: str, *, cited_by_
     topics (with their labels, exact matches and edge weights), the papers it cites, the papers
     citing it (at most ``cited_by_limit`` of them, newest first), counts and PageRank.
     """
-    iri = resources.paper_from_user(paper)
+    try:
+        iri = resources.paper_from_user(paper)
+    except ValueError:  # not even an IRI: not a paper of this store
+        return None
     is_paper = _select(store, functions, "SELECT ?paper WHERE { ?paper a ckg:Paper } LIMIT 1", paper=iri)
     if not is_paper:
         return None
@@ -188,12 +191,19 @@ def rank_papers(store: ox.Store, functions: Functions, *, concept: str | None = 
     bindings: dict[str, ox.NamedNode] = {}
     patterns = ["?paper a ckg:Paper ."]
     about = []
+
+    def subject(kind: str, value: str) -> ox.NamedNode:
+        try:
+            return resources.from_user(kind, value)
+        except ValueError as exc:
+            raise ValueError(f"{kind} must be a key or an IRI, got {value!r} ({exc})") from None
+
     if concept:
-        bindings["concept"] = resources.from_user("concept", concept)
+        bindings["concept"] = subject("concept", concept)
         patterns.append("?paper ckg:associatedConcept/skos:exactMatch? ?concept .")
         about.append("?concept")
     if topic:
-        bindings["topic"] = resources.from_user("topic", topic)
+        bindings["topic"] = subject("topic", topic)
         patterns.append("?paper ckg:associatedTopic/skos:exactMatch? ?topic .")
         about.append("?topic")
     about_count = f"ckg:citationCountAbout(?paper, {', '.join(about)})" if about else "ckg:citationCount(?paper)"

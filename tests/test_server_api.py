@@ -73,6 +73,7 @@ def test_paper_by_iri_and_cited_by_limit(client):
 
 def test_unknown_paper_is_404_json(client):
     assert error(client.get("/api/papers/nope"), 404) == "no paper 'nope' in this store"
+    assert error(client.get("/api/papers/" + quote("http://x y", safe="")), 404) == "no paper 'http://x y' in this store"
     assert error(client.get("/api/papers/aaaa0001?cited_by_limit=-1"), 400) == (
         "parameter 'cited_by_limit' must be an integer from 0 to 100000, got -1")
 
@@ -111,6 +112,7 @@ def test_rank_without_subject_and_by_pagerank(client):
     ("k=ten", "parameter 'k' must be an integer from 1 to 1000, got 'ten'"),
     ("order=best", "parameter 'order' must be one of about, citations, pagerank, got 'best'"),
     ("concpt=c1", "unknown parameter(s) concpt; /api/rank takes concept, k, order, topic"),
+    ("concept=" + quote("http://x y"), "concept must be a key or an IRI, got 'http://x y' (Invalid IRI code point ' ')"),
 ])
 def test_rank_bad_parameters_are_400(client, query, message):
     assert error(client.get("/api/rank?" + query), 400) == message
@@ -159,6 +161,8 @@ def test_named_query_formats_and_limit(client):
     ("/api/queries/paper-authors", 400,
      "paper-authors: missing parameter 'paper' (paper): The paper: its key (cord_uid, SHA-1, PMC id) or its IRI."),
     ("/api/queries/paper-authors?papr=x", 400, "paper-authors: unknown parameter(s) papr; it takes paper"),
+    ("/api/queries/paper-authors?paper=" + quote("http://x y"), 400,
+     "paper-authors: parameter 'paper' must be a key or an IRI, got 'http://x y' (Invalid IRI code point ' ')"),
     ("/api/queries/nope", 404, "no named query 'nope'; known: " + ", ".join(queries.names())),
     ("/api/queries/most-cited-papers?_format=html", 400, "_format must be one of json, sparql-json, sparql-xml, csv, tsv, got 'html'"),
     ("/api/queries/most-cited-papers?_limit=51", 400, "parameter '_limit' must be an integer from 0 to 50, got 51"),

@@ -18,7 +18,7 @@ from conftest import MINI
 
 EXPLOSIVE = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 SIMPLE = "SELECT (COUNT(*) AS ?n) WHERE { ?p a ckg:Paper }"
-TIMEOUT = 2.0
+TIMEOUT = 3.0
 
 
 def alive(pid: int) -> bool:
@@ -55,12 +55,12 @@ def test_a_runaway_query_is_stopped_while_other_queries_are_answered(app):
     r = client.get("/sparql?query=" + quote(SIMPLE), headers={"Accept": "text/csv"})
     simple_seconds = time.monotonic() - start
     assert (r.status_code, r.get_data(as_text=True)) == (200, "n\r\n5\r\n")
-    assert simple_seconds < 1.0 and thread.is_alive()  # answered while the runaway query still ran
+    assert simple_seconds < 2.0 and thread.is_alive()  # answered while the runaway query still ran
     thread.join(timeout=TIMEOUT + 10)
     status, content_type, body, seconds = outcome["runaway"]
     assert (status, content_type, body) == (
-        503, "text/plain; charset=utf-8", "the query ran for more than 2 s, the timeout of this endpoint, and was stopped\n")
-    assert TIMEOUT <= seconds < TIMEOUT + 3
+        503, "text/plain; charset=utf-8", "the query ran for more than 3 s, the timeout of this endpoint, and was stopped\n")
+    assert TIMEOUT <= seconds < TIMEOUT + 5
     after = set(pool.pids())
     killed = before - after
     assert len(killed) == 1 and not any(alive(pid) for pid in killed)  # the query's process is gone
