@@ -45,11 +45,13 @@ def subject_quads() -> list[ox.Quad]:
     for key in ("aaaa0002", SHA9):
         quads.append(ox.Quad(paper(key), CKG.associatedTopic, T1, g))
     quads.append(ox.Quad(paper("aaaa0001"), CKG.associatedTopic, T2, g))
+    # hostile data: the pages must not turn it into a link
+    quads.append(ox.Quad(paper("aaaa0002"), ox.NamedNode("http://schema.org/url"), ox.Literal("javascript:alert(1)"), g))
     annotation = ox.NamedNode("https://w3id.org/ckg/resource/paper/aaaa0001/concept/c1")
     quads += [ox.Quad(annotation, CKG.annotatedSource, paper("aaaa0001"), g),
               ox.Quad(annotation, CKG.annotatedProperty, CKG.associatedConcept, g),
               ox.Quad(annotation, CKG.annotatedTarget, C1, g),
-              ox.Quad(annotation, ox.NamedNode("https://w3id.org/ckg/ontology#score"),
+              ox.Quad(annotation, ox.NamedNode("http://example.org/weights#score"),  # the concepts issue names its own
                       ox.Literal("0.9", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#decimal")), g)]
     return quads
 

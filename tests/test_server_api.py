@@ -55,7 +55,7 @@ def test_paper(client):
         (1, "wang_lin", "Lin Wang", ["University of Bari"]), (2, "smith_john", "John A. Smith", ["University of Bari"]),
         (3, "muller_zoe", "Zoë Müller", ["Charité Berlin"])]
     assert paper["concepts"] == [{"iri": C1.value, "label": "pneumonia", "exact_match": [MESH_PNEUMONIA],
-                                  "weights": {"ckg:score": 0.9}}]
+                                  "weights": {"http://example.org/weights#score": 0.9}}]
     assert [t["iri"].rsplit("/", 1)[1] for t in paper["topics"]] == ["t2"]
     assert [(r["key"], r["year"]) for r in paper["references"]] == [("aaaa0003", 2019), ("aaaa0002", 2020)]
     assert sorted(c["key"] for c in paper["cited_by"]) == sorted(["aaaa0002", SHA9])
@@ -240,6 +240,12 @@ def test_paper_page_and_twin(client):
     r = client.get("/papers/nope")
     assert r.status_code == 404 and "no paper &#39;nope&#39; in this store" in r.get_data(as_text=True)
     assert error(client.get("/papers/nope.json"), 404) == "no paper 'nope' in this store"
+
+
+def test_pages_link_only_web_addresses(client):
+    html = client.get("/papers/aaaa0002").get_data(as_text=True)
+    assert "<td>javascript:alert(1)</td>" in html and 'href="javascript:' not in html
+    assert ok_json(client.get("/api/papers/aaaa0002"))["urls"] == ["javascript:alert(1)"]
 
 
 def test_about_page_and_twin(client, app):

@@ -171,6 +171,14 @@ def test_query_page_runs_a_query_and_shows_the_results(server, browser):
     browser.wait_for("document.querySelectorAll('#results-table th').length === 7")  # paper-authors' columns
     assert [row[3] for row in browser.evaluate(TABLE_ROWS)] == ["Lin Wang", "John A. Smith", "Zoë Müller"]
 
+    # an IRI that is not a web address is shown, never made a link
+    browser.evaluate("document.getElementById('query').select()")
+    browser.call("Input.insertText", {"text": "SELECT ?x WHERE { BIND(IRI('javascript:alert(1)') AS ?x) }"})
+    browser.click("#run")
+    browser.wait_for("document.querySelectorAll('#results-table th').length === 1")
+    assert browser.evaluate("document.querySelectorAll('#results-table a').length") == 0
+    assert browser.evaluate(TABLE_ROWS) == [["<javascript:alert(1)>"]]
+
     # an error is shown, not swallowed
     browser.evaluate("document.getElementById('query').select()")
     browser.call("Input.insertText", {"text": "SELECT * WHERE {"})

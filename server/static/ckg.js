@@ -142,8 +142,11 @@
       if (term.value.indexOf(paperBase) === 0 && term.value.slice(paperBase.length).indexOf('/') < 0) {
         href = 'papers/' + term.value.slice(paperBase.length);
       }
-      var a = el('a', {href: href, title: term.value}, compact(term.value));
-      td.appendChild(a);
+      if (/^https?:\/\//i.test(href) || href.indexOf('papers/') === 0) {  // never a javascript: or data: link
+        td.appendChild(el('a', {href: href, title: term.value}, compact(term.value)));
+      } else {
+        td.appendChild(el('span', {title: term.value}, compact(term.value)));
+      }
     } else if (term.type === 'bnode') {
       td.textContent = '_:' + term.value;
     } else if (term.type === 'triple') {
