@@ -4,9 +4,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-fast bench constraints clean
+DEMO_PORT ?= 8000
 
-install: $(STAMP)
+.PHONY: install browser demo test test-fast bench constraints clean
+
+install: $(STAMP) browser
 
 # torch first (the CPU build 2.13.0; an unpinned torch pulls GBs of CUDA packages), then the
 # project and its dependencies in one pip command, pinned by constraints.txt.
@@ -16,8 +18,24 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
+# Debian's Chromium, for the test that drives the query page in a headless browser. Installed when
+# missing and possible (root and apt-get); without it the install goes on and that test is skipped.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's chromium for the browser test (apt-get)"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    timeout 900 apt-get install -y -qq chromium >/dev/null 2>&1 || \
+	      { timeout 300 apt-get update -qq >/dev/null 2>&1 && timeout 900 apt-get install -y -qq chromium >/dev/null 2>&1; } || \
+	      echo "could not install chromium: the browser test will be skipped"; \
+	  else \
+	    echo "chromium is not installed (installing it needs root and apt-get): the browser test will be skipped"; \
+	  fi; }
+
+# Build, update and show the demo graph, then serve it on http://127.0.0.1:$(DEMO_PORT)/ (Ctrl-C stops).
 demo: install
 	$(BIN)/ckg demo --out demo-data
+	$(BIN)/ckg serve --store demo-data/store --host 127.0.0.1 --port $(DEMO_PORT)
 
 test: install
 	$(BIN)/python -m pytest
@@ -27,6 +45,7 @@ test-fast: install
 
 bench: install
 	$(BIN)/python bench/bench_build.py
+	$(BIN)/python bench/bench_server.py
 
 # Re-pin every dependency after changing pyproject.toml (run on a machine of the CI's kind).
 constraints: install

@@ -156,6 +156,7 @@ def _parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
 def query_command(store, name, sparql, file, params, fmt, limit):
     """Run a named query (see `ckg queries`), a SPARQL text or a .rq file."""
     from ckg import queries
+    from ckg.server.functions import load_similarity_backend, registry
     from ckg.sparql import execute, run_named, write
     from ckg.store import open_store
 
@@ -163,15 +164,52 @@ def query_command(store, name, sparql, file, params, fmt, limit):
     if len(given) != 1:
         raise click.UsageError("give exactly one of NAME, --sparql or --file")
     db = _run(open_store, _store(store), read_only=True)
+    functions = registry(db, load_similarity_backend(_store(store)))  # ckg:citationCount(...) and the others
     if name:
         named = _run(queries.get, name)
-        result = _run(run_named, db, named, _parse_params(params), limit=limit)
+        result = _run(run_named, db, named, _parse_params(params), limit=limit, custom_functions=functions)
     else:
         if params:
             raise click.UsageError("--param is for named queries")
         text = sparql if sparql else file.read_text(encoding="utf-8")
-        result = _run(execute, db, text, limit=limit)
+        result = _run(execute, db, text, limit=limit, custom_functions=functions)
     click.echo(_run(write, result, fmt).rstrip("\n"))
+
+
+@main.command()
+@_store_option
+@click.option("--host", default=None, help=f"Address to listen on (default: ${SETTINGS['host'].env} or {SETTINGS['host'].default}).")
+@click.option("--port", type=click.IntRange(0, 65535), default=None,
+              help=f"Port (default: ${SETTINGS['port'].env} or {SETTINGS['port'].default}; 0: any free port).")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help=f"Worker processes (default: ${SETTINGS['workers'].env} or {SETTINGS['workers'].default}).")
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help=f"Requests each worker serves at once (default: ${SETTINGS['threads'].env} or {SETTINGS['threads'].default}).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+              help=f"Query timeout in seconds (default: ${SETTINGS['query_timeout'].env} or {SETTINGS['query_timeout'].default}).")
+@click.option("--max-rows", type=click.IntRange(min=1), default=None,
+              help=f"Most rows a result returns (default: ${SETTINGS['max_rows'].env} or {SETTINGS['max_rows'].default}).")
+@click.option("--query-memory", "query_memory", type=click.IntRange(min=1), default=None,
+              help=f"Most MiB a query process may use (default: ${SETTINGS['query_memory'].env} or no limit).")
+@click.option("--allow-service", "allow_service", multiple=True,
+              help=f"A SPARQL endpoint SERVICE clauses may call (repeatable; adds to ${SETTINGS['service_allowlist'].env}).")
+@click.option("--access-log", default=None, help="Write an access log line per request to this file ('-': stdout).")
+def serve(store, host, port, workers, threads, timeout, max_rows, query_memory, allow_service, access_log):
+    """Serve the store: SPARQL 1.1 endpoint at /sparql, JSON API at /api, query page at / (gunicorn).
+
+    Updates stay disabled unless $CKG_UPDATE_TOKEN is set (they then need that bearer token).
+    """
+    from ckg.server.app import ServerConfig
+    from ckg.server.guard import parse_allowlist
+    from ckg.server.serve import serve as run_server
+
+    path = _store(store)
+    config = _run(ServerConfig.from_settings, path)
+    allowlist = config.service_allowlist + _run(parse_allowlist, list(allow_service))
+    config = _run(ServerConfig.from_settings, path, query_timeout=timeout, max_rows=max_rows, engines=threads,
+                  service_allowlist=allowlist, query_memory_mb=query_memory)
+    _run(run_server, path, host=host or get("host"), port=int(port if port is not None else get("port")),
+         workers=int(workers or get("workers")), config=config, access_log=access_log, echo=click.echo)
 
 
 @main.command("queries")

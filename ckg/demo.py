@@ -52,7 +52,8 @@ def run_demo(out: Path, *, papers: int = 60, seed: int = 7, echo: Callable[[str]
             author = key_of(authors[0][2], "author")
             show("author-papers", author=author)
             show("author-coauthors", author=author)
-    echo(f"\nstore: {store}  (try: ckg query --store {store} most-cited-papers --format json)")
+    echo(f"\nstore: {store}  (try: ckg query --store {store} most-cited-papers --format json; "
+         f"serve it: ckg serve --store {store})")
     return store
 
 

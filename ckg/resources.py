@@ -57,11 +57,13 @@ def paper_graph(key: str) -> ox.NamedNode:
 ENTITIES_GRAPH_NAME = "entities"
 CITATIONS_GRAPH_NAME = "citations"
 PROVENANCE_GRAPH_NAME = "provenance"
+RANKING_GRAPH_NAME = "ranking"
 
 
 def graph(name: str) -> ox.NamedNode:
     """A corpus-wide named graph: 'entities' (authors, institutions, affiliations),
-    'citations' (cites/citedBy edges), 'provenance' (releases, source files)."""
+    'citations' (cites/citedBy edges), 'provenance' (releases, source files), 'ranking'
+    (PageRank scores of the papers, see :mod:`ckg.etl.ranking`)."""
     return _iri("graph", name)
 
 

@@ -60,9 +60,11 @@ def execute(store: ox.Store, sparql: str, *, substitutions: dict | None = None, 
     return Result("CONSTRUCT", triples=triples)
 
 
-def run_named(store: ox.Store, query: NamedQuery, params: dict[str, Any], *, limit: int | None = None) -> Result:
-    """Run a named query with its parameters bound by substitution."""
-    return execute(store, query.text, substitutions=query.bind(params), limit=limit)
+def run_named(store: ox.Store, query: NamedQuery, params: dict[str, Any], *, limit: int | None = None,
+              **kwargs: Any) -> Result:
+    """Run a named query with its parameters bound by substitution (``kwargs`` go to the store's
+    ``query``, for example ``custom_functions``)."""
+    return execute(store, query.text, substitutions=query.bind(params), limit=limit, **kwargs)
 
 
 def _clean_message(message: str) -> str:

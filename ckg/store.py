@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -59,10 +60,32 @@ def open_store(path: Path, *, read_only: bool = False, create: bool = False) -> 
 
 
 def query(store: ox.Store, sparql: str, **kwargs: Any):
-    """Run a query with the union of the named graphs as default graph and ckg's prefixes."""
-    kwargs.setdefault("use_default_graph_as_union", True)
+    """Run a query with the union of the named graphs as default graph and ckg's prefixes.
+
+    A query with its own dataset (``FROM``/``FROM NAMED``) gets that dataset instead, as SPARQL
+    says (pyoxigraph would ignore it under the union default graph).
+    """
+    if "default_graph" not in kwargs and "named_graphs" not in kwargs:
+        kwargs.setdefault("use_default_graph_as_union", not has_dataset_clause(sparql))
     kwargs.setdefault("prefixes", PREFIXES)
     return store.query(sparql, **kwargs)
+
+
+_SKIPPED = re.compile(r'''"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|<[^<>"{}|^`\\\s]*>|#[^\n]*''')
+_FROM = re.compile(r"(?i)(?<![\w:?$.-])FROM(?![\w:.-])")
+_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+
+
+def has_dataset_clause(sparql: str) -> bool:
+    """True when a query names its dataset with FROM or FROM NAMED (outside strings, IRIs, comments).
+
+    >>> has_dataset_clause("SELECT * FROM <http://g> WHERE { ?s ?p ?o }")
+    True
+    >>> has_dataset_clause("SELECT ?from WHERE { ?s ex:from 'FROM' . ?s <http://x/FROM> ?o } # FROM")
+    False
+    """
+    text = _ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), sparql)
+    return bool(_FROM.search(_SKIPPED.sub(" ", text)))
 
 
 def read_manifest(path: Path) -> dict[str, Any]:

@@ -49,6 +49,7 @@ PREFIXES: dict[str, str] = {
     "foaf": "http://xmlns.com/foaf/0.1/",
     "skos": "http://www.w3.org/2004/02/skos/core#",
     "prov": "http://www.w3.org/ns/prov#",
+    "sd": "http://www.w3.org/ns/sparql-service-description#",
     "ckgr": "https://w3id.org/ckg/resource/",
 }
 """Prefixes used by the ontology, the named queries and the exports."""
@@ -59,6 +60,7 @@ _DECLARING_TYPES = {
     OWL_NS + "ObjectProperty",
     OWL_NS + "DatatypeProperty",
     OWL_NS + "AnnotationProperty",
+    OWL_NS + "NamedIndividual",
 }
 
 
@@ -74,7 +76,11 @@ def ontology_triples() -> tuple[ox.Triple, ...]:
 
 @lru_cache(maxsize=1)
 def declared() -> dict[str, str]:
-    """IRI -> kind ('Class', 'ObjectProperty', ...) of every term the ontology declares."""
+    """IRI -> kind ('Class', 'ObjectProperty', ..., 'NamedIndividual') of every term the ontology declares.
+
+    >>> declared()["https://w3id.org/ckg/ontology#citationCount"]
+    'NamedIndividual'
+    """
     kinds: dict[str, str] = {}
     for t in ontology_triples():
         if t.predicate.value == RDF_NS + "type" and t.object.value in _DECLARING_TYPES:
@@ -126,6 +132,7 @@ SCHEMA = Namespace(PREFIXES["schema"])
 FOAF = Namespace(PREFIXES["foaf"])
 SKOS = Namespace(PREFIXES["skos"])
 PROV = Namespace(PREFIXES["prov"])
+SD = Namespace(PREFIXES["sd"])
 
 
 def _objects(subject: str, predicate: str) -> list[str]:

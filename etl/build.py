@@ -14,7 +14,9 @@ Both are the same procedure, :func:`apply_release`; a build starts from an empty
 5. **Citations.** Every bibliography entry is resolved again against the new corpus
    (:mod:`ckg.etl.citations`), so entries that pointed outside the corpus and now point at a
    new paper become edges; the difference with the stored edges is applied.
-6. **Provenance and manifest.** The release node, first/last release of each paper and a
+6. **Ranking.** PageRank over the citation graph replaces the graph ``graph/ranking``
+   (:mod:`ckg.etl.ranking`).
+7. **Provenance and manifest.** The release node, first/last release of each paper and a
    manifest with inputs, configuration, versions, counts, rejects and timings.
 
 The result of an update equals a fresh build of the newer release (the provenance graph,
@@ -42,7 +44,7 @@ import pyoxigraph as ox
 
 import ckg
 from ckg import resources
-from ckg.etl import emit
+from ckg.etl import emit, ranking
 from ckg.etl.assemble import Assembler, InputError, discover
 from ckg.etl.catalog import Catalog
 from ckg.etl.citations import resolve
@@ -247,6 +249,9 @@ def apply_release(store_path: Path, inputs: list[Path], *, release: str | None, 
                      bulk=(mode == "build"))
                 catalog.replace_citations(resolution.edges)
                 tick("citations", len(added))
+
+            with timer.stage("ranking"):  # PageRank over the new citation graph (ckg.etl.ranking)
+                ranking.store_pagerank(store, catalog.keys(), catalog.citation_edges())
 
             catalog.commit()
             with timer.stage("flush"):

@@ -47,6 +47,7 @@ def markdown_tables() -> str:
     store = ox.Store()
     store.load(path=str(path()), format=ox.RdfFormat.TURTLE)
     rdfs = "http://www.w3.org/2000/01/rdf-schema#"
+    rdf = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 
     def short(iri: str) -> str:
         for prefix, base in PREFIXES.items():
@@ -55,7 +56,8 @@ def markdown_tables() -> str:
         return f"<{iri}>"
 
     def objects(iri: str, prop: str) -> list[str]:
-        return sorted(q.object.value for q in store.quads_for_pattern(ox.NamedNode(iri), ox.NamedNode(rdfs + prop), None))
+        ns = rdf if prop == "type" else rdfs
+        return sorted(q.object.value for q in store.quads_for_pattern(ox.NamedNode(iri), ox.NamedNode(ns + prop), None))
 
     def comment(iri: str) -> str:
         return " ".join(objects(iri, "comment")).replace("|", "\\|")
@@ -69,11 +71,17 @@ def markdown_tables() -> str:
             lines.append(f"| `{short(iri)}` | {', '.join(f'`{short(s)}`' for s in objects(iri, 'subClassOf'))} | {comment(iri)} |")
     lines += ["", "| property | kind | domain → range | also written as | meaning |", "|---|---|---|---|---|"]
     for iri in ours:
-        if kinds[iri] != "Class":
+        if kinds[iri] not in ("Class", "NamedIndividual"):
             domain = ", ".join(short(d) for d in objects(iri, "domain")) or "any"
             range_ = ", ".join(short(r) for r in objects(iri, "range")) or "any"
             supers = ", ".join(f"`{short(s)}`" for s in objects(iri, "subPropertyOf"))
             lines.append(f"| `{short(iri)}` | {kinds[iri]} | {domain} → {range_} | {supers} | {comment(iri)} |")
+    functions = [i for i in ours if kinds[i] == "NamedIndividual"]
+    if functions:
+        lines += ["", "| SPARQL function | is a | meaning |", "|---|---|---|"]
+        for iri in functions:
+            types = [t for t in objects(iri, "type") if t in kinds and kinds[t] == "Class"]
+            lines.append(f"| `{short(iri)}` | {', '.join(f'`{short(t)}`' for t in types)} | {comment(iri)} |")
     external = sorted((i for i in kinds if not i.startswith(ckg_ns) and kinds[i] in ("DatatypeProperty",)), key=short)
     lines += ["", "Standard properties used directly: " + ", ".join(f"`{short(i)}`" for i in external) + "."]
     return "\n".join(lines)

@@ -70,7 +70,11 @@ class Param:
     def to_term(self, value: str, query: str) -> ox.NamedNode | ox.Literal:
         value = str(value).strip()
         if self.type in ("paper", "author", "institution"):
-            return resources.from_user(self.type, value)
+            try:
+                return resources.from_user(self.type, value)
+            except ValueError as exc:
+                raise QueryParameterError(
+                    f"{query}: parameter {self.name!r} must be a key or an IRI, got {value!r} ({exc})") from None
         if self.type == "iri":
             if not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:[^\s<>\"{}|\\^`]*$", value):
                 raise QueryParameterError(f"{query}: parameter {self.name!r} must be an IRI, got {value!r}")

@@ -1,0 +1,158 @@
+"""The JSON API: papers, rankings and the named queries, described by an OpenAPI 3 document.
+
+- ``GET /api``: what the API offers (links).
+- ``GET /api/papers/<paper>``: a paper by key or IRI: metadata, identifiers, authors with their
+  institutions, concepts, topics, references, citing papers, counts, PageRank (404 when unknown).
+- ``GET /api/rank?concept=&topic=&k=&order=``: the most-cited papers with a concept and/or topic,
+  with citation counts customised to it (only citing papers with the same concept/topic count).
+- ``GET /api/queries``: the named queries of ``queries/`` with their parameters.
+- ``GET /api/queries/<name>?<param>=…&_format=&_limit=``: run one; parameters are bound by SPARQL
+  substitution, never pasted into the query; 400 for a missing, unknown or malformed parameter.
+- ``GET /api/openapi.json``: the OpenAPI description of all of this (and of ``/sparql``).
+
+Errors are JSON: ``{"error": "...", "status": 400}``.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
+
+from ckg import queries
+from ckg.server import negotiation
+from ckg.server.engine import EngineBusy, JobFailed, QueryTimeout
+from ckg.server.records import ORDERS
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+MAX_K = 1000
+NAMED_FORMATS = {"json": None, "sparql-json": "json", "sparql-xml": "xml", "csv": "csv", "tsv": "tsv"}
+"""``_format`` values of /api/queries/<name>: json (objects, the default) or a SPARQL results format."""
+NAMED_MEDIA_TYPES = {"json": "application/sparql-results+json", "xml": "application/sparql-results+xml",
+                     "csv": "text/csv", "tsv": "text/tab-separated-values"}
+
+
+def json_error(status: int, message: str) -> Response:
+    response = jsonify({"error": message, "status": status})
+    response.status_code = status
+    return response
+
+
+def run_job(op: str, params: dict) -> dict | Response:
+    try:
+        return current_app.extensions["ckg"].run(op, params)
+    except JobFailed as exc:
+        return json_error(exc.status, exc.message)
+    except (QueryTimeout, EngineBusy) as exc:
+        return json_error(503, str(exc))
+
+
+def _int_arg(name: str, default: int, low: int, high: int) -> int | Response:
+    raw = request.args.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        return json_error(400, f"parameter {name!r} must be an integer from {low} to {high}, got {raw!r}")
+    if not low <= value <= high:
+        return json_error(400, f"parameter {name!r} must be an integer from {low} to {high}, got {value}")
+    return value
+
+
+@bp.get("")
+def index() -> Response:
+    return jsonify({
+        "sparql": url_for("protocol.sparql", _external=True),
+        "openapi": url_for("api.openapi", _external=True),
+        "papers": url_for("api.paper", paper="{paper}", _external=True).replace("%7B", "{").replace("%7D", "}"),
+        "rank": url_for("api.rank", _external=True),
+        "queries": url_for("api.list_queries", _external=True),
+    })
+
+
+def paper_json(paper: str) -> Response:
+    limit = _int_arg("cited_by_limit", 100, 0, 100000)
+    if isinstance(limit, Response):
+        return limit
+    reply = run_job("paper", {"paper": paper, "cited_by_limit": limit})
+    if isinstance(reply, Response):
+        return reply
+    return jsonify(reply["record"])
+
+
+@bp.get("/papers/<path:paper>")
+def paper(paper: str) -> Response:
+    return paper_json(paper)
+
+
+@bp.get("/rank")
+def rank() -> Response:
+    known = {"concept", "topic", "k", "order"}
+    unknown = sorted(set(request.args) - known)
+    if unknown:
+        return json_error(400, f"unknown parameter(s) {', '.join(unknown)}; /api/rank takes {', '.join(sorted(known))}")
+    k = _int_arg("k", 10, 1, MAX_K)
+    if isinstance(k, Response):
+        return k
+    order = request.args.get("order") or "about"
+    if order not in ORDERS:
+        return json_error(400, f"parameter 'order' must be one of {', '.join(ORDERS)}, got {order!r}")
+    reply = run_job("rank", {"concept": request.args.get("concept") or None, "topic": request.args.get("topic") or None,
+                             "k": k, "order": order})
+    if isinstance(reply, Response):
+        return reply
+    return jsonify(reply["ranking"])
+
+
+def describe_query(q: queries.NamedQuery) -> dict:
+    return {**q.as_dict(), "url": url_for("api.named_query", name=q.name, _external=True)}
+
+
+@bp.get("/queries")
+def list_queries() -> Response:
+    return jsonify([describe_query(q) for q in queries.all_queries()])
+
+
+@bp.get("/queries/<name>")
+def named_query(name: str) -> Response:
+    try:
+        query = queries.get(name)
+    except queries.UnknownQuery as exc:
+        return json_error(404, str(exc))
+    fmt = request.args.get("_format") or "json"
+    if fmt not in NAMED_FORMATS:
+        return json_error(400, f"_format must be one of {', '.join(NAMED_FORMATS)}, got {fmt!r}")
+    server = current_app.extensions["ckg"]
+    limit = _int_arg("_limit", server.config.max_rows, 0, server.config.max_rows)
+    if isinstance(limit, Response):
+        return limit
+    params = {k: v for k, v in request.args.items() if not k.startswith("_")}
+    try:
+        query.bind(params)  # a bad parameter is a 400 before any process is used
+    except queries.QueryParameterError as exc:
+        return json_error(400, str(exc))
+    writer = NAMED_FORMATS[fmt]
+    reply = run_job("named", {"name": name, "params": params, "fmt": writer or "object", "max_rows": limit})
+    if isinstance(reply, Response):
+        return reply
+    if writer is None:
+        response = jsonify({"query": name, "summary": query.summary, "params": reply["params"],
+                            "columns": reply["columns"], "rows": reply["rows"], "count": reply["count"],
+                            "truncated": reply["truncated"], "limit": limit})
+    else:
+        response = Response(reply["body"], content_type=negotiation.content_type(NAMED_MEDIA_TYPES[writer]))
+    if reply["truncated"]:
+        response.headers["X-CKG-Truncated"] = "true"
+        response.headers["X-CKG-Row-Limit"] = str(limit)
+    return response
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    from ckg.server.openapi import document
+
+    server = current_app.extensions["ckg"]
+    doc = document(request.host_url.rstrip("/"), max_rows=server.config.max_rows)
+    return Response(json.dumps(doc, indent=2), content_type="application/json")

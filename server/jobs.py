@@ -1,0 +1,170 @@
+"""The jobs an engine process runs (see :mod:`ckg.server.engine`): each is a function of the
+engine's context and plain parameters that returns plain values (bytes, dicts), so that the
+whole work of a request — parsing, evaluation, custom functions, serialisation — happens in the
+process that the timeout can kill.
+
+>>> classify(SyntaxError("error at 1:5: expected ..."))
+(400, 'error at 1:5: expected ...')
+>>> classify(OSError("connection refused"))
+(500, 'query evaluation failed: connection refused')
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from typing import Any
+
+import pyoxigraph as ox
+
+from ckg import queries
+from ckg.server import guard, records
+from ckg.sparql import QuerySyntaxError, Result, execute, write
+from ckg.store import StoreError
+from ckg.terms import PREFIXES
+
+FORMS_WITH_SOLUTIONS = ("SELECT", "ASK")
+
+
+class JobError(Exception):
+    """A job refused its input: ``status`` is the HTTP status to answer."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def classify(exc: BaseException) -> tuple[int, str]:
+    """HTTP status and message for an error raised while a job ran."""
+    message = re.sub(r"\s+", " ", str(exc)).strip() or type(exc).__name__
+    if isinstance(exc, guard.GuardError):
+        return exc.status, message
+    if isinstance(exc, (SyntaxError, QuerySyntaxError, queries.QueryParameterError)):
+        return 400, message
+    if isinstance(exc, queries.UnknownQuery):
+        return 404, str(exc)
+    if isinstance(exc, StoreError):
+        return 500, message
+    if isinstance(exc, (OSError, RuntimeError, ValueError)):
+        return 500, f"query evaluation failed: {message}"
+    return 500, f"internal error: {type(exc).__name__}: {message}"
+
+
+def _graphs(values: list[str] | None, what: str) -> list[ox.NamedNode] | None:
+    if values is None:
+        return None
+    out = []
+    for value in values:
+        try:
+            out.append(ox.NamedNode(value))
+        except ValueError:
+            raise JobError(400, f"{what} {value!r} is not an IRI") from None
+    return out
+
+
+def serialise(result: Result, max_rows: int | None, formats: dict[str, tuple[str, str] | None]) -> dict[str, Any]:
+    """Serialise a result in the format chosen for its form, at most ``max_rows`` rows/triples."""
+    kind = "solutions" if result.form in FORMS_WITH_SOLUTIONS else "graph"
+    chosen = formats.get(kind)
+    if chosen is None:
+        raise JobError(406, f"no acceptable format for a {result.form} result: ask for one of "
+                            f"{', '.join(formats.get(kind + '_offered') or ())}")
+    fmt, media_type = chosen
+    truncated = False
+    count = None
+    if result.form == "SELECT":
+        rows = list(itertools.islice(result.rows, None if max_rows is None else max_rows + 1))
+        truncated = max_rows is not None and len(rows) > max_rows
+        rows = rows[:max_rows] if truncated else rows
+        count = len(rows)
+        result = Result("SELECT", variables=result.variables, rows=rows)
+    elif result.form != "ASK":
+        triples = list(itertools.islice(result.triples, None if max_rows is None else max_rows + 1))
+        truncated = max_rows is not None and len(triples) > max_rows
+        triples = triples[:max_rows] if truncated else triples
+        count = len(triples)
+        result = Result(result.form, triples=triples)
+    body = write(result, fmt).encode("utf-8")
+    return {"form": result.form, "format": fmt, "media_type": media_type, "body": body, "count": count,
+            "truncated": truncated}
+
+
+def run_query(ctx, *, query: str, default_graphs: list[str] | None = None, named_graphs: list[str] | None = None,
+              formats: dict[str, Any], max_rows: int | None = None) -> dict[str, Any]:
+    """A SPARQL query of the protocol: checked against the SERVICE allowlist, run on the union of
+    the named graphs (or the dataset the request names), serialised."""
+    guard.check(query, ctx.allowlist)
+    kwargs: dict[str, Any] = {"custom_functions": ctx.functions}
+    default = _graphs(default_graphs, "default-graph-uri")
+    named = _graphs(named_graphs, "named-graph-uri")
+    if default is not None or named is not None:
+        kwargs["use_default_graph_as_union"] = False
+        kwargs["default_graph"] = default or []
+        if named is not None:
+            kwargs["named_graphs"] = named
+    result = execute(ctx.store, query, **kwargs)
+    return serialise(result, max_rows, formats)
+
+
+def run_update(ctx, *, update: str) -> dict[str, Any]:
+    """A SPARQL update (only when the server enables updates): checked, then applied atomically."""
+    guard.check(update, ctx.allowlist, update=True)
+
+    def apply(store: ox.Store) -> None:
+        try:
+            store.update(update, prefixes=PREFIXES)
+        except SyntaxError as exc:
+            raise JobError(400, re.sub(r"\s+", " ", str(exc)).strip()) from None
+
+    ctx.write(apply)
+    return {}
+
+
+def run_named(ctx, *, name: str, params: dict[str, str], fmt: str, max_rows: int | None = None) -> dict[str, Any]:
+    """A named query of ``queries/`` with its parameters bound by substitution."""
+    query = queries.get(name)
+    subs = query.bind(params)
+    result = execute(ctx.store, query.text, substitutions=subs, custom_functions=ctx.functions)
+    if fmt != "object":
+        return serialise(result, max_rows, {"solutions": (fmt, ""), "graph": (fmt, "")})
+    rows = list(itertools.islice(result.rows, None if max_rows is None else max_rows + 1))
+    truncated = max_rows is not None and len(rows) > max_rows
+    rows = rows[:max_rows] if truncated else rows
+    return {"columns": result.variables, "rows": [{v: records.plain(t) for v, t in zip(result.variables, row)}
+                                                  for row in rows],
+            "count": len(rows), "truncated": truncated,
+            "params": {p.name: records.plain(t) for p in query.params
+                       for var, t in subs.items() if var.value == p.name}}
+
+
+def paper(ctx, *, paper: str, cited_by_limit: int = 100) -> dict[str, Any]:
+    record = records.paper_record(ctx.store, ctx.functions, paper, cited_by_limit=cited_by_limit)
+    if record is None:
+        raise JobError(404, f"no paper {paper!r} in this store")
+    return {"record": record}
+
+
+def rank(ctx, **params) -> dict[str, Any]:
+    try:
+        return {"ranking": records.rank_papers(ctx.store, ctx.functions, **params)}
+    except ValueError as exc:  # a malformed concept, topic or order
+        raise JobError(400, str(exc)) from None
+
+
+def stats(ctx) -> dict[str, Any]:
+    graphs = sum(1 for _ in ctx.store.named_graphs())
+    return {"triples": len(ctx.store), "named_graphs": graphs,
+            "similarity": ctx.similarity_backend is not None}
+
+
+def sleep(ctx, *, seconds: float) -> dict[str, Any]:
+    """Sleep (a job for tests of the timeout)."""
+    import time
+
+    time.sleep(seconds)
+    return {}
+
+
+OPS = {"query": run_query, "update": run_update, "named": run_named, "paper": paper, "rank": rank, "stats": stats,
+       "sleep": sleep}
+WRITE_OPS = {"update"}

@@ -1,0 +1,85 @@
+"""``ckg serve``: the endpoint behind gunicorn, a production WSGI server, with several workers.
+
+Each worker process builds its own application (no app is preloaded in the master), and each
+application starts one query process per request it serves at a time (``threads``); every
+query process opens the store read-only. gunicorn's own worker timeout is set well above the
+query timeout, which the query processes enforce themselves.
+
+When the server is ready it prints one line with its URL (useful with ``--port 0``, which takes
+any free port)::
+
+    ckg serve: http://127.0.0.1:8000/ (SPARQL endpoint http://127.0.0.1:8000/sparql) serving STORE
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from ckg.server.app import ServerConfig
+from ckg.store import StoreError, is_store
+
+
+def url_of(listener: Any) -> str:
+    """The base URL of a gunicorn listener.
+
+    >>> class L:  # a stand-in for gunicorn's TCPSocket
+    ...     def getsockname(self): return ("::1", 8080, 0, 0)
+    >>> url_of(L())
+    'http://[::1]:8080/'
+    """
+    host, port = listener.getsockname()[:2]
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}/"
+
+
+def options(host: str, port: int, workers: int, config: ServerConfig, access_log: str | None) -> dict[str, Any]:
+    """gunicorn's settings for ``ckg serve``."""
+    return {
+        "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+        "workers": workers,
+        "worker_class": "gthread",
+        "threads": config.engines,
+        "timeout": int(config.query_timeout) + 30,
+        "graceful_timeout": 10,
+        "keepalive": 5,
+        "limit_request_line": 8190,
+        "preload_app": False,
+        "accesslog": access_log,
+        "errorlog": "-",
+        "loglevel": "info",
+        "proc_name": "ckg-serve",
+        "control_socket_disable": True,  # gunicorn's control socket has one fixed path: two servers would clash
+    }
+
+
+def serve(store: Path, *, host: str, port: int, workers: int, config: ServerConfig, access_log: str | None = None,
+          echo=print) -> None:
+    """Run the server until it is stopped (Ctrl-C or SIGTERM)."""
+    from gunicorn.app.base import BaseApplication
+
+    from ckg.server.app import create_app
+
+    store = Path(store)
+    if not is_store(store):
+        raise StoreError(f"{store} is not a ckg store (no oxigraph/ folder); build one with `ckg build`")
+    if workers < 1:
+        raise ValueError("--workers must be at least 1")
+    settings = options(host, port, workers, config, access_log)
+
+    def when_ready(server) -> None:
+        base = url_of(server.LISTENERS[0])
+        echo(f"ckg serve: {base} (SPARQL endpoint {base}sparql) serving {store}")
+        sys.stdout.flush()
+
+    class Application(BaseApplication):
+        def load_config(self) -> None:
+            for key, value in {**settings, "when_ready": when_ready}.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            return create_app(store, config)
+
+    Application().run()

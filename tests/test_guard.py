@@ -1,0 +1,71 @@
+"""The SERVICE allowlist finds every SERVICE (and LOAD) target by parsing, not by pattern matching."""
+
+from __future__ import annotations
+
+import pytest
+
+from ckg.server.guard import ServiceNotAllowed, ServiceNotChecked, check, normalize_endpoint, parse_allowlist, targets
+
+ALLOWED = "http://127.0.0.1:8001/sparql"
+
+
+def names(text, update=False):
+    return [(k, str(t)) for k, t in targets(text, update=update)]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("SELECT * WHERE { ?s ?p ?o }", []),
+    ("SELECT * WHERE { SERVICE <http://a.org/sparql> { ?s ?p ?o } }", [("SERVICE", "http://a.org/sparql")]),
+    ("PREFIX e: <http://e.org/> SELECT * WHERE { SERVICE SILENT e:sparql { ?s ?p ?o } }", [("SERVICE", "http://e.org/sparql")]),
+    ("BASE <http://b.org/x/> SELECT * WHERE { SERVICE <../sparql> { ?s ?p ?o } }", [("SERVICE", "http://b.org/sparql")]),
+    ("SELECT * WHERE { ?s ?p ?o FILTER NOT EXISTS { SERVICE <http://f.org/> { ?s ?p ?o } } }", [("SERVICE", "http://f.org/")]),
+    ("SELECT * WHERE { { SELECT ?s WHERE { SERVICE <http://g.org/> { ?s ?p ?o } } } }", [("SERVICE", "http://g.org/")]),
+    ("SELECT * WHERE { OPTIONAL { SERVICE <http://h.org/> { ?s ?p ?o } } MINUS { SERVICE <http://i.org/> { ?s ?p ?o } } }",
+     [("SERVICE", "http://h.org/"), ("SERVICE", "http://i.org/")]),
+    ("ASK { { ?s ?p ?o } UNION { GRAPH ?g { SERVICE <http://j.org/> { ?s ?p ?o } } } }", [("SERVICE", "http://j.org/")]),
+    ("CONSTRUCT { ?s ?p ?o } WHERE { SERVICE <http://k.org/> { ?s ?p ?o } }", [("SERVICE", "http://k.org/")]),
+    ("DESCRIBE ?s WHERE { SERVICE <http://l.org/> { ?s ?p ?o } }", [("SERVICE", "http://l.org/")]),
+    ("SELECT * WHERE { \\u0053ERVICE <http://m.org/> { ?s ?p ?o } }", [("SERVICE", "http://m.org/")]),
+    ("SELECT * WHERE { sErViCe <http://n.org/> { ?s ?p ?o } }", [("SERVICE", "http://n.org/")]),
+    ("SELECT * WHERE { ?p ckg:cites ?q . SERVICE <http://o.org/> { ?q ?r ?s } }", [("SERVICE", "http://o.org/")]),
+    # the word in a literal, a variable or an IRI is no SERVICE clause
+    ("SELECT ?service WHERE { ?service <http://x.org/service> 'SERVICE <http://p.org/> { }' }", []),
+])
+def test_targets(text, expected):
+    assert names(text) == expected
+
+
+def test_update_targets():
+    assert names("LOAD <http://a.org/data.ttl> INTO GRAPH <http://g>", update=True) == [("LOAD", "http://a.org/data.ttl")]
+    assert names("INSERT { ?s ?p ?o } WHERE { SERVICE <http://b.org/> { ?s ?p ?o } }", update=True) == [
+        ("SERVICE", "http://b.org/")]
+
+
+def test_allowlisted_targets_pass_others_are_refused():
+    check(f"SELECT * WHERE {{ SERVICE <{ALLOWED}> {{ ?s ?p ?o }} }}", [ALLOWED])
+    check("SELECT * WHERE { SERVICE <HTTP://127.0.0.1:8001/sparql#x> { ?s ?p ?o } }", [ALLOWED])
+    for other in ("http://127.0.0.1:8002/sparql", "http://localhost:8001/sparql", "http://127.0.0.1:8001/sparql/x",
+                  "https://127.0.0.1:8001/sparql", "http://evil.org@127.0.0.1:8001/sparql", "file:///etc/passwd"):
+        with pytest.raises(ServiceNotAllowed, match=f"SERVICE <{other}> is not allowed: it is not on this endpoint's "
+                                                   f"allowlist \\(http://127.0.0.1:8001/sparql\\)"):
+            check(f"SELECT * WHERE {{ SERVICE <{ALLOWED}> {{ ?s ?p ?o }} SERVICE <{other}> {{ ?s ?p ?o }} }}", [ALLOWED])
+    with pytest.raises(ServiceNotAllowed, match="LOAD <http://a.org/x> is not allowed"):
+        check("LOAD <http://a.org/x>", [ALLOWED], update=True)
+
+
+def test_variable_endpoints_and_unparseable_texts_are_refused():
+    with pytest.raises(ServiceNotChecked, match=r"SERVICE with a variable endpoint \(\?e\) is not allowed"):
+        check("SELECT * WHERE { VALUES ?e { <http://127.0.0.1:8001/sparql> } SERVICE ?e { ?s ?p ?o } }", [ALLOWED])
+    with pytest.raises(ServiceNotChecked, match="does not handle nested SERVICE clauses"):
+        check(f"ASK {{ SERVICE <{ALLOWED}> {{ SERVICE <http://evil.org/> {{ ?s ?p ?o }} }} }}", [ALLOWED])
+    with pytest.raises(ServiceNotChecked, match="rdflib's SPARQL parser refuses it"):
+        check("SELECT * WHERE { SERVICE <http://a.org/> { ?s ?p ?o } ", [ALLOWED])
+
+
+def test_allowlist_setting():
+    assert parse_allowlist(" http://a.org/sparql,https://b.org/q  http://c.org/ ") == (
+        "http://a.org/sparql", "https://b.org/q", "http://c.org/")
+    assert parse_allowlist("") == () and parse_allowlist(None) == ()
+    with pytest.raises(ValueError, match="'ftp://x' is not an http"):
+        parse_allowlist("ftp://x")
+    assert normalize_endpoint("http://[::1]:80/sparql") == "http://[::1]/sparql"

@@ -1,0 +1,190 @@
+"""The query page in headless Chromium: type a query, click Run, see the results table.
+
+Chromium is driven over the DevTools protocol on a pipe (``--remote-debugging-pipe``: JSON
+messages ended by NUL on file descriptors 3 and 4), so no driver package is needed. The test also
+records every request the page makes: all go to the ckg server (the page works offline).
+Skipped, saying why, when Debian's ``chromium`` is not installed (``make install`` installs it
+where it can).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import select
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from serving import build_subject_store, ckg_serve
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--disable-dev-shm-usage", "--window-size=1280,1000", "--remote-debugging-pipe"]
+
+
+class Chromium:
+    """A headless Chromium and one page, spoken to over the DevTools pipe."""
+
+    def __init__(self, profile) -> None:
+        reader, self._write = os.pipe()
+        self._read, writer = os.pipe()
+        # above 4, so that the redirections to 3 and 4 cannot overwrite one another (bash: dash takes one digit)
+        to_browser_r, from_browser_w = (fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in (reader, writer))
+        os.close(reader)
+        os.close(writer)
+        command = f'exec "$0" "$@" 3<&{to_browser_r} 4>&{from_browser_w}'
+        self.proc = subprocess.Popen(["bash", "-c", command, CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
+                                     pass_fds=(to_browser_r, from_browser_w), stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL, start_new_session=True)
+        os.close(to_browser_r)
+        os.close(from_browser_w)
+        self._buffer = b""
+        self._id = 0
+        self.events: list[dict] = []
+        self.session = None
+        target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
+        self.session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True}, session=False)["sessionId"]
+        for domain in ("Page", "Runtime", "Network"):
+            self.call(f"{domain}.enable")
+
+    def _message(self, deadline: float) -> dict:
+        while b"\0" not in self._buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([self._read], [], [], remaining)[0]:
+                raise TimeoutError("Chromium did not answer in time")
+            chunk = os.read(self._read, 1 << 16)
+            if not chunk:
+                raise RuntimeError("Chromium closed its DevTools pipe")
+            self._buffer += chunk
+        raw, self._buffer = self._buffer.split(b"\0", 1)
+        return json.loads(raw)
+
+    def call(self, method: str, params: dict | None = None, session: bool = True, timeout: float = 30) -> dict:
+        self._id += 1
+        message = {"id": self._id, "method": method, "params": params or {}}
+        if session and self.session:
+            message["sessionId"] = self.session
+        os.write(self._write, json.dumps(message).encode() + b"\0")
+        deadline = time.monotonic() + timeout
+        while True:
+            reply = self._message(deadline)
+            if reply.get("id") == self._id:
+                if "error" in reply:
+                    raise RuntimeError(f"{method}: {reply['error']}")
+                return reply.get("result", {})
+            self.events.append(reply)
+
+    def evaluate(self, expression: str):
+        result = self.call("Runtime.evaluate", {"expression": expression, "returnByValue": True, "awaitPromise": True})
+        if "exceptionDetails" in result:
+            raise RuntimeError(f"{expression}: {result['exceptionDetails']}")
+        return result["result"].get("value")
+
+    def wait_for(self, expression: str, timeout: float = 20):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = self.evaluate(expression)
+            if value:
+                return value
+            time.sleep(0.1)
+        raise TimeoutError(f"never true: {expression}")
+
+    def click(self, selector: str) -> None:
+        """A real mouse click in the middle of an element."""
+        box = self.evaluate(f"(() => {{ const e = document.querySelector({json.dumps(selector)});"
+                            f" e.scrollIntoView({{block: 'center'}}); const r = e.getBoundingClientRect();"
+                            f" return [r.x + r.width / 2, r.y + r.height / 2]; }})()")
+        for kind in ("mousePressed", "mouseReleased"):
+            self.call("Input.dispatchMouseEvent", {"type": kind, "x": box[0], "y": box[1], "button": "left", "clickCount": 1})
+
+    def close(self) -> None:
+        try:
+            self.call("Browser.close", session=False, timeout=5)
+        except (RuntimeError, TimeoutError, OSError):
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, 9)
+            self.proc.wait()
+        os.close(self._read)
+        os.close(self._write)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    store = build_subject_store(tmp_path_factory.mktemp("browser") / "store")
+    with ckg_serve(store, "--workers", "1", "--threads", "2") as server:
+        yield server
+
+
+@pytest.fixture
+def browser(tmp_path):
+    if CHROMIUM is None:
+        pytest.skip("Chromium is not installed (Debian package 'chromium'; `make install` installs it when run as root)")
+    chromium = Chromium(tmp_path / "profile")
+    yield chromium
+    chromium.close()
+
+
+TABLE_ROWS = "Array.from(document.querySelectorAll('#results-table tbody tr')).map(tr => Array.from(tr.cells).map(td => td.textContent))"
+
+
+def test_query_page_runs_a_query_and_shows_the_results(server, browser):
+    browser.call("Page.navigate", {"url": server.url})
+    browser.wait_for("document.readyState === 'complete' && !!window.ckg")
+    assert browser.evaluate("document.querySelectorAll('#highlight .tok-kw').length") > 0  # the default query, highlighted
+    query = ("SELECT ?paper (ckg:citationCount(?paper) AS ?citations) WHERE { ?paper a ckg:Paper } "
+             "ORDER BY DESC(?citations) ?paper LIMIT 3")
+    browser.evaluate("document.getElementById('query').focus(); document.getElementById('query').select()")
+    browser.call("Input.insertText", {"text": query})  # typed into the editor
+    assert browser.evaluate("document.getElementById('query').value") == query
+    assert browser.evaluate("document.querySelector('#highlight .tok-pn').textContent") == "ckg:citationCount"
+    browser.click("#run")
+    browser.wait_for("document.querySelectorAll('#results-table tbody tr').length > 0")
+    assert browser.evaluate("Array.from(document.querySelectorAll('#results-table th')).map(th => th.textContent)") == [
+        "paper", "citations"]
+    assert browser.evaluate(TABLE_ROWS) == [["ckgr:paper/aaaa0001", "2"], ["ckgr:paper/aaaa0002", "1"],
+                                            ["ckgr:paper/aaaa0003", "1"]]
+    assert browser.evaluate("document.getElementById('status').textContent").startswith("3 rows in ")
+    links = browser.evaluate("Array.from(document.querySelectorAll('#downloads a')).map(a => [a.textContent, a.href])")
+    assert [label for label, _ in links] == ["CSV", "TSV", "JSON", "XML"]
+    assert links[0][1].startswith(server.sparql + "?query=SELECT") and links[0][1].endswith("&format=csv")
+    assert browser.evaluate(f"fetch({json.dumps(links[0][1])}).then(r => r.text())") == (
+        "paper,citations\r\nhttps://w3id.org/ckg/resource/paper/aaaa0001,2\r\n"
+        "https://w3id.org/ckg/resource/paper/aaaa0002,1\r\nhttps://w3id.org/ckg/resource/paper/aaaa0003,1\r\n")
+
+    # a named query from the examples, its parameter bound by the server
+    browser.click("a[data-kind=query][data-index='%d']" % browser.evaluate(
+        "JSON.parse(document.getElementById('ckg-data').textContent).queries.findIndex(q => q.name === 'paper-authors')"))
+    browser.wait_for("!document.getElementById('named-panel').hidden")
+    assert browser.evaluate("document.getElementById('query').value").startswith("# name: paper-authors")
+    browser.evaluate("document.querySelector('#named-form input[name=paper]').value = 'aaaa0001'")
+    browser.click("#run-named")
+    browser.wait_for("document.querySelectorAll('#results-table th').length === 7")  # paper-authors' columns
+    assert [row[3] for row in browser.evaluate(TABLE_ROWS)] == ["Lin Wang", "John A. Smith", "Zoë Müller"]
+
+    # an IRI that is not a web address is shown, never made a link
+    browser.evaluate("document.getElementById('query').select()")
+    browser.call("Input.insertText", {"text": "SELECT ?x WHERE { BIND(IRI('javascript:alert(1)') AS ?x) }"})
+    browser.click("#run")
+    browser.wait_for("document.querySelectorAll('#results-table th').length === 1")
+    assert browser.evaluate("document.querySelectorAll('#results-table a').length") == 0
+    assert browser.evaluate(TABLE_ROWS) == [["<javascript:alert(1)>"]]
+
+    # an error is shown, not swallowed
+    browser.evaluate("document.getElementById('query').select()")
+    browser.call("Input.insertText", {"text": "SELECT * WHERE {"})
+    browser.click("#run")
+    error = browser.wait_for("document.getElementById('error') && document.getElementById('error').textContent")
+    assert error.startswith("400 BAD REQUEST\nerror at 1:17: expected one of")
+
+    requested = {e["params"]["request"]["url"] for e in browser.events if e.get("method") == "Network.requestWillBeSent"}
+    assert requested and all(url.startswith(server.url) for url in requested), requested  # nothing from elsewhere
