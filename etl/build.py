@@ -14,7 +14,10 @@ Both are the same procedure, :func:`apply_release`; a build starts from an empty
 5. **Citations.** Every bibliography entry is resolved again against the new corpus
    (:mod:`ckg.etl.citations`), so entries that pointed outside the corpus and now point at a
    new paper become edges; the difference with the stored edges is applied.
-6. **Provenance and manifest.** The release node, first/last release of each paper and a
+6. **Concepts and topics** (:mod:`ckg.etl.annotate`). New and changed papers' concepts are
+   extracted; concept edges (document-frequency rule, confidence) and the topic model are
+   recomputed corpus-wide, and their difference with the store is applied.
+7. **Provenance and manifest.** The release node, first/last release of each paper and a
    manifest with inputs, configuration, versions, counts, rejects and timings.
 
 The result of an update equals a fresh build of the newer release (the provenance graph,
@@ -43,6 +46,7 @@ import pyoxigraph as ox
 import ckg
 from ckg import resources
 from ckg.etl import emit
+from ckg.etl.annotate import AnnotationOptions, concepts_stage, topics_stage
 from ckg.etl.assemble import Assembler, InputError, discover
 from ckg.etl.catalog import Catalog
 from ckg.etl.citations import resolve
@@ -113,9 +117,10 @@ def _hash(nquads: bytes) -> str:
 
 
 def build(store_path: Path, inputs: list[Path], *, release: str | None = None, overwrite: bool = False,
-          progress: Progress | None = None) -> RunResult:
+          progress: Progress | None = None, annotation: AnnotationOptions | None = None) -> RunResult:
     """Build a new store from a release. Refuses a folder that is already a store unless
-    ``overwrite`` (which deletes it first)."""
+    ``overwrite`` (which deletes it first). ``annotation`` chooses vocabularies, topics and
+    extraction (default: see :class:`ckg.etl.annotate.AnnotationOptions`)."""
     store_path = Path(store_path)
     if store_path.exists() and any(store_path.iterdir()):
         if not overwrite:
@@ -126,14 +131,15 @@ def build(store_path: Path, inputs: list[Path], *, release: str | None = None, o
         shutil.rmtree(store_path)
     store_path.mkdir(parents=True, exist_ok=True)
     try:
-        return apply_release(store_path, inputs, release=release, mode="build", progress=progress)
+        return apply_release(store_path, inputs, release=release, mode="build", progress=progress,
+                             annotation=annotation)
     except BaseException:
         shutil.rmtree(store_path, ignore_errors=True)  # no half-built store is left behind
         raise
 
 
 def update(store_path: Path, inputs: list[Path], *, release: str | None = None, keep_removed: bool = False,
-           progress: Progress | None = None) -> RunResult:
+           progress: Progress | None = None, annotation: AnnotationOptions | None = None) -> RunResult:
     """Apply a newer release to an existing store. If the update fails half-way, the store and
     its catalog are restored to what they were before it."""
     store_path = Path(store_path)
@@ -148,7 +154,7 @@ def update(store_path: Path, inputs: list[Path], *, release: str | None = None, 
     shutil.copy2(store_path / CATALOG_FILE, backup / CATALOG_FILE)
     try:
         result = apply_release(store_path, inputs, release=release, mode="update", keep_removed=keep_removed,
-                               progress=progress)
+                               progress=progress, annotation=annotation)
     except BaseException:
         shutil.rmtree(store_path / OXIGRAPH_DIR, ignore_errors=True)
         (backup / OXIGRAPH_DIR).rename(store_path / OXIGRAPH_DIR)
@@ -162,7 +168,8 @@ def update(store_path: Path, inputs: list[Path], *, release: str | None = None, 
 
 
 def apply_release(store_path: Path, inputs: list[Path], *, release: str | None, mode: str,
-                  keep_removed: bool = False, progress: Progress | None = None) -> RunResult:
+                  keep_removed: bool = False, progress: Progress | None = None,
+                  annotation: AnnotationOptions | None = None) -> RunResult:
     started = dt.datetime.now(dt.timezone.utc)
     inputs = [Path(p) for p in inputs]
     label = release or release_label(inputs)
@@ -246,6 +253,12 @@ def apply_release(store_path: Path, inputs: list[Path], *, release: str | None, 
                 catalog.replace_citations(resolution.edges)
                 tick("citations", len(added))
 
+            # -- concepts and topics (ckg.etl.annotate): corpus-wide, difference applied ---------
+            with timer.stage("concepts"):
+                concepts = concepts_stage(store, catalog, annotation, tick)
+            with timer.stage("topics"):
+                topics = topics_stage(store, catalog, annotation)
+
             catalog.commit()
             with timer.stage("flush"):
                 store.flush()
@@ -265,7 +278,7 @@ def apply_release(store_path: Path, inputs: list[Path], *, release: str | None, 
         "started_at": started.isoformat(timespec="seconds"),
         "finished_at": finished.isoformat(timespec="seconds"),
         "inputs": [_describe_input(p) for p in inputs],
-        "config": {"keep_removed": keep_removed, "release_label": label},
+        "config": {"keep_removed": keep_removed, "release_label": label, **concepts.config, **topics.config},
         "versions": _versions(),
         "counts": {
             "papers_in_store": papers_in_store,
@@ -275,6 +288,8 @@ def apply_release(store_path: Path, inputs: list[Path], *, release: str | None, 
                 "removed": len(changes.removed), "provenance_only": len(changes.provenance_only),
             },
             "citations": {**resolution.summary(), "edges_added": len(added), "edges_removed": len(dropped)},
+            "concepts": concepts.counts,
+            "topics": topics.counts,
             **counts,
         },
         "rejects": report.summary(),
