@@ -54,12 +54,12 @@ import json
 import multiprocessing
 import os
 import re
-import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources as importlib_resources
 from pathlib import Path
+from typing import Any
 
 from ckg.etl.vocab import Vocabulary
 from ckg.etl.vocab.kinds import EXCLUDED_TREES, is_excluded_tree
@@ -103,13 +103,18 @@ def is_symbol(word: str) -> bool:
     return any(c.isupper() for c in letters[1:]) and upper < len(letters)
 
 
+INVARIANT = frozenset({"diabetes", "species", "series", "herpes", "rabies", "measles", "mumps", "scabies",
+                       "rickets", "diabetes insipidus", "lens", "news", "physics", "genetics", "economics", "aids"})
+"""Words ending in -s that are no plurals."""
+
+
 def singular(word: str) -> str:
     """A crude singular, the same for a phrase and a text (so both sides agree).
 
-    >>> [singular(w) for w in ("viruses", "arteries", "abscesses", "diseases", "virus", "sepsis", "lungs")]
-    ['virus', 'artery', 'abscess', 'disease', 'virus', 'sepsis', 'lung']
+    >>> [singular(w) for w in ("viruses", "arteries", "abscesses", "diseases", "virus", "sepsis", "lungs", "diabetes")]
+    ['virus', 'artery', 'abscess', 'disease', 'virus', 'sepsis', 'lung', 'diabetes']
     """
-    if len(word) <= 3:
+    if len(word) <= 3 or word in INVARIANT:
         return word
     if word.endswith("ies") and len(word) > 4:
         return word[:-3] + "y"
@@ -158,13 +163,17 @@ def name_variants(name: str) -> list[str]:
 
 
 def blank_pipeline():
-    """spaCy's blank English tokenizer with ckg's NORM (no model needed)."""
+    """spaCy's blank English tokenizer with ckg's NORM (no model needed). Only the lexical
+    attributes the extraction reads are computed for new words (NORM, IS_SPACE): computing
+    spaCy's other ones (shape, like_num, ...) for every new word of a corpus costs seconds."""
     import spacy
-    from spacy.attrs import NORM
+    from spacy.attrs import IS_SPACE, NORM
 
     nlp = spacy.blank("en")
     nlp.max_length = 50_000_000
-    nlp.vocab.lex_attr_getters[NORM] = normalize_word
+    getters = nlp.vocab.lex_attr_getters
+    getters.clear()
+    getters.update({NORM: normalize_word, IS_SPACE: str.isspace})
     for lex in list(nlp.vocab):
         if lex.orth_:
             lex.norm_ = normalize_word(lex.orth_)
@@ -213,6 +222,15 @@ class Gazetteer:
     stopped: int = 0
     excluded_concepts: int = 0
     config: dict = field(default_factory=dict)
+    # the pipeline and phrase docs of the build, reused by an extractor in the same process
+    # (not pickled: a spawned worker builds its own from ``phrases``)
+    _nlp: object = field(default=None, repr=False, compare=False)
+    _docs: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_nlp"], state["_docs"] = None, {}
+        return state
 
     @classmethod
     def build(cls, vocabulary: Vocabulary, config: ExtractionConfig | None = None) -> Gazetteer:
@@ -221,8 +239,14 @@ class Gazetteer:
 
         nlp = blank_pipeline()
 
+        docs: dict[tuple[str, ...], Any] = {}
+
         def norms(text: str) -> tuple[str, ...]:
-            return tuple(t.norm_ for t in nlp.make_doc(prepare_text(text)) if not t.is_space)
+            doc = nlp.make_doc(prepare_text(text))
+            phrase = tuple(t.norm_ for t in doc if not t.is_space)
+            if len(phrase) == len(doc):
+                docs.setdefault(phrase, doc)
+            return phrase
 
         stop = {norms(p) for p in read_stoplist(config.stoplist_path())}
         best: dict[tuple[str, ...], tuple[tuple, str]] = {}
@@ -247,7 +271,8 @@ class Gazetteer:
                     rank = (0 if own else 1, source_rank, concept.key)
                     if phrase not in best or rank < best[phrase][0]:
                         best[phrase] = (rank, concept.key)
-        return cls({p: key for p, (_r, key) in best.items()}, stopped, excluded, config.as_dict())
+        phrases = {p: key for p, (_r, key) in best.items()}
+        return cls(phrases, stopped, excluded, config.as_dict(), nlp, {p: docs[p] for p in phrases if p in docs})
 
     def fingerprint(self) -> str:
         h = hashlib.sha256(json.dumps(self.config, sort_keys=True).encode())
@@ -298,37 +323,63 @@ def _section_of(char: int, starts: list[int]) -> int:
     return 2 if char >= starts[2] else 1 if char >= starts[1] else 0
 
 
-def _abbreviation_detector(nlp):
-    """scispacy's AbbreviationDetector, with a fast finder of its parenthesis candidates.
+class AbbreviationFinder:
+    """scispacy's abbreviation detection (Schwartz & Hearst), with fast candidate and occurrence search.
 
-    scispacy finds candidates with a Matcher pattern ``( + )``, which enumerates every pair of
-    brackets and is most of the detector's time on full texts; only candidates of at most eight
-    tokens are used, so the same candidates are listed here directly, in the Matcher's order.
-    The definition algorithm itself (``filter_matches``, ``find_matches_for``) is scispacy's.
+    scispacy's ``AbbreviationDetector`` lists candidates with a Matcher pattern ``( + )``, which
+    enumerates every pair of brackets of a document, and finds the later occurrences of each
+    short form with a Matcher built per document; on full texts those two searches take most of
+    the extraction's time. Here both are array scans over the tokens' ORTH ids, giving the same
+    candidates in the same order; the definition algorithm — scispacy's ``filter_matches``,
+    ``find_abbreviation`` and the rule that a long or short form is defined once per document —
+    is unchanged (``tests/test_concepts.py`` checks the results equal scispacy's detector).
     """
-    from scispacy.abbreviation import AbbreviationDetector, filter_matches
 
-    class _Detector(AbbreviationDetector):
-        def occurrences(self, doc):
-            orths = [t.orth for t in doc]
-            opening, closing = nlp.vocab.strings["("], nlp.vocab.strings[")"]
-            closes = [i for i, o in enumerate(orths) if o == closing]
-            matches = []
-            j0 = 0
-            for i, o in enumerate(orths):
-                if o != opening:
-                    continue
-                while j0 < len(closes) and closes[j0] < i + 2:
-                    j0 += 1
-                for j in closes[j0:]:
-                    if j - i - 1 > 8:
-                        break
-                    matches.append((0, i + 1, j))
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # "matcher has no patterns" on papers without definitions
-                return self.find_matches_for(filter_matches(matches, doc), doc)
+    def __init__(self, vocab) -> None:
+        self.opening = vocab.strings.add("(")
+        self.closing = vocab.strings.add(")")
 
-    return _Detector(nlp)
+    def candidates(self, orths) -> list[tuple[int, int, int]]:
+        """(0, start, end) inside every bracket pair ``( ... )`` of at most 8 tokens, in order."""
+        import numpy as np
+
+        closes = np.flatnonzero(orths == self.closing)
+        out = []
+        for i in np.flatnonzero(orths == self.opening).tolist():
+            j0 = int(np.searchsorted(closes, i + 2))
+            for j in closes[j0:].tolist():
+                if j - i - 1 > 8:
+                    break
+                out.append((0, i + 1, j))
+        return out
+
+    def __call__(self, doc) -> list[tuple[object, set]]:
+        """[(long form span, {short form spans})] of a doc, as scispacy's detector finds them."""
+        import numpy as np
+        from scispacy.abbreviation import filter_matches, find_abbreviation
+        from spacy.attrs import ORTH
+
+        orths = doc.to_array(ORTH)
+        if not len(orths):
+            return []
+        found: dict[object, set] = {}
+        seen_long: set[str] = set()
+        seen_short: set[str] = set()
+        patterns = []
+        for long_candidate, short_candidate in filter_matches(self.candidates(orths), doc):
+            short, long = find_abbreviation(long_candidate, short_candidate)
+            if long is None or long.text in seen_long or short.text in seen_short:
+                continue
+            seen_long.add(long.text)
+            seen_short.add(short.text)
+            found.setdefault(long, set()).add(short)
+            patterns.append((long, [t.orth for t in short]))
+        for long, pattern in patterns:
+            starts = np.flatnonzero(orths[: len(orths) - len(pattern) + 1] == pattern[0])
+            for k in range(1, len(pattern)):
+                starts = starts[orths[starts + k] == pattern[k]]
+            found[long].update(doc[int(i): int(i) + len(pattern)] for i in starts)
+        return list(found.items())
 
 
 class GazetteerExtractor:
@@ -339,17 +390,18 @@ class GazetteerExtractor:
     def __init__(self, gazetteer: Gazetteer) -> None:
         from spacy.matcher import PhraseMatcher
 
-        self.gazetteer = gazetteer
-        self.nlp = blank_pipeline()
-        self.matcher = PhraseMatcher(self.nlp.vocab, attr="NORM")
-        by_concept: dict[str, list] = {}
         from spacy.tokens import Doc
 
+        self.gazetteer = gazetteer
+        self.nlp = gazetteer._nlp or blank_pipeline()
+        self.matcher = PhraseMatcher(self.nlp.vocab, attr="NORM")
+        by_concept: dict[str, list] = {}
         for phrase, key in sorted(gazetteer.phrases.items(), key=lambda kv: (kv[1], kv[0])):
-            by_concept.setdefault(key, []).append(Doc(self.nlp.vocab, words=list(phrase)))
+            doc = gazetteer._docs.get(phrase) if gazetteer._nlp is self.nlp else None
+            by_concept.setdefault(key, []).append(doc if doc is not None else Doc(self.nlp.vocab, words=list(phrase)))
         for key, docs in by_concept.items():
             self.matcher.add(key, docs)
-        self.detector = _abbreviation_detector(self.nlp)
+        self.detector = AbbreviationFinder(self.nlp.vocab)
         self.strings = self.nlp.vocab.strings
 
     def spans(self, doc) -> list[tuple[int, int, str]]:
@@ -371,18 +423,18 @@ class GazetteerExtractor:
         return PaperConcepts({k: tuple(v) for k, v in counts.items()}, len(_WORDS.findall(text)))
 
     def _resolve_abbreviations(self, doc, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
-        definitions = self.detector.occurrences(doc)
+        definitions = self.detector(doc)
         if not definitions:
             return spans
+        by_extent = {(s, e): key for s, e, key in spans}
         replace: dict[tuple[int, int], str | None] = {}
         for long_form, shorts in definitions:
-            whole = [key for s, e, key in spans if s == long_form.start and e == long_form.end]
-            concept = whole[0] if whole else None
+            concept = by_extent.get((long_form.start, long_form.end))
             for short in shorts:
-                defining = short.start >= 1 and doc[short.start - 1].text == "(" and short.start - 1 == long_form.end
+                defining = short.start - 1 == long_form.end and doc[short.start - 1].text == "("
                 replace[(short.start, short.end)] = None if defining else concept
-        occupied = sorted(replace)
-        kept = [sp for sp in spans if not any(sp[0] < e and s < sp[1] for s, e in occupied)]
+        occupied = {i for s, e in replace for i in range(s, e)}
+        kept = [sp for sp in spans if not any(i in occupied for i in range(sp[0], sp[1]))]
         kept.extend((s, e, c) for (s, e), c in replace.items() if c is not None)
         return sorted(kept)
 
@@ -462,12 +514,12 @@ def default_processes() -> int:
 
 
 def extract_many(items: Iterable[tuple[str, str, str, str]], extractor: GazetteerExtractor,
-                 config: ExtractionConfig, *, processes: int = 1, batch: int = 256
+                 config: ExtractionConfig, *, processes: int = 1, batch: int = 1024
                  ) -> Iterator[tuple[str, PaperConcepts]]:
-    """(key, found) for each (key, title, abstract, body), in input order. With ``processes``
-    > 1 the papers are spread over worker processes (forked where the platform allows, so the
-    extractor built here is shared; else each worker builds its own), ``batch`` papers at a time
-    so that memory stays bounded."""
+    """(key, found) for each (key, title, abstract, body). With ``processes`` > 1 the papers are
+    spread over worker processes (forked where the platform allows, so the extractor built here
+    is shared; else each worker builds its own), ``batch`` papers at a time so that memory stays
+    bounded, and results come in the order they are done (in input order with one process)."""
     items = iter(items)
     if processes <= 1:
         for key, title, abstract, body in items:
@@ -485,7 +537,7 @@ def extract_many(items: Iterable[tuple[str, str, str, str]], extractor: Gazettee
                 chunk = [x for _, x in zip(range(batch), items)]
                 if not chunk:
                     break
-                yield from pool.imap(_work, chunk, chunksize=max(1, min(16, len(chunk) // (4 * processes))))
+                yield from pool.imap_unordered(_work, chunk, chunksize=max(1, min(8, len(chunk) // (8 * processes))))
     finally:
         _PREBUILT = None
 

@@ -3,13 +3,16 @@
 The topics, their labels and seed words, and the model's settings come from a TOML file
 (``etl/data/topics.toml`` by default; ``--topics FILE``). Seed words are anchored with
 tomotopy's word priors (``set_word_prior``): a seed word gets ``seed_weight`` on its own topic
-and ``other_weight`` on the others, every other word the symmetric ``eta``.
+and ``other_weight`` on the others, every other word the symmetric ``eta``. Words are weighted
+by inverse document frequency (``term_weight = "idf"``): the words every paper uses ("study",
+"data", "found") would otherwise make one topic the top topic of most papers (on the demo corpus,
+IDF weighting recovers the generated topic of 96% of papers, plain counts of 8%).
 
 **Determinism and updates.** The model is trained on the whole corpus at every build and
 update: the papers in key order, one training thread, the configured seed. The same papers
 therefore give the same topics, top terms and probabilities, so an update gives exactly the
 topic triples of a fresh build of the newer release (an inferred-only update would drift from
-it). Training is the cost: about 5 s for the 803 full texts of the first CORD-19 release.
+it). Training is the cost: about 4 s for the 803 full texts of the first CORD-19 release.
 
 **Text.** Words are lower-cased runs of letters and digits (inner hyphens and apostrophes
 kept: "covid-19", "sars-cov-2"), of at least three characters, not English stop words nor
@@ -41,6 +44,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from ckg import resources
+from ckg.etl.concepts import INVARIANT
 from ckg.etl.emit import edge, integer, typed
 from ckg.terms import CKG, SKOS, XSD
 
@@ -81,7 +85,8 @@ class TopicSpec:
 class TopicConfig:
     topics: tuple[TopicSpec, ...]
     seed: int = 7
-    iterations: int = 150
+    iterations: int = 100
+    term_weight: str = "idf"
     alpha: float = 0.1
     eta: float = 0.01
     seed_weight: float = 1.0
@@ -127,6 +132,8 @@ def load_config(path: Path | None = None) -> TopicConfig:
         topics.append(TopicSpec(str(t["label"]), tuple(str(w) for w in t.get("seed_words", []))))
     if not topics:
         raise TopicConfigError(f"{path}: no [[topic]] defined")
+    if model.get("term_weight", "idf") not in ("one", "idf", "pmi"):
+        raise TopicConfigError(f"{path}: term_weight must be one, idf or pmi")
     keys = [t.key for t in topics]
     if len(set(keys)) != len(keys):
         raise TopicConfigError(f"{path}: two topics have the same label key")
@@ -134,7 +141,7 @@ def load_config(path: Path | None = None) -> TopicConfig:
 
 
 def _singular(word: str) -> str:
-    if len(word) > 4 and word.endswith("s") and not word.endswith(("ss", "us", "is", "ies")):
+    if len(word) > 4 and word.endswith("s") and not word.endswith(("ss", "us", "is", "ies")) and word not in INVARIANT:
         return word[:-1]
     return word
 
@@ -191,7 +198,8 @@ def train(documents: list[tuple[str, list[str]]], config: TopicConfig) -> TopicM
     import tomotopy as tp
 
     k = len(config.topics)
-    model = tp.LDAModel(k=k, alpha=config.alpha, eta=config.eta, seed=config.seed,
+    weights = {"one": tp.TermWeight.ONE, "idf": tp.TermWeight.IDF, "pmi": tp.TermWeight.PMI}
+    model = tp.LDAModel(tw=weights[config.term_weight], k=k, alpha=config.alpha, eta=config.eta, seed=config.seed,
                         min_cf=config.min_word_count, min_df=config.min_doc_count)
     keys = []
     tokens = 0

@@ -67,7 +67,8 @@ def detect_format(path: Path) -> str:
         head = probe.read(2)
     opener = gzip.open if head == b"\x1f\x8b" else open
     with opener(path, "rb") as handle:
-        start = handle.read(4096).decode("utf-8", "replace").lstrip()
+        head_text = handle.read(8192).decode("utf-8", "replace")
+    start = "\n".join(line for line in head_text.splitlines() if not line.startswith("#")).lstrip()
     if start.startswith("<?xml") or start.startswith("<DescriptorRecordSet"):
         return "mesh-xml"
     if start.startswith("<http"):
