@@ -57,8 +57,9 @@ def main() -> int:
     parser.add_argument("--build", action="store_true", help="also time a whole build with concepts and topics")
     args = parser.parse_args()
     if not args.real or not (Path(args.real) / "cord19" / "release-2020-03-13").is_dir():
-        print("real data not found: set CKG_REAL_DATA=../shared/data or give --real", file=sys.stderr)
-        return 2
+        print("real data not found (set CKG_REAL_DATA=../shared/data or give --real): nothing measured",
+              file=sys.stderr)
+        return 0
     real = Path(args.real)
     release = real / "cord19" / "release-2020-03-13"
     cpus = os.cpu_count() or 1
