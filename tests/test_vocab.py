@@ -254,3 +254,26 @@ def test_vocab_fetch_command(server, tmp_path):
     bad = CliRunner().invoke(main, ["vocab", "fetch", "doid", "--out", str(out), "--url", f"{server}/nope.obo",
                                     "--timeout", "10"])
     assert bad.exit_code == 1 and "Error: could not download" in bad.output
+
+
+def test_mesh_ntriples_streaming_holds_only_what_the_gazetteer_needs(tmp_path):
+    """200,000 triples of supplementary records and qualifiers around two descriptors: reading
+    them keeps the descriptors, not the rest (peak memory far below the file's size)."""
+    import tracemalloc
+
+    path = tmp_path / "big.nt.gz"
+    scr = f"<{MESHV}SCR_Chemical>"
+    with gzip.open(path, "wt", encoding="utf-8") as out:
+        for i in range(100_000):
+            s = f"<http://id.nlm.nih.gov/mesh/C{i:09d}>"
+            out.write(f"{s} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> {scr} .\n")
+            out.write(f'{s} <http://www.w3.org/2000/01/rdf-schema#label> "a supplementary chemical number {i}"@en .\n')
+            out.write(f"{s} <{MESHV}preferredConcept> <http://id.nlm.nih.gov/mesh/M{i:09d}> .\n")
+        out.write(_nt(tmp_path, gz=False).read_text())
+    size = sum(len(line) for line in gzip.open(path, "rt", encoding="utf-8"))
+    tracemalloc.start()
+    terms = list(read_mesh_nt(path))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert [t.id for t in terms] == ["MESH:D011014"]
+    assert size > 15_000_000 and peak < 2_000_000, (size, peak)

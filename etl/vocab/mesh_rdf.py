@@ -102,12 +102,13 @@ def read_mesh_nt(path: Path) -> Iterator[VocabTerm]:
     identifiers: dict[str, str] = {}
     trees: dict[str, list[str]] = {}
     for s, p, o in _triples(path, pass1):
+        if _local(s)[:1] != "D":  # descriptors only: not records, concepts, terms, tree numbers
+            continue
         if p == _TYPE:
             if o in _DESCRIPTOR_TYPES:
                 kinds[s] = True
         elif p == _LABEL:
-            if _local(s)[:1] == "D":  # descriptors only (not tree numbers, concepts, terms)
-                labels.setdefault(s, o)
+            labels.setdefault(s, o)
         elif p == _P["identifier"]:
             if o.startswith("D"):
                 identifiers[s] = o
