@@ -19,7 +19,9 @@ and citations are in the store:
 
 **Topics** (:mod:`ckg.etl.topics`). The seeded LDA is trained on the whole corpus (papers in key
 order, texts read back from the store), deterministically; the difference between its
-topic nodes and paper edges and those in the store is applied.
+topic nodes and paper edges and those in the store is applied. When no paper's triples and no
+setting changed since the last run (the catalog keeps a fingerprint of both), training would
+give the same model, and it is skipped.
 
 Both graphs are thus a function of the corpus, the vocabulary files and the configuration
 only, whatever history the store has: ``ckg update`` gives exactly the triples of a fresh build
@@ -53,6 +55,7 @@ from ckg.terms import CKG, DCTERMS
 
 _META_OPTIONS = "annotation_options"
 _META_FINGERPRINT = "concepts_fingerprint"
+_META_TOPICS = "topics_fingerprint"
 CONCEPTS = resources.CONCEPTS_GRAPH_NAME
 TOPICS = resources.TOPICS_GRAPH_NAME
 
@@ -245,6 +248,13 @@ def topics_stage(store: ox.Store, catalog: Catalog, options: AnnotationOptions |
     """Train the topic model on the corpus and apply its topic nodes and paper edges."""
     resolved = _resolve(options, catalog)
     config = topics.load_config(resolved.topics)
+    settings = {k: v for k, v in config.as_dict().items() if k != "path"}
+    fingerprint = hashlib.sha256((json.dumps(settings, sort_keys=True) + catalog.corpus_hash()).encode()).hexdigest()
+    if catalog.get_meta(_META_TOPICS) == fingerprint:
+        # same papers, same configuration: training would give the topics already in the store
+        return StageResult({"topics": config.as_dict()}, {**json.loads(catalog.get_meta(_META_TOPICS + "_counts")),
+                                                          "skipped": True, "edges_added": 0, "edges_removed": 0,
+                                                          "nodes_written": 0, "nodes_removed": 0})
     phrases = config.phrases()
     start = time.perf_counter()
     documents = [(key, topics.tokenize(" ".join((title, abstract, body)), phrases))
@@ -267,5 +277,8 @@ def topics_stage(store: ox.Store, catalog: Catalog, options: AnnotationOptions |
         "nodes_written": nodes_written, "nodes_removed": nodes_removed,
         "topics": [{"key": t.key, "label": t.label, "top_topic_of": top.get(t.key, 0), "papers": papers.get(t.key, 0),
                     "top_terms": t.top_terms, "seeds_not_in_corpus": t.missing_seeds} for t in result.topics],
+        "skipped": False,
     }
+    catalog.set_meta(_META_TOPICS, fingerprint)
+    catalog.set_meta(_META_TOPICS + "_counts", json.dumps(counts))
     return StageResult({"topics": config.as_dict()}, counts)

@@ -234,6 +234,15 @@ class Catalog:
     def concept_mention_rows(self) -> Iterator[tuple[str, str, int, int, int]]:
         yield from self.db.execute("SELECT key, concept, title, abstract, body FROM concept_mentions ORDER BY key, concept")
 
+    def corpus_hash(self) -> str:
+        """A hash of every paper's key and content hash: changes when any paper's triples do."""
+        import hashlib
+
+        h = hashlib.sha256()
+        for key, content in self.db.execute("SELECT key, hash FROM papers ORDER BY key"):
+            h.update(f"{key}\t{content}\n".encode())
+        return h.hexdigest()
+
     def extracted_words(self) -> int:
         return self.db.execute("SELECT COALESCE(SUM(words), 0) FROM concepts_extracted").fetchone()[0]
 

@@ -56,7 +56,6 @@ import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
 from importlib import resources as importlib_resources
 from pathlib import Path
 from typing import Any
@@ -197,9 +196,11 @@ class ExtractionConfig:
         return Path(self.stoplist) if self.stoplist else default_stoplist_path()
 
     def as_dict(self) -> dict:
+        stoplist = self.stoplist_path()
         return {"extractor": self.extractor, "synonym_scopes": list(self.synonym_scopes),
                 "exclude_mesh_trees": list(self.exclude_mesh_trees), "exclude_prefixes": list(self.exclude_prefixes),
-                "stoplist": str(self.stoplist_path()),
+                "stoplist": str(stoplist),
+                "stoplist_sha256": hashlib.sha256(stoplist.read_bytes()).hexdigest() if stoplist.is_file() else None,
                 "scispacy_model": self.scispacy_model if self.extractor == "scispacy" else None,
                 "version": EXTRACTOR_VERSION}
 
@@ -275,7 +276,10 @@ class Gazetteer:
         return cls(phrases, stopped, excluded, config.as_dict(), nlp, {p: docs[p] for p in phrases if p in docs})
 
     def fingerprint(self) -> str:
-        h = hashlib.sha256(json.dumps(self.config, sort_keys=True).encode())
+        """Changes when the extraction's output could: phrases, settings, extractor version (not
+        where the files are: a store moved to another machine is not extracted again)."""
+        settings = {k: v for k, v in self.config.items() if k != "stoplist"}
+        h = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
         for phrase, key in sorted(self.phrases.items()):
             h.update(("\x1f".join(phrase) + "\x1e" + key + "\n").encode())
         return h.hexdigest()
@@ -467,18 +471,14 @@ class ScispacyExtractor(GazetteerExtractor):
 
     def spans(self, doc) -> list[tuple[int, int, str]]:
         mentions = super().spans(doc)
-        entities = self.ner(doc.text).ents
         out = []
-        i = 0
-        for ent in entities:
-            start = doc.char_span(ent.start_char, ent.end_char, alignment_mode="expand")
-            if start is None:
+        for ent in self.ner(doc.text).ents:
+            span = doc.char_span(ent.start_char, ent.end_char, alignment_mode="expand")
+            if span is None:
                 continue
-            inside = [(e - s, key, s, e) for s, e, key in mentions if s >= start.start and e <= start.end]
+            inside = [(e - s, key) for s, e, key in mentions if s >= span.start and e <= span.end]
             if inside:
-                _n, key, _s, _e = max(inside)
-                out.append((start.start, start.end, key))
-            i += 1
+                out.append((span.start, span.end, max(inside)[1]))
         return sorted(set(out))
 
 
@@ -540,10 +540,3 @@ def extract_many(items: Iterable[tuple[str, str, str, str]], extractor: Gazettee
                 yield from pool.imap_unordered(_work, chunk, chunksize=max(1, min(8, len(chunk) // (8 * processes))))
     finally:
         _PREBUILT = None
-
-
-@lru_cache(maxsize=4)
-def cached_extractor(gazetteer_fingerprint: str, gazetteer: Gazetteer, config_json: str) -> GazetteerExtractor:
-    """An extractor built once per gazetteer and configuration in a process (builds of the same
-    vocabulary in one process, as in the tests, share it)."""
-    return make_extractor(gazetteer, ExtractionConfig(**json.loads(config_json)))

@@ -101,6 +101,7 @@ def test_applying_the_same_release_again_changes_nothing(tmp_path):
         counts = result.counts[stage]
         assert (counts["edges_added"], counts["edges_removed"], counts["nodes_written"], counts["nodes_removed"]) == (0, 0, 0, 0)
     assert result.counts["concepts"]["extraction"]["papers"] == 0
+    assert result.counts["topics"]["skipped"] is True and result.counts["topics"]["documents"] == 5
     assert content(path) == before
 
 
