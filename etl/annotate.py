@@ -244,6 +244,13 @@ def concepts_stage(store: ox.Store, catalog: Catalog, options: AnnotationOptions
     return StageResult(config, counts)
 
 
+def _tomotopy_isa() -> str:
+    """The instruction set tomotopy runs with (its floating-point results may differ between them)."""
+    import tomotopy
+
+    return getattr(tomotopy, "isa", "unknown")
+
+
 def topics_stage(store: ox.Store, catalog: Catalog, options: AnnotationOptions | None) -> StageResult:
     """Train the topic model on the corpus and apply its topic nodes and paper edges."""
     resolved = _resolve(options, catalog)
@@ -271,7 +278,7 @@ def topics_stage(store: ox.Store, catalog: Catalog, options: AnnotationOptions |
     papers = Counter(t for (_k, t) in edges)
     counts = {
         "documents": result.documents, "tokens": result.tokens, "vocabulary": result.vocabulary,
-        "log_likelihood_per_word": result.log_likelihood_per_word,
+        "log_likelihood_per_word": result.log_likelihood_per_word, "tomotopy_isa": _tomotopy_isa(),
         "tokenize_s": round(tokenize_s, 3), "train_s": round(train_s, 3),
         "edges": len(edges), "edges_added": added, "edges_removed": removed,
         "nodes_written": nodes_written, "nodes_removed": nodes_removed,

@@ -361,7 +361,7 @@ def _versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {"python": sys.version.split()[0], "platform": platform.platform()}
-    for dist in ("ckg", "pyoxigraph"):
+    for dist in ("ckg", "pyoxigraph", "spacy", "scispacy", "tomotopy"):
         try:
             out[dist] = version(dist)
         except PackageNotFoundError:

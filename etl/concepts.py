@@ -14,10 +14,9 @@ The default extractor (``gazetteer``) needs no model: a blank spaCy English pipe
   (``etl/data/concept-stoplist.txt``: generic concepts such as Humans, Patients, Methods,
   Disease; common words that are also concept names, such as Lead or Face; words of scientific
   prose that vocabularies list as concepts, such as Analysis, Study or Copyright).
-* **Matching.** Case-insensitive for ordinary words, case-sensitive for words written like
-  abbreviations or symbols (two or more capitals in at most five letters, a digit, or a capital
-  after the first letter: "ACE2", "ARDS", "mRNA", "CoV"), so that "ALL" (a leukaemia) is not
-  "all". Plurals match singulars (a simple suffix rule: "-ies" -> "-y", "-uses" -> "-us",
+* **Matching.** Case-insensitive, except for short all-capital words (two to four letters:
+  "ALL", "ARDS", "AIDS"), so that "ALL" (a leukaemia) is not "all"; "COVID", "nCoV" or "ACE2"
+  match in any case. Plurals match singulars (a simple suffix rule: "-ies" -> "-y", "-uses" -> "-us",
   "-sses" -> "-ss", "-s" -> ""), and a hyphen between letters or digits matches a space
   ("SARS-CoV-2" = "SARS CoV 2", "angiotensin converting enzyme" = "angiotensin-converting
   enzyme"). Overlapping matches keep the longest (then the first).
@@ -86,20 +85,17 @@ def default_stoplist_path() -> Path:
 # -- normalisation ----------------------------------------------------------------------------
 
 def is_symbol(word: str) -> bool:
-    """Written like an abbreviation or a symbol, so matched with its case.
+    """A short all-capital word, matched with its case: an abbreviation that would otherwise be a
+    common word ("ALL", a leukaemia, is not "all"; "AIDS" is not "aids"). Longer capital words,
+    mixed case and words with digits are matched without case ("COVID" = "Covid", "nCoV" =
+    "nCov", "ACE2" = "Ace2").
 
-    >>> [is_symbol(w) for w in ("ACE2", "ARDS", "mRNA", "CoV", "Asthma", "ASTHMATIC", "ALL", "covid")]
-    [True, True, True, True, False, False, True, False]
+    >>> [is_symbol(w) for w in ("ALL", "ARDS", "COVID", "ACE2", "mRNA", "CoV", "Asthma", "all", "A")]
+    [True, True, False, False, False, False, False, False, False]
     """
-    letters = [c for c in word if c.isalpha()]
-    if not letters:
+    if not word.isalpha() or not word.isupper():
         return False
-    if any(c.isdigit() for c in word):
-        return True
-    upper = sum(c.isupper() for c in letters)
-    if upper >= 2 and len(letters) <= 5 and upper == len(letters):
-        return True
-    return any(c.isupper() for c in letters[1:]) and upper < len(letters)
+    return 2 <= len(word) <= 4
 
 
 INVARIANT = frozenset({"diabetes", "species", "series", "herpes", "rabies", "measles", "mumps", "scabies",
@@ -128,7 +124,7 @@ def normalize_word(word: str) -> str:
     """The form a word is matched by (spaCy's NORM attribute is set to it).
 
     >>> [normalize_word(w) for w in ("Pneumonias", "ACE2", "ARDS", "INFECTIONS", "CoV")]
-    ['pneumonia', 'ACE2', 'ARDS', 'infection', 'CoV']
+    ['pneumonia', 'ace2', 'ARDS', 'infection', 'cov']
     """
     return word if is_symbol(word) else singular(word.lower())
 
