@@ -403,6 +403,9 @@ class GazetteerExtractor:
             self.matcher.add(key, docs)
         self.detector = AbbreviationFinder(self.nlp.vocab)
         self.strings = self.nlp.vocab.strings
+        # Tokenizing the vocabulary's names leaves spaCy's tokenizer cache in a state that makes
+        # tokenizing papers 2.2 times slower (measured on the 803 real full texts): start afresh.
+        self.nlp.tokenizer.rules = self.nlp.tokenizer.rules
 
     def spans(self, doc) -> list[tuple[int, int, str]]:
         """(start token, end token, concept key) of the concept mentions of a doc."""
