@@ -1,7 +1,8 @@
 """Concept extraction: which vocabulary concepts a paper's title, abstract and body mention.
 
-The default extractor (``gazetteer``) needs no model: a blank spaCy English pipeline, a
-``PhraseMatcher`` over every name of every concept, and scispacy's abbreviation detector.
+The default extractor (``gazetteer``) needs no model: a blank spaCy English tokenizer, a
+``PhraseMatcher`` over every name of every concept, and scispacy's abbreviation detection
+(:class:`AbbreviationFinder`).
 
 * **Names.** Every label and synonym of a concept is a phrase, plus two variants: a MeSH-style
   inverted name without its inversion ("Pneumonia, Aspiration" -> "Aspiration Pneumonia") and a
@@ -16,13 +17,14 @@ The default extractor (``gazetteer``) needs no model: a blank spaCy English pipe
   prose that vocabularies list as concepts, such as Analysis, Study or Copyright).
 * **Matching.** Case-insensitive, except for short all-capital words (two to four letters:
   "ALL", "ARDS", "AIDS"), so that "ALL" (a leukaemia) is not "all"; "COVID", "nCoV" or "ACE2"
-  match in any case. Plurals match singulars (a simple suffix rule: "-ies" -> "-y", "-uses" -> "-us",
-  "-sses" -> "-ss", "-s" -> ""), and a hyphen between letters or digits matches a space
+  match in any case. Plurals match singulars (a simple suffix rule: "-ies" -> "-y", "-uses" ->
+  "-us", "-sses" -> "-ss", "-s" -> "", but "diabetes", "species", ... keep their -s), and a
+  hyphen between letters or digits matches a space
   ("SARS-CoV-2" = "SARS CoV 2", "angiotensin converting enzyme" = "angiotensin-converting
   enzyme"). Overlapping matches keep the longest (then the first).
 * **One concept per phrase.** When two concepts share a name, the phrase goes to the concept
   whose own label it is, then to the one with a MeSH id, then a DOID, then the smallest key.
-* **Abbreviations.** scispacy's detector (Schwartz & Hearst) finds definitions such as "acute
+* **Abbreviations.** scispacy's algorithm (Schwartz & Hearst) finds definitions such as "acute
   respiratory distress syndrome (ARDS)"; every later mention of the short form in the paper is
   then a mention of the concept whose name is the whole long form (or of nothing, when the long
   form is no concept name: a paper that defines "CT" as "cycle threshold" gets no computed
