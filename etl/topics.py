@@ -6,7 +6,10 @@ tomotopy's word priors (``set_word_prior``): a seed word gets ``seed_weight`` on
 and ``other_weight`` on the others, every other word the symmetric ``eta``. Words are weighted
 by inverse document frequency (``term_weight = "idf"``): the words every paper uses ("study",
 "data", "found") would otherwise make one topic the top topic of most papers (on the demo corpus,
-IDF weighting recovers the generated topic of 96% of papers, plain counts of 8%).
+IDF weighting recovers the generated topic of 96% of papers, plain counts of 8%), and one
+unlabelled background topic (``background_topics``) takes up the words of methods and
+statistics, so that they do not make a labelled topic everyone's second topic; it gets no node
+and no edges (on the demo corpus: 58 of 60 papers get their generated topic).
 
 **Determinism and updates.** The model is trained on the whole corpus at every build and
 update: the papers in key order, one training thread, the configured seed. The same papers
@@ -20,9 +23,9 @@ the words of preprint footers ("peer-reviewed", "medrxiv", "copyright", ...); wo
 than four letters lose a plural -s. Seed phrases become one token where their words follow
 each other.
 
-**Edges.** Every paper with text gets its top topic (``ckg:topicRank 1``) and each other topic
-whose probability is at least ``threshold``; ``ckg:probability`` is the paper's topic
-distribution, rounded to 3 decimals. Topic nodes carry their label, key (``skos:notation``),
+**Edges.** Every paper with text gets its top labelled topic (``ckg:topicRank 1``) and each
+other labelled topic whose probability is at least ``threshold``; ``ckg:probability`` is the
+topic's share of the paper (its topic distribution, background included), rounded to 3 decimals. Topic nodes carry their label, key (``skos:notation``),
 top terms and seed terms. All of it lives in the ``graph/topics`` named graph.
 
 >>> config = load_config()
@@ -95,6 +98,7 @@ class TopicConfig:
     min_doc_count: int = 2
     top_terms: int = 10
     threshold: float = 0.2
+    background_topics: int = 1
     path: str = ""
 
     def phrases(self) -> dict[str, dict[tuple[str, ...], str]]:
@@ -198,9 +202,10 @@ def train(documents: list[tuple[str, list[str]]], config: TopicConfig) -> TopicM
     import tomotopy as tp
 
     k = len(config.topics)
+    total = k + config.background_topics  # background topics: unlabelled, no node, no edges
     weights = {"one": tp.TermWeight.ONE, "idf": tp.TermWeight.IDF, "pmi": tp.TermWeight.PMI}
-    model = tp.LDAModel(tw=weights[config.term_weight], k=k, alpha=config.alpha, eta=config.eta, seed=config.seed,
-                        min_cf=config.min_word_count, min_df=config.min_doc_count)
+    model = tp.LDAModel(tw=weights[config.term_weight], k=total, alpha=config.alpha, eta=config.eta,
+                        seed=config.seed, min_cf=config.min_word_count, min_df=config.min_doc_count)
     keys = []
     tokens = 0
     for key, words in documents:
@@ -215,7 +220,7 @@ def train(documents: list[tuple[str, list[str]]], config: TopicConfig) -> TopicM
             if token:
                 seeds.setdefault(token, (i, s))
     for token, (i, _s) in seeds.items():
-        model.set_word_prior(token, [config.seed_weight if j == i else config.other_weight for j in range(k)])
+        model.set_word_prior(token, [config.seed_weight if j == i else config.other_weight for j in range(total)])
     display = {token: s for token, (_i, s) in seeds.items()}
     if not keys:
         return TopicModelResult([Topic(t.key, t.label, t.seed_words, []) for t in config.topics], {}, 0, 0, 0, 0.0)
