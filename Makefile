@@ -46,6 +46,7 @@ test-fast: install
 bench: install
 	$(BIN)/python bench/bench_build.py
 	$(BIN)/python bench/bench_server.py
+	$(BIN)/python bench/bench_concepts.py --build
 
 # Re-pin every dependency after changing pyproject.toml (run on a machine of the CI's kind).
 constraints: install

@@ -44,12 +44,13 @@ class _Progress:
 def _errors():
     """Turn the library's expected errors into clean CLI errors (no traceback)."""
     from ckg.etl.assemble import InputError
+    from ckg.etl.concepts import ExtractorUnavailable
     from ckg.queries import QueryFileError, QueryParameterError, UnknownQuery
     from ckg.sparql import QuerySyntaxError
     from ckg.store import StoreError
 
     return (InputError, StoreError, QueryParameterError, QueryFileError, UnknownQuery, QuerySyntaxError, ValueError,
-            OSError)
+            OSError, ExtractorUnavailable)
 
 
 def _run(fn, *args, **kwargs):
@@ -83,6 +84,17 @@ def _print_run(result, report_lines: bool = True) -> None:
     click.echo(f"  citations     {cit['edges']:,} edges ({', '.join(f'{k} {v}' for k, v in cit['edges_by_method'].items()) or 'none'}); "
                f"entries: {cit['resolved_entries']:,} resolved, {cit['ambiguous_entries']:,} ambiguous, "
                f"{cit['unresolved_entries']:,} unresolved, {cit['self_entries']:,} self")
+    con, top = c.get("concepts"), c.get("topics")
+    if con:
+        ex = con["extraction"]
+        click.echo(f"  concepts      {con['edges']:,} edges to {con['concepts']:,} concepts; {con['papers_with_concepts']:,} of "
+                   f"{con['papers']:,} papers have one; {ex['papers']:,} papers extracted"
+                   + (f" ({ex['papers_per_s']} papers/s, {ex['processes']} process{'es' if ex['processes'] > 1 else ''})"
+                      if ex.get("papers_per_s") else "")
+                   + (f"; too frequent: {', '.join(list(con['dropped_by_df'])[:5])}" if con["dropped_by_df"] else ""))
+    if top:
+        click.echo(f"  topics        {len(top['topics'])} topics, {top['edges']:,} edges from {top['documents']:,} papers "
+                   f"({top['tokens']:,} words)")
     click.echo(f"  store         {c['papers_in_store']:,} papers, {c['triples']:,} triples in {c['named_graphs']:,} graphs")
     if report_lines:
         click.echo("  " + result.report.format_summary().replace("\n", "\n  "))
@@ -92,22 +104,37 @@ def _print_run(result, report_lines: bool = True) -> None:
 
 
 def _release_options(f):
-    """--store, --cord19 (repeatable), --release and --progress, shared by build and update."""
+    """--store, --cord19 (repeatable), --release, --progress and the concept and topic options,
+    shared by build and update."""
     for option in reversed([
         _store_option,
         click.option("--cord19", "inputs", multiple=True, required=True, type=click.Path(path_type=Path),
                      help="A release directory, a folder of parses, or a metadata.csv file (repeatable)."),
         click.option("--release", default=None, help="Release label (default: the date in the path, else its name)."),
         click.option("--progress/--no-progress", default=None, help="Show a progress bar (default: on a terminal)."),
+        click.option("--vocab", "vocab", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                     help="A vocabulary file for concepts: MeSH N-Triples (.nt, .nt.gz), MeSH descriptor XML or OBO "
+                          "(repeatable; default: the store's, else $CKG_VOCAB, else ckg's demo vocabulary)."),
+        click.option("--topics", "topics", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+                     help="Topic configuration (TOML; default: the store's, else $CKG_TOPICS, else ckg's ten topics)."),
+        click.option("--extractor", type=click.Choice(["gazetteer", "scispacy"]), default=None,
+                     help="Concept extractor (default: gazetteer; scispacy needs a scispacy NER model installed)."),
+        click.option("--scispacy-model", default=None, help="The scispacy model's name or path (default en_core_sci_sm)."),
+        click.option("--processes", type=click.IntRange(min=1), default=None,
+                     help="Processes for concept extraction (default: $CKG_PROCESSES, else the CPUs)."),
     ]):
         f = option(f)
     return f
 
 
-def _run_release(fn, store, inputs, progress, **kwargs) -> None:
+def _run_release(fn, store, inputs, progress, vocab, topics, extractor, scispacy_model, processes, **kwargs) -> None:
+    from ckg.etl.annotate import AnnotationOptions
+
+    annotation = AnnotationOptions(vocabularies=list(vocab) or None, topics=topics, extractor=extractor,
+                                   scispacy_model=scispacy_model, processes=processes)
     bar = _Progress(sys.stderr.isatty() if progress is None else progress)
     try:
-        result = _run(fn, _store(store), list(inputs), progress=bar, **kwargs)
+        result = _run(fn, _store(store), list(inputs), progress=bar, annotation=annotation, **kwargs)
     finally:
         bar.close()
     _print_run(result)
@@ -116,21 +143,22 @@ def _run_release(fn, store, inputs, progress, **kwargs) -> None:
 @main.command()
 @_release_options
 @click.option("--overwrite", is_flag=True, help="Delete an existing store at --store first.")
-def build(store, inputs, release, progress, overwrite):
-    """Build a store from a CORD-19 release."""
+def build(store, inputs, release, progress, overwrite, **annotation):
+    """Build a store from a CORD-19 release (papers, authors, citations, concepts, topics)."""
     from ckg.etl.build import build as run_build
 
-    _run_release(run_build, store, inputs, progress, release=release, overwrite=overwrite)
+    _run_release(run_build, store, inputs, progress, release=release, overwrite=overwrite, **annotation)
 
 
 @main.command()
 @_release_options
 @click.option("--keep-removed", is_flag=True, help="Keep papers that are absent from the newer release.")
-def update(store, inputs, release, progress, keep_removed):
-    """Apply a newer CORD-19 release to a store: add, replace and remove papers, re-resolve citations."""
+def update(store, inputs, release, progress, keep_removed, **annotation):
+    """Apply a newer CORD-19 release to a store: add, replace and remove papers, re-resolve citations,
+    extract the new papers' concepts, recompute concept edges and topics."""
     from ckg.etl.build import update as run_update
 
-    _run_release(run_update, store, inputs, progress, release=release, keep_removed=keep_removed)
+    _run_release(run_update, store, inputs, progress, release=release, keep_removed=keep_removed, **annotation)
 
 
 def _parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -236,6 +264,38 @@ def stats(store, as_json):
 
     data = _run(store_stats, _store(store))
     click.echo(json.dumps(data, indent=2) if as_json else format_stats(data))
+
+
+@main.command("concepts")
+@_store_option
+@click.option("--top", default=20, show_default=True, type=click.IntRange(min=1), help="How many concepts to list.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def concepts_command(store, top, as_json):
+    """What the papers are about: the share of papers with a concept, the top concepts by papers, the topics."""
+    from ckg.annotation_report import annotation_report, format_annotation_report
+
+    data = _run(annotation_report, _store(store), top=top)
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False) if as_json else format_annotation_report(data))
+
+
+@main.group()
+def vocab():
+    """Vocabularies for concepts (MeSH, Disease Ontology)."""
+
+
+@vocab.command("fetch")
+@click.argument("name", type=click.Choice(["mesh", "doid"]))
+@click.option("--out", default=Path("vocab"), show_default=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write the file to.")
+@click.option("--url", default=None, help="Download from this URL instead of the official one.")
+@click.option("--timeout", default=60.0, show_default=True, type=float, help="Seconds to wait for the server.")
+def vocab_fetch(name, out, url, timeout):
+    """Download the current official MeSH RDF (mesh) or Disease Ontology OBO (doid) file."""
+    from ckg.etl.vocab.fetch import fetch
+
+    got = _run(fetch, name, out, url=url, timeout=timeout)
+    click.echo(f"wrote {got.path} ({got.bytes:,} bytes, {got.format}, sha256 {got.sha256[:12]}) from {got.url}\n"
+               f"use it with: ckg build --vocab {got.path} ...")
 
 
 @main.command()

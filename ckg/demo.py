@@ -1,4 +1,6 @@
-"""The demo: generate the synthetic corpus, build its store, apply the next release, show the graph."""
+"""The demo: generate the synthetic corpus, build its store, apply the next release, show the graph:
+papers, authors, citations, and the concepts (from ckg's demo vocabulary, linked to MeSH and the
+Disease Ontology) and topics (seeded LDA) the build found."""
 
 from __future__ import annotations
 
@@ -52,8 +54,23 @@ def run_demo(out: Path, *, papers: int = 60, seed: int = 7, echo: Callable[[str]
             author = key_of(authors[0][2], "author")
             show("author-papers", author=author)
             show("author-coauthors", author=author)
+        show("paper-concepts", limit=8, paper=paper)
+        show("paper-topics", paper=paper)
+
+    # concepts (linked to MeSH, Disease Ontology, ...) and topics (seeded LDA)
+    concepts = show("top-concepts", limit=8)
+    topics = show("topics", limit=10)
+    if concepts:
+        first = concepts[0][1].value
+        pairs = show("concept-cooccurrence", concept=first)
+        if pairs:
+            show("papers-with-concepts", concept1=first, concept2=pairs[0][2].value)
+    if topics:
+        topic = topics[0][1].value
+        show("topic-papers", topic=topic)
+        show("customised-citation-counts", topic=topic)
     echo(f"\nstore: {store}  (try: ckg query --store {store} most-cited-papers --format json; "
-         f"serve it: ckg serve --store {store})")
+         f"ckg concepts --store {store}; serve it: ckg serve --store {store})")
     return store
 
 
@@ -63,5 +80,7 @@ def _summary(echo, result) -> None:
     cit = c["citations"]
     echo(f"{result.mode} {result.release}: {c['papers_in_store']} papers "
          f"({ch['new']} new, {ch['changed']} changed, {ch['unchanged']} unchanged, {ch['removed']} removed), "
-         f"{cit['edges']} citation edges, {c['triples']} triples, "
+         f"{cit['edges']} citation edges, {c['concepts']['edges']} concept edges to {c['concepts']['concepts']} concepts "
+         f"({c['concepts']['extraction']['papers']} papers extracted), {c['topics']['edges']} topic edges, "
+         f"{c['triples']} triples, "
          f"{result.report.rejected} rejected, {result.report.warnings} warnings, {result.manifest['timings_s']['total']} s")

@@ -37,7 +37,7 @@ import json
 import random
 import string
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 COLUMNS = (
@@ -317,6 +317,7 @@ class GeneratedRelease:
     n_pmc_json: int
     in_corpus_citations: int  # bib entries (counted once per paper) citing a paper of this release
     citations: frozenset = frozenset()  # the true (citing cord_uid, cited cord_uid) pairs of this release
+    topics: dict = field(default_factory=dict)  # cord_uid -> label of the paper's main topic (TOPICS)
 
 
 @dataclass(slots=True)
@@ -935,7 +936,7 @@ class _Corpus:
     def write(self, out: Path, release: int) -> GeneratedRelease:
         (out / _PDF_DIR).mkdir(parents=True, exist_ok=True)
         (out / _PMC_DIR).mkdir(parents=True, exist_ok=True)
-        uids, n_pdf, n_pmc, in_corpus, pairs = [], 0, 0, 0, set()
+        uids, n_pdf, n_pmc, in_corpus, pairs, topics = [], 0, 0, 0, set(), {}
         with open(out / "metadata.csv", "w", encoding="utf-8", newline="") as handle:
             rows = csv.writer(handle, lineterminator="\n")
             rows.writerow(COLUMNS)
@@ -961,7 +962,8 @@ class _Corpus:
                         n_pmc += 1
                 rows.writerow(self._row(paper, release, abstract, has_pmc))
                 uids.append(paper.uid)
-        return GeneratedRelease(out, release, uids, n_pdf, n_pmc, in_corpus, frozenset(pairs))
+                topics[paper.uid] = TOPICS[paper.topic]["label"]
+        return GeneratedRelease(out, release, uids, n_pdf, n_pmc, in_corpus, frozenset(pairs), topics)
 
     @staticmethod
     def _release_authors(paper: _Paper, release: int) -> tuple:

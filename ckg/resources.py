@@ -8,6 +8,10 @@ The base comes from the ontology (``void:uriSpace``); the same key always gives 
 'https://w3id.org/ckg/resource/paper/ug7v899j/authorship/2'
 >>> paper_graph("ug7v899j").value
 'https://w3id.org/ckg/resource/graph/paper/ug7v899j'
+>>> concept("mesh-D011014").value, concept_association("ug7v899j", "mesh-D011014").value
+('https://w3id.org/ckg/resource/concept/mesh-D011014', 'https://w3id.org/ckg/resource/paper/ug7v899j/concept/mesh-D011014')
+>>> topic("clinical-care").value
+'https://w3id.org/ckg/resource/topic/clinical-care'
 >>> key_of(paper("PMC35282"), "paper")
 'PMC35282'
 >>> paper_from_user("https://w3id.org/ckg/resource/paper/ug7v899j") == paper_from_user("ug7v899j")
@@ -45,6 +49,27 @@ def authorship(paper_key: str, position: int) -> ox.NamedNode:
     return _iri("paper", paper_key, "authorship", str(position))
 
 
+def concept(key: str) -> ox.NamedNode:
+    """A concept, keyed by its main identifier (``mesh-D011014``, ``doid-0080600``; see
+    :func:`ckg.etl.vocab.merge.concept_key`)."""
+    return _iri("concept", key)
+
+
+def topic(key: str) -> ox.NamedNode:
+    """A topic, keyed by the slug of its label (``clinical-care``)."""
+    return _iri("topic", key)
+
+
+def concept_association(paper_key: str, concept_key: str) -> ox.NamedNode:
+    """The annotation node of a paper's associatedConcept edge."""
+    return _iri("paper", paper_key, "concept", concept_key)
+
+
+def topic_association(paper_key: str, topic_key: str) -> ox.NamedNode:
+    """The annotation node of a paper's associatedTopic edge."""
+    return _iri("paper", paper_key, "topic", topic_key)
+
+
 def release(label: str) -> ox.NamedNode:
     return _iri("release", label)
 
@@ -58,12 +83,16 @@ ENTITIES_GRAPH_NAME = "entities"
 CITATIONS_GRAPH_NAME = "citations"
 PROVENANCE_GRAPH_NAME = "provenance"
 RANKING_GRAPH_NAME = "ranking"
+CONCEPTS_GRAPH_NAME = "concepts"
+TOPICS_GRAPH_NAME = "topics"
 
 
 def graph(name: str) -> ox.NamedNode:
     """A corpus-wide named graph: 'entities' (authors, institutions, affiliations),
-    'citations' (cites/citedBy edges), 'provenance' (releases, source files), 'ranking'
-    (PageRank scores of the papers, see :mod:`ckg.etl.ranking`)."""
+    'citations' (cites/citedBy edges), 'concepts' (concept nodes, associatedConcept edges and
+    their annotation nodes), 'topics' (topic nodes, associatedTopic edges and their annotation
+    nodes), 'provenance' (releases, source files), 'ranking' (PageRank scores of the papers, see
+    :mod:`ckg.etl.ranking`)."""
     return _iri("graph", name)
 
 

@@ -33,6 +33,13 @@ SETTINGS: dict[str, Setting] = {
                 "Store folder used when a command gets no --store."),
         Setting("real_data", "CKG_REAL_DATA", None,
                 "Folder of the real CORD-19 and vocabulary data (../shared/data); the real-data tests skip without it."),
+        Setting("vocab", "CKG_VOCAB", None,
+                "Vocabulary files for a new build's concepts when no --vocab is given (separated by ':'); "
+                "unset: the small vocabulary ckg ships. An update keeps the store's vocabulary."),
+        Setting("topics", "CKG_TOPICS", None,
+                "Topic configuration (TOML) for a new build when no --topics is given; unset: ckg's ten default topics."),
+        Setting("processes", "CKG_PROCESSES", None,
+                "Processes for concept extraction when no --processes is given; unset: the number of CPUs (at most 16)."),
         Setting("debug", "CKG_DEBUG", None,
                 "When set, the CLI shows the full traceback of an error instead of a one-line message."),
         Setting("host", "CKG_HOST", "127.0.0.1",

@@ -16,7 +16,10 @@ Both are the same procedure, :func:`apply_release`; a build starts from an empty
    new paper become edges; the difference with the stored edges is applied.
 6. **Ranking.** PageRank over the citation graph replaces the graph ``graph/ranking``
    (:mod:`ckg.etl.ranking`).
-7. **Provenance and manifest.** The release node, first/last release of each paper and a
+7. **Concepts and topics** (:mod:`ckg.etl.annotate`). New and changed papers' concepts are
+   extracted; concept edges (document-frequency rule, confidence) and the topic model are
+   recomputed corpus-wide, and their difference with the store is applied.
+8. **Provenance and manifest.** The release node, first/last release of each paper and a
    manifest with inputs, configuration, versions, counts, rejects and timings.
 
 The result of an update equals a fresh build of the newer release (the provenance graph,
@@ -26,6 +29,7 @@ which records history, aside); ``tests/test_update.py`` checks this.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import json
 import os
@@ -34,6 +38,7 @@ import re
 import shutil
 import sys
 import time
+import traceback
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -45,6 +50,7 @@ import pyoxigraph as ox
 import ckg
 from ckg import resources
 from ckg.etl import emit, ranking
+from ckg.etl.annotate import AnnotationOptions, concepts_stage, topics_stage
 from ckg.etl.assemble import Assembler, InputError, discover
 from ckg.etl.catalog import Catalog
 from ckg.etl.citations import resolve
@@ -115,9 +121,10 @@ def _hash(nquads: bytes) -> str:
 
 
 def build(store_path: Path, inputs: list[Path], *, release: str | None = None, overwrite: bool = False,
-          progress: Progress | None = None) -> RunResult:
+          progress: Progress | None = None, annotation: AnnotationOptions | None = None) -> RunResult:
     """Build a new store from a release. Refuses a folder that is already a store unless
-    ``overwrite`` (which deletes it first)."""
+    ``overwrite`` (which deletes it first). ``annotation`` chooses vocabularies, topics and
+    extraction (default: see :class:`ckg.etl.annotate.AnnotationOptions`)."""
     store_path = Path(store_path)
     if store_path.exists() and any(store_path.iterdir()):
         if not overwrite:
@@ -128,14 +135,15 @@ def build(store_path: Path, inputs: list[Path], *, release: str | None = None, o
         shutil.rmtree(store_path)
     store_path.mkdir(parents=True, exist_ok=True)
     try:
-        return apply_release(store_path, inputs, release=release, mode="build", progress=progress)
+        return apply_release(store_path, inputs, release=release, mode="build", progress=progress,
+                             annotation=annotation)
     except BaseException:
         shutil.rmtree(store_path, ignore_errors=True)  # no half-built store is left behind
         raise
 
 
 def update(store_path: Path, inputs: list[Path], *, release: str | None = None, keep_removed: bool = False,
-           progress: Progress | None = None) -> RunResult:
+           progress: Progress | None = None, annotation: AnnotationOptions | None = None) -> RunResult:
     """Apply a newer release to an existing store. If the update fails half-way, the store and
     its catalog are restored to what they were before it."""
     store_path = Path(store_path)
@@ -150,10 +158,16 @@ def update(store_path: Path, inputs: list[Path], *, release: str | None = None, 
     shutil.copy2(store_path / CATALOG_FILE, backup / CATALOG_FILE)
     try:
         result = apply_release(store_path, inputs, release=release, mode="update", keep_removed=keep_removed,
-                               progress=progress)
-    except BaseException:
-        shutil.rmtree(store_path / OXIGRAPH_DIR, ignore_errors=True)
+                               progress=progress, annotation=annotation)
+    except BaseException as exc:
+        # Frames kept by the traceback may hold the open database: release them first.
+        traceback.clear_frames(exc.__traceback__)
+        gc.collect()
+        failed = store_path / "failed-update"
+        shutil.rmtree(failed, ignore_errors=True)
+        (store_path / OXIGRAPH_DIR).rename(failed)
         (backup / OXIGRAPH_DIR).rename(store_path / OXIGRAPH_DIR)
+        shutil.rmtree(failed, ignore_errors=True)
         for suffix in ("-wal", "-shm"):
             (store_path / (CATALOG_FILE + suffix)).unlink(missing_ok=True)
         os.replace(backup / CATALOG_FILE, store_path / CATALOG_FILE)
@@ -164,7 +178,8 @@ def update(store_path: Path, inputs: list[Path], *, release: str | None = None, 
 
 
 def apply_release(store_path: Path, inputs: list[Path], *, release: str | None, mode: str,
-                  keep_removed: bool = False, progress: Progress | None = None) -> RunResult:
+                  keep_removed: bool = False, progress: Progress | None = None,
+                  annotation: AnnotationOptions | None = None) -> RunResult:
     started = dt.datetime.now(dt.timezone.utc)
     inputs = [Path(p) for p in inputs]
     label = release or release_label(inputs)
@@ -253,6 +268,12 @@ def apply_release(store_path: Path, inputs: list[Path], *, release: str | None, 
             with timer.stage("ranking"):  # PageRank over the new citation graph (ckg.etl.ranking)
                 ranking.store_pagerank(store, catalog.keys(), catalog.citation_edges())
 
+            # -- concepts and topics (ckg.etl.annotate): corpus-wide, difference applied ---------
+            with timer.stage("concepts"):
+                concepts = concepts_stage(store, catalog, annotation, tick)
+            with timer.stage("topics"):
+                topics = topics_stage(store, catalog, annotation)
+
             catalog.commit()
             with timer.stage("flush"):
                 store.flush()
@@ -272,7 +293,7 @@ def apply_release(store_path: Path, inputs: list[Path], *, release: str | None, 
         "started_at": started.isoformat(timespec="seconds"),
         "finished_at": finished.isoformat(timespec="seconds"),
         "inputs": [_describe_input(p) for p in inputs],
-        "config": {"keep_removed": keep_removed, "release_label": label},
+        "config": {"keep_removed": keep_removed, "release_label": label, **concepts.config, **topics.config},
         "versions": _versions(),
         "counts": {
             "papers_in_store": papers_in_store,
@@ -282,6 +303,8 @@ def apply_release(store_path: Path, inputs: list[Path], *, release: str | None, 
                 "removed": len(changes.removed), "provenance_only": len(changes.provenance_only),
             },
             "citations": {**resolution.summary(), "edges_added": len(added), "edges_removed": len(dropped)},
+            "concepts": concepts.counts,
+            "topics": topics.counts,
             **counts,
         },
         "rejects": report.summary(),
@@ -371,7 +394,7 @@ def _versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {"python": sys.version.split()[0], "platform": platform.platform()}
-    for dist in ("ckg", "pyoxigraph"):
+    for dist in ("ckg", "pyoxigraph", "spacy", "scispacy", "tomotopy"):
         try:
             out[dist] = version(dist)
         except PackageNotFoundError:

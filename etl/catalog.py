@@ -4,8 +4,11 @@ It keeps, per paper, what corpus-wide steps need without re-reading the release:
 of the paper's graph (to tell changed papers from unchanged ones on update), its
 identifiers and normalised title (citation targets), its bibliography entries (citation
 sources), its author and affiliation mentions (entity names, affiliatedWith edges), and the
-citation edges currently in the store. A fresh build and an update both derive the
-corpus-wide graphs from it, so the two agree by construction.
+citation edges currently in the store, each paper's concept mention counts (extraction is
+the expensive step: a paper is extracted once, again only when it changes or the vocabulary
+does), and the concept and topic edges and nodes currently in the store (so that an update
+applies only the difference). A fresh build and an update both derive the corpus-wide graphs
+from it, so the two agree by construction.
 """
 
 from __future__ import annotations
@@ -48,9 +51,21 @@ CREATE TABLE IF NOT EXISTS bib (
 CREATE INDEX IF NOT EXISTS bib_key ON bib(key);
 CREATE TABLE IF NOT EXISTS citations (citing TEXT NOT NULL, cited TEXT NOT NULL, method TEXT, PRIMARY KEY (citing, cited));
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT);
+CREATE TABLE IF NOT EXISTS concept_mentions (
+    key TEXT NOT NULL, concept TEXT NOT NULL, title INTEGER NOT NULL, abstract INTEGER NOT NULL, body INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS concept_mentions_key ON concept_mentions(key);
+CREATE TABLE IF NOT EXISTS concepts_extracted (key TEXT PRIMARY KEY, words INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS annotation_edges (
+    graph TEXT NOT NULL, key TEXT NOT NULL, target TEXT NOT NULL, weight TEXT NOT NULL, extra INTEGER NOT NULL,
+    PRIMARY KEY (graph, key, target)
+);
+CREATE TABLE IF NOT EXISTS annotation_nodes (graph TEXT NOT NULL, node TEXT NOT NULL, hash TEXT NOT NULL,
+    PRIMARY KEY (graph, node));
 """
 
-_PER_PAPER_TABLES = ("paper_ids", "authors", "affiliations", "bib")
+# concept_mentions and concepts_extracted are per paper: a changed paper loses them and is extracted again.
+_PER_PAPER_TABLES = ("paper_ids", "authors", "affiliations", "bib", "concept_mentions", "concepts_extracted")
 
 
 class Catalog:
@@ -197,6 +212,57 @@ class Catalog:
 
     def citation_methods(self) -> Counter[str]:
         return Counter(dict(self.db.execute("SELECT method, COUNT(*) FROM citations GROUP BY method").fetchall()))
+
+    # -- concepts and topics (ckg.etl.annotate) --------------------------------------------------
+
+    def put_concept_mentions(self, key: str, mentions: dict[str, tuple[int, int, int]], words: int) -> None:
+        """A paper's extracted concept mentions: concept key -> (title, abstract, body) counts."""
+        self.db.execute("DELETE FROM concept_mentions WHERE key = ?", (key,))
+        self.db.executemany("INSERT INTO concept_mentions VALUES (?, ?, ?, ?, ?)",
+                            [(key, c, *counts) for c, counts in sorted(mentions.items())])
+        self.db.execute("INSERT OR REPLACE INTO concepts_extracted VALUES (?, ?)", (key, words))
+
+    def clear_concept_mentions(self) -> None:
+        self.db.execute("DELETE FROM concept_mentions")
+        self.db.execute("DELETE FROM concepts_extracted")
+
+    def keys_without_concepts(self) -> list[str]:
+        """Papers whose concepts are not extracted yet, in key order."""
+        return [k for (k,) in self.db.execute(
+            "SELECT key FROM papers WHERE key NOT IN (SELECT key FROM concepts_extracted) ORDER BY key")]
+
+    def concept_mention_rows(self) -> Iterator[tuple[str, str, int, int, int]]:
+        yield from self.db.execute("SELECT key, concept, title, abstract, body FROM concept_mentions ORDER BY key, concept")
+
+    def corpus_hash(self) -> str:
+        """A hash of every paper's key and content hash: changes when any paper's triples do."""
+        import hashlib
+
+        h = hashlib.sha256()
+        for key, content in self.db.execute("SELECT key, hash FROM papers ORDER BY key"):
+            h.update(f"{key}\t{content}\n".encode())
+        return h.hexdigest()
+
+    def extracted_words(self) -> int:
+        return self.db.execute("SELECT COALESCE(SUM(words), 0) FROM concepts_extracted").fetchone()[0]
+
+    def annotation_edges(self, graph: str) -> dict[tuple[str, str], tuple[str, int]]:
+        """(paper key, target key) -> (weight literal, extra integer) of a graph's edges in the store."""
+        return {(k, t): (w, x) for k, t, w, x in self.db.execute(
+            "SELECT key, target, weight, extra FROM annotation_edges WHERE graph = ?", (graph,))}
+
+    def replace_annotation_edges(self, graph: str, edges: dict[tuple[str, str], tuple[str, int]]) -> None:
+        self.db.execute("DELETE FROM annotation_edges WHERE graph = ?", (graph,))
+        self.db.executemany("INSERT INTO annotation_edges VALUES (?, ?, ?, ?, ?)",
+                            [(graph, k, t, w, x) for (k, t), (w, x) in sorted(edges.items())])
+
+    def annotation_nodes(self, graph: str) -> dict[str, str]:
+        """Node key -> hash of its triples, for the concept or topic nodes of a graph in the store."""
+        return dict(self.db.execute("SELECT node, hash FROM annotation_nodes WHERE graph = ?", (graph,)))
+
+    def replace_annotation_nodes(self, graph: str, nodes: dict[str, str]) -> None:
+        self.db.execute("DELETE FROM annotation_nodes WHERE graph = ?", (graph,))
+        self.db.executemany("INSERT INTO annotation_nodes VALUES (?, ?, ?)", [(graph, n, h) for n, h in sorted(nodes.items())])
 
     # -- meta ------------------------------------------------------------------------------------
 

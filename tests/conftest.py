@@ -35,6 +35,27 @@ def real_data() -> Path:
     return path
 
 
+def real_vocabularies(real: Path) -> list[Path]:
+    """The real vocabularies of ../shared/data: MeSH 2015 RDF, Disease Ontology 2015 and its 2025
+    infectious-disease slim (which has COVID-19), COVOC."""
+    v = real / "vocab"
+    return [v / "mesh" / "mesh-2015-descriptors.nt.gz", v / "doid" / "HumanDO-2015-05.obo",
+            v / "doid" / "DO_infectious_disease_slim.obo", v / "covoc" / "covoc.obo"]
+
+
+@pytest.fixture(scope="session")
+def real_biorxiv(real_data, tmp_path_factory):
+    """The 803 bioRxiv/medRxiv parses of the first CORD-19 release, built with the real
+    vocabularies: (store path, RunResult). Read-only use."""
+    from ckg.etl.annotate import AnnotationOptions
+    from ckg.etl.build import build
+
+    path = tmp_path_factory.mktemp("real") / "store"
+    result = build(path, [real_data / "cord19" / "release-2020-03-13"],
+                   annotation=AnnotationOptions(vocabularies=real_vocabularies(real_data)))
+    return path, result
+
+
 def write_next_mini_release(out: Path) -> Path:
     """The mini release one week later: paper aaaa0003 withdrawn, aaaa0002's title corrected,
     a new paper aaaa0010 that paper aaaa0001 already cited by title, and a new paper

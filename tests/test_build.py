@@ -26,18 +26,20 @@ def test_manifest_records_inputs_config_versions_counts_rejects_timings(mini_sto
     assert m == result.manifest
     assert m["mode"] == "build" and m["release"] == "2020-06-01"
     assert m["inputs"][0]["path"].endswith("tests/fixtures/mini") and m["inputs"][0]["json_files"] == 7
-    assert m["config"] == {"keep_removed": False, "release_label": "2020-06-01"}
+    assert {k: m["config"][k] for k in ("keep_removed", "release_label")} == {"keep_removed": False,
+                                                                            "release_label": "2020-06-01"}
+    assert set(m["config"]) == {"keep_removed", "release_label", "vocabularies", "extraction", "edge_rules", "topics"}
     assert set(m["versions"]) >= {"python", "ckg", "pyoxigraph"}
     counts = m["counts"]
     assert counts["papers_in_store"] == 5
     assert counts["changes"] == {"new": 5, "changed": 0, "unchanged": 0, "removed": 0, "provenance_only": 0}
     assert counts["per_class"][CKG.Paper.value] == 5 and counts["per_class"][CKG.Author.value] == 7
     assert counts["per_property"][CKG.cites.value] == 4
-    assert counts["named_graphs"] == 5 + 4  # papers + entities, citations, provenance, ranking
+    assert counts["named_graphs"] == 5 + 6  # papers + entities, citations, concepts, topics, provenance, ranking
     assert counts["citations"]["edges_by_method"] == {"doi": 2, "title": 2}
     assert counts["citations"]["outcomes"] == {"resolved:doi": 2, "resolved:title": 2, "self": 2, "unresolved": 2}
     assert m["rejects"]["rejected"] == 5 and m["rejects"]["rejected_by_reason"]["malformed-json"] == 1
-    assert set(m["timings_s"]) >= {"read_and_emit", "load", "entities", "citations", "total"}
+    assert set(m["timings_s"]) >= {"read_and_emit", "load", "entities", "citations", "concepts", "topics", "total"}
     log = [json.loads(line) for line in open(m["rejects"]["log"], encoding="utf-8")]
     assert sum(1 for i in log if i["severity"] == "rejected") == 5
     assert {"severity": "rejected", "reason": "missing-id", "where": "metadata.csv row 5 (line 6)",
@@ -48,7 +50,7 @@ def test_named_graph_layout(mini_store):
     store = open_store(mini_store[0], read_only=True)
     graphs = {g.value for g in store.named_graphs()}
     assert graphs == {resources.paper_graph(k).value for k in ("aaaa0001", "aaaa0002", "aaaa0003", "aaaa0008", "9" * 40)} | {
-        resources.graph(n).value for n in ("entities", "citations", "provenance", "ranking")}
+        resources.graph(n).value for n in ("entities", "citations", "concepts", "topics", "provenance", "ranking")}
     # a paper's graph holds its own node and authorship nodes only
     subjects = {q.subject.value for q in store.quads_for_pattern(None, None, None, resources.paper_graph("aaaa0002"))}
     assert subjects == {resources.paper("aaaa0002").value} | {resources.authorship("aaaa0002", i).value for i in (1, 2)}

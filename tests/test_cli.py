@@ -144,3 +144,29 @@ def test_console_script_runs(tmp_path):
     done = subprocess.run([*exe, "query", "--store", str(store), "find-papers", "--param", "text=delta", "--format", "csv"],
                           check=True, capture_output=True, text=True, timeout=120)
     assert done.stdout.splitlines()[1].startswith("delta,https://w3id.org/ckg/resource/paper/" + "9" * 40)
+
+
+def test_build_with_vocabularies_and_the_concepts_report(tmp_path, cli):
+    from ckg.etl.vocab import DEMO_VOCABULARY
+
+    xml = MINI.parent / "vocab" / "desc-mini.xml"
+    store = tmp_path / "s"
+    out = cli("build", "--store", store, "--cord19", MINI, "--no-progress", "--vocab", xml, "--vocab",
+              DEMO_VOCABULARY[1], "--processes", "1").output
+    assert "concepts      2 edges to 2 concepts; 2 of 5 papers have one; 5 papers extracted (" in out
+    assert "topics        10 topics" in out
+    manifest = json.loads((store / "manifest.json").read_text())
+    assert [v["format"] for v in manifest["config"]["vocabularies"]] == ["mesh-xml", "obo"]
+    report = cli("concepts", "--store", store, "--top", "3").output
+    assert report.splitlines()[0] == "papers with at least one concept: 2 of 5 (40.0%)"
+    # pneumonia: the DOID term's label (it maps to D011014, which this MeSH extract lacks)
+    assert report.splitlines()[3:5] == ["    1.      1  influenza (MedicalCondition D007251)",
+                                        "    2.      1  pneumonia (MedicalCondition D011014)"]
+    data = json.loads(cli("concepts", "--store", store, "--json").output)
+    assert data["papers_with_concepts"] == 2 and len(data["topics"]) == 10
+
+
+def test_extractor_errors_are_clean(tmp_path, cli):
+    result = cli("build", "--store", tmp_path / "s", "--cord19", MINI, "--no-progress", "--extractor", "scispacy",
+                 ok=False)
+    assert result.exit_code == 1 and "Error: the scispacy extractor needs the spaCy model 'en_core_sci_sm'" in result.output

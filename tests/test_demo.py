@@ -13,10 +13,18 @@ def test_demo_builds_updates_and_answers(tmp_path):
     assert "build demo-1: 40 papers (40 new" in text
     assert "update demo-2:" in text and "removed" in text
     assert "== most-cited-papers" in text and "== paper-authors" in text and "== author-coauthors" in text
+    for name in ("paper-concepts", "paper-topics", "top-concepts", "topics", "concept-cooccurrence", "papers-with-concepts",
+                 "topic-papers", "customised-citation-counts"):
+        assert f"== {name}" in text, name
+    assert "concept edges to" in text and "topic edges" in text
+    # the top concepts are concepts of ckg's demo vocabulary with their kind
+    top = text.split("== top-concepts")[1].splitlines()
+    assert top[3].startswith("ckgr:concept/") and "ckg:" in top[3]
     manifest = read_manifest(store)
     assert manifest["mode"] == "update" and manifest["release"] == "demo-2"
     changes = manifest["counts"]["changes"]
     assert changes["new"] > 0 and changes["removed"] > 0 and changes["changed"] > 0
+    assert manifest["counts"]["concepts"]["extraction"]["papers"] == changes["new"] + changes["changed"]
     # the most-cited table has a first row with a paper and a count
     table = text.split("== most-cited-papers")[1].splitlines()
     assert table[3].startswith("ckgr:paper/") and table[3].split()[-1].isdigit()

@@ -115,7 +115,7 @@ def test_similarity_uses_the_embeddings_backend(store):
 
 def test_functions_in_a_ranking_query(store):
     rows = query(store, """SELECT ?p (ckg:citationCount(?p) AS ?n) (ckg:citationCountAbout(?p, ?c) AS ?about)
-                           WHERE { ?p ckg:associatedConcept ?c } ORDER BY DESC(?about) DESC(?n) ?p""",
+                           WHERE { VALUES ?c { <%s> } ?p ckg:associatedConcept ?c } ORDER BY DESC(?about) DESC(?n) ?p""" % C1.value,
                  custom_functions=registry(store))
     assert [(r["p"].value.rsplit("/", 1)[1], r["n"].value, r["about"].value) for r in rows] == [
         ("aaaa0001", "2", "1"), ("aaaa0002", "1", "1"), ("aaaa0003", "1", "1")]

@@ -25,9 +25,8 @@ def iri(kind, key):
 
 
 @pytest.fixture(scope="module")
-def biorxiv(real_data, tmp_path_factory):
-    path = tmp_path_factory.mktemp("real") / "store"
-    result = build(path, [real_data / "cord19" / "release-2020-03-13"])
+def biorxiv(real_biorxiv):
+    path, result = real_biorxiv  # built with the real vocabularies (shared with test_real_concepts.py)
     return open_store(path, read_only=True), result
 
 

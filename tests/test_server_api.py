@@ -184,7 +184,8 @@ def test_openapi_describes_paths_that_exist_and_respond(client):
     doc = ok_json(client.get("/api/openapi.json"))
     assert doc["openapi"] == "3.0.3" and doc["servers"] == [{"url": "http://localhost"}]
     examples = {"paper": "aaaa0001", "name": "most-cited-papers", "author": "wang_lin",
-                "institution": "university-of-bari_italy", "text": "study"}
+                "institution": "university-of-bari_italy", "text": "study", "concept": "pneumonia",
+                "concept1": "pneumonia", "topic": "clinical care"}
     checked = 0
     for path, operations in doc["paths"].items():
         for method, operation in operations.items():

@@ -20,6 +20,17 @@ def content(path) -> set[str]:
             if not (hasattr(q.graph_name, "value") and q.graph_name.value == PROVENANCE)}
 
 
+def graph_sizes(path) -> dict[str, int]:
+    """Quads per corpus-wide graph but provenance (named by its last IRI segment)."""
+    store = open_store(path, read_only=True)
+    sizes: dict[str, int] = {}
+    for q in store.quads_for_pattern(None, None, None):
+        name = q.graph_name.value.split("/graph/", 1)[1]
+        if not name.startswith("paper/") and name != "provenance":
+            sizes[name] = sizes.get(name, 0) + 1
+    return sizes
+
+
 def values(path, sparql):
     store = open_store(path, read_only=True)
     return sorted(tuple(t.value if t is not None else None for t in row) for row in query(store, sparql))
@@ -34,6 +45,10 @@ def test_update_equals_fresh_build_on_the_mini_releases(tmp_path, mini_next):
     assert content(updated) == content(fresh)
     assert result.counts["citations"]["edges_added"] == 2  # aaaa0001 -> aaaa0010 (an old entry), aaaa0011 -> aaaa0002
     assert result.counts["citations"]["edges_removed"] == 1  # aaaa0001 -> aaaa0003 (withdrawn)
+    # concepts: only the new and changed papers are extracted; the corpus-wide edges are diffed
+    assert result.counts["concepts"]["extraction"]["papers"] == 3
+    assert graph_sizes(updated)["concepts"] > 40 and graph_sizes(updated)["topics"] > 40
+    assert graph_sizes(updated) == graph_sizes(fresh)
 
 
 def test_update_re_resolves_old_references_and_drops_withdrawn_papers(tmp_path, mini_next):
@@ -82,6 +97,11 @@ def test_applying_the_same_release_again_changes_nothing(tmp_path):
     result = update(path, [MINI], release="r1")
     assert result.counts["changes"] == {"new": 0, "changed": 0, "unchanged": 5, "removed": 0, "provenance_only": 0}
     assert result.counts["citations"]["edges_added"] == result.counts["citations"]["edges_removed"] == 0
+    for stage in ("concepts", "topics"):
+        counts = result.counts[stage]
+        assert (counts["edges_added"], counts["edges_removed"], counts["nodes_written"], counts["nodes_removed"]) == (0, 0, 0, 0)
+    assert result.counts["concepts"]["extraction"]["papers"] == 0
+    assert result.counts["topics"]["skipped"] is True and result.counts["topics"]["documents"] == 5
     assert content(path) == before
 
 
@@ -106,6 +126,12 @@ def test_update_equals_fresh_build_on_the_demo_corpus(tmp_path, demo_releases):
     build(fresh, [r2], release="demo-2")
     changes = result.counts["changes"]
     assert changes["new"] > 0 and changes["changed"] > 0 and changes["removed"] > 0 and changes["unchanged"] > 0
+    concepts, topics = result.counts["concepts"], result.counts["topics"]
+    assert concepts["extraction"]["papers"] == changes["new"] + changes["changed"]
+    assert concepts["edges_added"] > 0 and concepts["edges_removed"] > 0  # the difference only is applied
+    assert concepts["edges_added"] < concepts["edges"]
+    assert topics["edges_added"] > 0 and topics["documents"] == result.counts["papers_in_store"]
+    assert graph_sizes(updated)["concepts"] > 2000 and graph_sizes(updated)["topics"] > 500
     assert content(updated) == content(fresh)
 
 

@@ -1,0 +1,129 @@
+"""Benchmark: concept extraction speed, single process and parallel, against plain tokenisation.
+
+The input is the 803 full texts of the first CORD-19 release (bioRxiv/medRxiv, 2020-03-13),
+read with ckg's own readers (title, abstract, body text, as a build gives them to extraction).
+Every figure is measured in the same run:
+
+* baseline: spaCy's blank English tokenizer over the same texts, one process (the least any
+  spaCy-based extraction must do);
+* extraction: ckg's gazetteer extractor (tokenizer, PhraseMatcher over the vocabulary's ~43,000
+  phrases, scispacy abbreviation detection), one process, then N processes;
+* optionally (``--build``) a whole build of the release with concepts and topics.
+
+Ratios are extraction time / baseline time (how much matching and abbreviations add to
+tokenising) and speed-up over one process.
+
+    python bench/bench_concepts.py [--real ../shared/data] [--processes 1 2 4] [--build]
+
+Vocabularies: the MeSH RDF, the Disease Ontology (2015 and the infectious-disease slim) and
+COVOC from ../shared/data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from ckg.etl.assemble import Assembler, discover
+from ckg.etl.concepts import ExtractionConfig, Gazetteer, GazetteerExtractor, _sections, blank_pipeline, extract_many
+from ckg.etl.report import Report
+from ckg.etl.vocab import load
+
+
+def vocabularies(real: Path) -> list[Path]:
+    v = real / "vocab"
+    return [v / "mesh" / "mesh-2015-descriptors.nt.gz", v / "doid" / "HumanDO-2015-05.obo",
+            v / "doid" / "DO_infectious_disease_slim.obo", v / "covoc" / "covoc.obo"]
+
+
+def read_texts(release: Path) -> list[tuple[str, str, str, str]]:
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Report(Path(tmp) / "report.jsonl")
+        papers = [(p.key, p.title, p.abstract, p.body) for p in Assembler(discover([release], report), report).papers()]
+        report.close()
+    return papers
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--real", default=os.environ.get("CKG_REAL_DATA"), help="the shared data folder")
+    parser.add_argument("--processes", type=int, nargs="*", default=None,
+                        help="process counts to measure (default: 1, 2 and the number of CPUs)")
+    parser.add_argument("--build", action="store_true", help="also time a whole build with concepts and topics")
+    args = parser.parse_args()
+    if not args.real or not (Path(args.real) / "cord19" / "release-2020-03-13").is_dir():
+        print("real data not found (set CKG_REAL_DATA=../shared/data or give --real): nothing measured",
+              file=sys.stderr)
+        return 0
+    real = Path(args.real)
+    release = real / "cord19" / "release-2020-03-13"
+    cpus = os.cpu_count() or 1
+    counts = args.processes or sorted({1, 2, cpus})
+
+    texts = read_texts(release)
+    words = 0
+    nlp = blank_pipeline()
+    start = time.perf_counter()
+    for _key, title, abstract, body in texts:
+        text, _ = _sections(title, abstract, body)
+        nlp.make_doc(text)
+    baseline_s = time.perf_counter() - start
+    from ckg.etl.concepts import _WORDS
+
+    words = sum(len(_WORDS.findall(_sections(*t[1:])[0])) for t in texts)
+
+    start = time.perf_counter()
+    vocab = load(vocabularies(real))
+    gazetteer = Gazetteer.build(vocab)
+    extractor = GazetteerExtractor(gazetteer)
+    setup_s = time.perf_counter() - start
+
+    rows = [{"run": "baseline: tokenize", "processes": 1, "seconds": round(baseline_s, 2)}]
+    config = ExtractionConfig()
+    for n in counts:
+        # a fresh extractor per run: new words are added to spaCy's vocabulary once per process
+        fresh = GazetteerExtractor(gazetteer) if n == 1 else extractor
+        start = time.perf_counter()
+        found = list(extract_many(texts, fresh, config, processes=n))
+        rows.append({"run": "extract concepts", "processes": n, "seconds": round(time.perf_counter() - start, 2),
+                     "mentions": sum(sum(sum(c) for c in f.mentions.values()) for _k, f in found)})
+    single = next(r["seconds"] for r in rows if r["run"] == "extract concepts" and r["processes"] == 1) if 1 in counts else None
+    for r in rows:
+        r["papers_per_s"] = round(len(texts) / r["seconds"], 1)
+        r["words_per_s"] = round(words / r["seconds"])
+        r["x_baseline_time"] = round(r["seconds"] / baseline_s, 2)
+        if single and r["run"] == "extract concepts":
+            r["speedup_vs_1"] = round(single / r["seconds"], 2)
+
+    print(f"{len(texts)} papers, {words:,} words; {cpus} CPUs; vocabulary: {len(vocab):,} concepts, "
+          f"{len(gazetteer.phrases):,} phrases, loaded and compiled in {setup_s:.1f} s")
+    print(f"{'run':<20} {'procs':>5} {'s':>7} {'papers/s':>9} {'words/s':>10} {'x baseline':>10} {'speed-up':>8}")
+    for r in rows:
+        print(f"{r['run']:<20} {r['processes']:>5} {r['seconds']:>7} {r['papers_per_s']:>9} {r['words_per_s']:>10,} "
+              f"{r['x_baseline_time']:>10} {r.get('speedup_vs_1', ''):>8}")
+    result = {"papers": len(texts), "words": words, "cpus": cpus, "vocabulary_setup_s": round(setup_s, 2), "runs": rows}
+
+    if args.build:
+        from ckg.etl.annotate import AnnotationOptions
+        from ckg.etl.build import build
+
+        with tempfile.TemporaryDirectory() as tmp:
+            start = time.perf_counter()
+            run = build(Path(tmp) / "store", [release], annotation=AnnotationOptions(vocabularies=vocabularies(real)))
+            total = time.perf_counter() - start
+        t = run.manifest["timings_s"]
+        print(f"build of the release with concepts and topics: {total:.1f} s "
+              f"(concepts {t['concepts']} s, topics {t['topics']} s, the rest {total - t['concepts'] - t['topics']:.1f} s)")
+        result["build"] = {"seconds": round(total, 2), "timings_s": t,
+                           "extraction": run.manifest["counts"]["concepts"]["extraction"]}
+    print(json.dumps(result, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

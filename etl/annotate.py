@@ -1,0 +1,291 @@
+"""The concepts-and-topics stage of a build or update: associatedConcept and associatedTopic edges.
+
+Two steps, each timed in the manifest (``concepts``, ``topics``), after the papers, entities
+and citations are in the store:
+
+**Concepts** (:mod:`ckg.etl.concepts`, :mod:`ckg.etl.concept_edges`).
+
+1. The vocabularies are loaded and merged and the gazetteer is built (kept in memory for the
+   next build of the same process). Its fingerprint (phrases, configuration, extractor
+   version) is compared with the one the catalog recorded: when it differs, every paper's
+   mentions are dropped.
+2. Papers without extracted mentions — new and changed papers (the catalog drops a changed
+   paper's mentions with the rest of its rows), or all of them after a vocabulary change — are
+   read back from the store (title, abstract, body text) and extracted, in parallel processes;
+   the mention counts go to the catalog. Unchanged papers are never extracted again.
+3. The edges are decided corpus-wide from all mention counts (evidence, document frequency,
+   confidence) and only their difference with the edges in the store (the catalog keeps those)
+   is applied; the concept nodes that edges point at are rewritten where their triples change.
+
+**Topics** (:mod:`ckg.etl.topics`). The seeded LDA is trained on the whole corpus (papers in key
+order, texts read back from the store), deterministically; the difference between its
+topic nodes and paper edges and those in the store is applied. When no paper's triples and no
+setting changed since the last run (the catalog keeps a fingerprint of both), training would
+give the same model, and it is skipped.
+
+Both graphs are thus a function of the corpus, the vocabulary files and the configuration
+only, whatever history the store has: ``ckg update`` gives exactly the triples of a fresh build
+of the newer release (``tests/test_update.py``). Without options, a build uses the vocabulary
+ckg ships (:data:`ckg.etl.vocab.DEMO_VOCABULARY`) and the default topics, or the files named by
+the ``CKG_VOCAB``/``CKG_TOPICS`` settings; an update keeps what the store was built with unless
+it is given others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from ckg import resources
+from ckg.etl import concept_edges, topics
+from ckg.etl.catalog import Catalog
+from ckg.etl.concepts import ExtractionConfig, Gazetteer, default_processes, extract_many, make_extractor
+from ckg.etl.vocab import DEMO_VOCABULARY, Vocabulary, VocabularyError, describe, load
+from ckg.settings import get
+from ckg.terms import CKG, DCTERMS
+
+_META_OPTIONS = "annotation_options"
+_META_FINGERPRINT = "concepts_fingerprint"
+_META_TOPICS = "topics_fingerprint"
+CONCEPTS = resources.CONCEPTS_GRAPH_NAME
+TOPICS = resources.TOPICS_GRAPH_NAME
+
+
+@dataclass
+class AnnotationOptions:
+    """How a build or update finds concepts and topics. ``None`` means: what the store was
+    built with (on update), else the setting (``CKG_VOCAB``, ``CKG_TOPICS``, ``CKG_PROCESSES``),
+    else ckg's defaults."""
+
+    vocabularies: list[Path] | None = None
+    topics: Path | None = None
+    extractor: str | None = None
+    scispacy_model: str | None = None
+    processes: int | None = None
+    rules: concept_edges.EdgeRules = field(default_factory=concept_edges.EdgeRules)
+
+
+@dataclass
+class _Resolved:
+    vocabularies: list[Path]
+    topics: Path | None
+    extraction: ExtractionConfig
+    processes: int
+
+    def recorded(self) -> str:
+        return json.dumps({"vocabularies": [str(p) for p in self.vocabularies],
+                           "topics": str(self.topics) if self.topics else None,
+                           "extractor": self.extraction.extractor, "scispacy_model": self.extraction.scispacy_model})
+
+
+def _resolve(options: AnnotationOptions | None, catalog: Catalog) -> _Resolved:
+    options = options or AnnotationOptions()
+    stored = json.loads(catalog.get_meta(_META_OPTIONS) or "{}")
+    if options.vocabularies:
+        vocab = [Path(p) for p in options.vocabularies]
+    elif stored.get("vocabularies"):
+        vocab = [Path(p) for p in stored["vocabularies"]]
+    elif get("vocab"):
+        vocab = [Path(p) for p in get("vocab").split(os.pathsep) if p]
+    else:
+        vocab = list(DEMO_VOCABULARY)
+    for p in vocab:
+        if not p.is_file():
+            raise VocabularyError(f"vocabulary file {p} not found" + (
+                " (the store was built with it: give the vocabulary again with --vocab)" if not options.vocabularies
+                and stored.get("vocabularies") else ""))
+    topic_file = options.topics or (Path(stored["topics"]) if stored.get("topics") else None) or (
+        Path(get("topics")) if get("topics") else None)
+    extractor = options.extractor or stored.get("extractor") or "gazetteer"
+    model = options.scispacy_model or stored.get("scispacy_model") or "en_core_sci_sm"
+    processes = options.processes or (int(get("processes")) if get("processes") else default_processes())
+    return _Resolved([p.resolve() for p in vocab], topic_file.resolve() if topic_file else None,
+                     ExtractionConfig(extractor=extractor, scispacy_model=model), max(1, processes))
+
+
+@dataclass
+class StageResult:
+    """What a stage records in the manifest: its configuration and its counts."""
+
+    config: dict[str, Any]
+    counts: dict[str, Any]
+
+
+# -- the vocabulary, built once per process ---------------------------------------------------------
+
+_CACHE: dict[str, tuple[Vocabulary, Gazetteer, Any]] = {}
+
+
+def _gazetteer(resolved: _Resolved) -> tuple[Vocabulary, Gazetteer, Any, list[dict]]:
+    files = [describe(p) for p in resolved.vocabularies]
+    cache_key = json.dumps([[f["path"], f["sha256"]] for f in files] + [resolved.extraction.as_dict()])
+    if cache_key not in _CACHE:
+        vocabulary = load(resolved.vocabularies, synonym_scopes=resolved.extraction.synonym_scopes)
+        gazetteer = Gazetteer.build(vocabulary, resolved.extraction)
+        extractor = make_extractor(gazetteer, resolved.extraction)
+        if len(_CACHE) >= 2:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[cache_key] = (vocabulary, gazetteer, extractor)
+    vocabulary, gazetteer, extractor = _CACHE[cache_key]
+    return vocabulary, gazetteer, extractor, vocabulary.files
+
+
+def paper_texts(store: ox.Store, keys: Iterable[str]) -> Iterator[tuple[str, str, str, str]]:
+    """(key, title, abstract, body text) of papers, read from their graphs in the store."""
+    for key in keys:
+        subject, graph = resources.paper(key), resources.paper_graph(key)
+
+        def value(prop: ox.NamedNode) -> str:
+            quad = next(store.quads_for_pattern(subject, prop, None, graph), None)
+            return quad.object.value if quad is not None else ""
+
+        yield key, value(DCTERMS.title), value(DCTERMS.abstract), value(CKG.bodyText)
+
+
+# -- applying differences ----------------------------------------------------------------------------
+
+def _apply_edges(store: ox.Store, catalog: Catalog, graph: str, new: dict[tuple[str, str], tuple[str, int]],
+                 quads: Callable[[str, str, float, int], list[ox.Quad]]) -> tuple[int, int]:
+    old = catalog.annotation_edges(graph)
+    removed = [e for e, v in old.items() if new.get(e) != v]
+    added = [e for e, v in new.items() if old.get(e) != v]
+    for k, t in removed:
+        weight, extra = old[(k, t)]
+        for q in quads(k, t, float(weight), extra):
+            store.remove(q)
+    store.extend(q for k, t in added for q in quads(k, t, float(new[(k, t)][0]), new[(k, t)][1]))
+    catalog.replace_annotation_edges(graph, new)
+    return len(added), len(removed)
+
+
+def _apply_nodes(store: ox.Store, catalog: Catalog, graph: str, nodes: dict[str, list[ox.Quad]],
+                 iri: Callable[[str], ox.NamedNode]) -> tuple[int, int]:
+    old = catalog.annotation_nodes(graph)
+    new = {k: hashlib.sha256("\n".join(sorted(str(q) for q in qs)).encode()).hexdigest() for k, qs in nodes.items()}
+    g = resources.graph(graph)
+    changed = 0
+    for k, h in old.items():
+        if new.get(k) != h:
+            for q in list(store.quads_for_pattern(iri(k), None, None, g)):
+                store.remove(q)
+    for k, h in new.items():
+        if old.get(k) != h:
+            store.extend(nodes[k])
+            changed += 1
+    catalog.replace_annotation_nodes(graph, new)
+    return changed, sum(1 for k in old if k not in new)
+
+
+# -- the stages -------------------------------------------------------------------------------------------
+
+def concepts_stage(store: ox.Store, catalog: Catalog, options: AnnotationOptions | None,
+                   tick: Callable[[str, int], None] = lambda stage, n: None) -> StageResult:
+    """Extract concepts of the papers that need it and apply the corpus's concept edges."""
+    resolved = _resolve(options, catalog)
+    rules = (options or AnnotationOptions()).rules
+    start = time.perf_counter()
+    vocabulary, gazetteer, extractor, files = _gazetteer(resolved)
+    vocabulary_s = time.perf_counter() - start
+    fingerprint = gazetteer.fingerprint()
+    if catalog.get_meta(_META_FINGERPRINT) != fingerprint:
+        catalog.clear_concept_mentions()
+    todo = catalog.keys_without_concepts()
+    processes = resolved.processes if len(todo) >= 8 * resolved.processes else 1
+    start = time.perf_counter()
+    words = 0
+    for key, found in extract_many(paper_texts(store, todo), extractor, resolved.extraction, processes=processes):
+        catalog.put_concept_mentions(key, found.mentions, found.words)
+        words += found.words
+        tick("concepts", 1)
+    extraction_s = time.perf_counter() - start
+    catalog.set_meta(_META_FINGERPRINT, fingerprint)
+    catalog.set_meta(_META_OPTIONS, resolved.recorded())
+
+    papers = catalog.count()
+    selection = concept_edges.select(catalog.concept_mention_rows(), papers, rules)
+    edges = {e: (f"{c:.3f}", n) for e, (c, n) in selection.edges.items()}
+    added, removed = _apply_edges(store, catalog, CONCEPTS, edges, concept_edges.edge_quads)
+    used = sorted({c for _k, c in edges})
+    nodes = {c: concept_edges.concept_quads(vocabulary.by_key[c]) for c in used if c in vocabulary.by_key}
+    nodes_written, nodes_removed = _apply_nodes(store, catalog, CONCEPTS, nodes, resources.concept)
+    kinds = Counter(vocabulary.by_key[c].kind for c in used if c in vocabulary.by_key)
+    with_concepts = len({k for k, _c in edges})
+    config = {
+        "vocabularies": files,
+        "extraction": resolved.extraction.as_dict(),
+        "edge_rules": rules.as_dict(),
+    }
+    counts = {
+        "vocabulary": {"concepts": len(vocabulary), "phrases": len(gazetteer.phrases),
+                       "stop_listed_phrases": gazetteer.stopped, "excluded_concepts": gazetteer.excluded_concepts,
+                       "load_s": round(vocabulary_s, 3)},
+        "extraction": {"papers": len(todo), "words": words, "processes": processes, "seconds": round(extraction_s, 3),
+                       "papers_per_s": round(len(todo) / extraction_s, 1) if todo and extraction_s else None,
+                       "words_per_s": round(words / extraction_s) if todo and extraction_s else None},
+        "papers": papers,
+        "papers_with_concepts": with_concepts,
+        "edges": len(edges),
+        "concepts": len(used),
+        "concepts_by_kind": dict(sorted(kinds.items())),
+        "below_evidence": selection.below_evidence,
+        "dropped_by_df": {c: n for c, n in sorted(selection.dropped_by_df.items(), key=lambda kv: (-kv[1], kv[0]))},
+        "edges_added": added, "edges_removed": removed,
+        "nodes_written": nodes_written, "nodes_removed": nodes_removed,
+    }
+    return StageResult(config, counts)
+
+
+def _tomotopy_isa() -> str:
+    """The instruction set tomotopy runs with (its floating-point results may differ between them)."""
+    import tomotopy
+
+    return getattr(tomotopy, "isa", "unknown")
+
+
+def topics_stage(store: ox.Store, catalog: Catalog, options: AnnotationOptions | None) -> StageResult:
+    """Train the topic model on the corpus and apply its topic nodes and paper edges."""
+    resolved = _resolve(options, catalog)
+    config = topics.load_config(resolved.topics)
+    settings = {k: v for k, v in config.as_dict().items() if k != "path"}
+    fingerprint = hashlib.sha256((json.dumps(settings, sort_keys=True) + catalog.corpus_hash()).encode()).hexdigest()
+    if catalog.get_meta(_META_TOPICS) == fingerprint:
+        # same papers, same configuration: training would give the topics already in the store
+        return StageResult({"topics": config.as_dict()}, {**json.loads(catalog.get_meta(_META_TOPICS + "_counts")),
+                                                          "skipped": True, "edges_added": 0, "edges_removed": 0,
+                                                          "nodes_written": 0, "nodes_removed": 0})
+    phrases = config.phrases()
+    start = time.perf_counter()
+    documents = [(key, topics.tokenize(" ".join((title, abstract, body)), phrases))
+                 for key, title, abstract, body in paper_texts(store, sorted(catalog.keys()))]
+    tokenize_s = time.perf_counter() - start
+    start = time.perf_counter()
+    result = topics.train(documents, config)
+    train_s = time.perf_counter() - start
+    edges = {e: (f"{p:.3f}", rank) for e, (p, rank) in result.edges.items()}
+    added, removed = _apply_edges(store, catalog, TOPICS, edges, topics.edge_quads)
+    nodes = {t.key: topics.topic_quads(t) for t in result.topics}
+    nodes_written, nodes_removed = _apply_nodes(store, catalog, TOPICS, nodes, resources.topic)
+    top = Counter(t for (_k, t), (_p, rank) in edges.items() if rank == 1)
+    papers = Counter(t for (_k, t) in edges)
+    counts = {
+        "documents": result.documents, "tokens": result.tokens, "vocabulary": result.vocabulary,
+        "log_likelihood_per_word": result.log_likelihood_per_word, "tomotopy_isa": _tomotopy_isa(),
+        "tokenize_s": round(tokenize_s, 3), "train_s": round(train_s, 3),
+        "edges": len(edges), "edges_added": added, "edges_removed": removed,
+        "nodes_written": nodes_written, "nodes_removed": nodes_removed,
+        "topics": [{"key": t.key, "label": t.label, "top_topic_of": top.get(t.key, 0), "papers": papers.get(t.key, 0),
+                    "top_terms": t.top_terms, "seeds_not_in_corpus": t.missing_seeds} for t in result.topics],
+        "skipped": False,
+    }
+    catalog.set_meta(_META_TOPICS, fingerprint)
+    catalog.set_meta(_META_TOPICS + "_counts", json.dumps(counts))
+    return StageResult({"topics": config.as_dict()}, counts)

@@ -1,0 +1,275 @@
+"""Topics: a seeded LDA (tomotopy) over every paper's title, abstract and body.
+
+The topics, their labels and seed words, and the model's settings come from a TOML file
+(``etl/data/topics.toml`` by default; ``--topics FILE``). Seed words are anchored with
+tomotopy's word priors (``set_word_prior``): a seed word gets ``seed_weight`` on its own topic
+and ``other_weight`` on the others, every other word the symmetric ``eta``. Words are weighted
+by inverse document frequency (``term_weight = "idf"``): the words every paper uses ("study",
+"data", "found") would otherwise make one topic the top topic of most papers (on the demo corpus,
+IDF weighting recovers the generated topic of 96% of papers, plain counts of 8%), and one
+unlabelled background topic (``background_topics``) takes up the words of methods and
+statistics, so that they do not make a labelled topic everyone's second topic; it gets no node
+and no edges (on the demo corpus: 58 of 60 papers get their generated topic).
+
+**Determinism and updates.** The model is trained on the whole corpus at every build and
+update: the papers in key order, one training thread, the configured seed. The same papers
+therefore give the same topics, top terms and probabilities, so an update gives exactly the
+topic triples of a fresh build of the newer release (an inferred-only update would drift from
+it). Training is the cost: about 4 s for the 803 full texts of the first CORD-19 release.
+
+**Text.** Words are lower-cased runs of letters and digits (inner hyphens and apostrophes
+kept: "covid-19", "sars-cov-2"), of at least three characters, not English stop words nor
+the words of preprint footers ("peer-reviewed", "medrxiv", "copyright", ...); words longer
+than four letters lose a plural -s. Seed phrases become one token where their words follow
+each other.
+
+**Edges.** Every paper with text gets its top labelled topic (``ckg:topicRank 1``) and each
+other labelled topic whose probability is at least ``threshold``; ``ckg:probability`` is the
+topic's share of the paper (its topic distribution, background included), rounded to 3 decimals. Topic nodes carry their label, key (``skos:notation``),
+top terms and seed terms. All of it lives in the ``graph/topics`` named graph.
+
+>>> config = load_config()
+>>> [t.label for t in config.topics][:3], config.topics[3].key
+(['virology', 'epidemiology', 'genomics'], 'clinical-care')
+>>> tokenize("The viral loads of SARS-CoV-2 patients (Fig. 2) were high.", config.phrases())
+['viral_load', 'sars-cov-2', 'patient', 'high']
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import asdict, dataclass, field
+from importlib import resources as importlib_resources
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from ckg import resources
+from ckg.etl.concepts import INVARIANT
+from ckg.etl.emit import edge, integer, typed
+from ckg.terms import CKG, SKOS, XSD
+
+_TOKEN = re.compile(r"[a-z][a-z0-9]*(?:['\-][a-z0-9]+)*")
+_SLUG = re.compile(r"[^a-z0-9]+")
+BOILERPLATE = frozenset("""
+    et al fig figs figure figures table tables supplementary doi preprint preprints medrxiv biorxiv copyright
+    holder peer-reviewed reviewed peer license licence funder author authors granted display perpetuity
+    available international https http org www cc-by cc-by-nc cc-by-nc-nd cc-by-nd made reserved reuse allowed
+    permission rights right also using used however based
+""".split())
+
+
+class TopicConfigError(ValueError):
+    """A topic configuration file is malformed."""
+
+
+def default_config_path() -> Path:
+    return Path(str(importlib_resources.files("ckg.etl").joinpath("data", "topics.toml")))
+
+
+def slug(label: str) -> str:
+    """'public health and policy' -> 'public-health-and-policy'."""
+    return _SLUG.sub("-", label.lower()).strip("-")
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    label: str
+    seed_words: tuple[str, ...]
+
+    @property
+    def key(self) -> str:
+        return slug(self.label)
+
+
+@dataclass(frozen=True)
+class TopicConfig:
+    topics: tuple[TopicSpec, ...]
+    seed: int = 7
+    iterations: int = 100
+    term_weight: str = "idf"
+    alpha: float = 0.1
+    eta: float = 0.01
+    seed_weight: float = 1.0
+    other_weight: float = 0.001
+    min_word_count: int = 3
+    min_doc_count: int = 2
+    top_terms: int = 10
+    threshold: float = 0.2
+    background_topics: int = 1
+    path: str = ""
+
+    def phrases(self) -> dict[str, dict[tuple[str, ...], str]]:
+        """First word -> (seed phrase words -> token) for the seed phrases of several words."""
+        out: dict[str, dict[tuple[str, ...], str]] = {}
+        for t in self.topics:
+            for seed in t.seed_words:
+                words = tuple(_words(seed))
+                if len(words) > 1:
+                    out.setdefault(words[0], {})[words] = "_".join(words)
+        return out
+
+    def as_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["topics"] = [{"label": t.label, "key": t.key, "seed_words": list(t.seed_words)} for t in self.topics]
+        return d
+
+
+def load_config(path: Path | None = None) -> TopicConfig:
+    """Read a topic configuration (the default one when ``path`` is None)."""
+    path = Path(path) if path else default_config_path()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise TopicConfigError(f"{path}: {exc}") from None
+    model = data.get("model", {})
+    known = {f for f in TopicConfig.__dataclass_fields__ if f not in ("topics", "path")}
+    unknown = sorted(set(model) - known)
+    if unknown:
+        raise TopicConfigError(f"{path}: unknown [model] setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    topics = []
+    for i, t in enumerate(data.get("topic", []), start=1):
+        if not isinstance(t, dict) or not t.get("label") or not isinstance(t.get("seed_words", []), list):
+            raise TopicConfigError(f"{path}: topic {i} needs a label and a list of seed_words")
+        topics.append(TopicSpec(str(t["label"]), tuple(str(w) for w in t.get("seed_words", []))))
+    if not topics:
+        raise TopicConfigError(f"{path}: no [[topic]] defined")
+    if model.get("term_weight", "idf") not in ("one", "idf", "pmi"):
+        raise TopicConfigError(f"{path}: term_weight must be one, idf or pmi")
+    keys = [t.key for t in topics]
+    if len(set(keys)) != len(keys):
+        raise TopicConfigError(f"{path}: two topics have the same label key")
+    return TopicConfig(tuple(topics), path=str(path.resolve()), **model)
+
+
+def _singular(word: str) -> str:
+    if len(word) > 4 and word.endswith("s") and not word.endswith(("ss", "us", "is", "ies")) and word not in INVARIANT:
+        return word[:-1]
+    return word
+
+
+def _words(text: str) -> list[str]:
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return [_singular(w) for w in _TOKEN.findall(text.lower())
+            if len(w) >= 3 and w not in STOP_WORDS and w not in BOILERPLATE]
+
+
+def tokenize(text: str, phrases: dict[str, dict[tuple[str, ...], str]]) -> list[str]:
+    """The tokens of a text for the topic model (seed phrases joined by ``_``)."""
+    words = _words(text)
+    if not phrases:
+        return words
+    out = []
+    i = 0
+    while i < len(words):
+        candidates = phrases.get(words[i])
+        if candidates:
+            best = max((p for p in candidates if tuple(words[i:i + len(p)]) == p), key=len, default=None)
+            if best:
+                out.append(candidates[best])
+                i += len(best)
+                continue
+        out.append(words[i])
+        i += 1
+    return out
+
+
+@dataclass
+class Topic:
+    key: str
+    label: str
+    seed_words: tuple[str, ...]
+    top_terms: list[str]
+    missing_seeds: list[str] = field(default_factory=list)
+
+
+@dataclass
+class TopicModelResult:
+    topics: list[Topic]
+    edges: dict[tuple[str, str], tuple[float, int]]  # (paper, topic) -> (probability, rank)
+    documents: int
+    tokens: int
+    vocabulary: int
+    log_likelihood_per_word: float
+
+
+def train(documents: list[tuple[str, list[str]]], config: TopicConfig) -> TopicModelResult:
+    """Train the seeded LDA on (paper key, tokens) — in the order given, which must be
+    deterministic (the build gives key order) — and read topics and paper edges from it."""
+    import tomotopy as tp
+
+    k = len(config.topics)
+    total = k + config.background_topics  # background topics: unlabelled, no node, no edges
+    weights = {"one": tp.TermWeight.ONE, "idf": tp.TermWeight.IDF, "pmi": tp.TermWeight.PMI}
+    model = tp.LDAModel(tw=weights[config.term_weight], k=total, alpha=config.alpha, eta=config.eta,
+                        seed=config.seed, min_cf=config.min_word_count, min_df=config.min_doc_count)
+    keys = []
+    tokens = 0
+    for key, words in documents:
+        if words:
+            model.add_doc(words)
+            keys.append(key)
+            tokens += len(words)
+    seeds = {}
+    for i, t in enumerate(config.topics):
+        for s in t.seed_words:
+            token = "_".join(_words(s))
+            if token:
+                seeds.setdefault(token, (i, s))
+    for token, (i, _s) in seeds.items():
+        model.set_word_prior(token, [config.seed_weight if j == i else config.other_weight for j in range(total)])
+    display = {token: s for token, (_i, s) in seeds.items()}
+    if not keys:
+        return TopicModelResult([Topic(t.key, t.label, t.seed_words, []) for t in config.topics], {}, 0, 0, 0, 0.0)
+    model.train(config.iterations, workers=1)
+    used = set(model.used_vocabs)
+    topics = []
+    for i, t in enumerate(config.topics):
+        terms = [display.get(w, w.replace("_", " ")) for w, _p in model.get_topic_words(i, top_n=config.top_terms)]
+        missing = [s for s in t.seed_words if "_".join(_words(s)) not in used]
+        topics.append(Topic(t.key, t.label, t.seed_words, terms, missing))
+    edges: dict[tuple[str, str], tuple[float, int]] = {}
+    for key, doc in zip(keys, model.docs):
+        dist = [round(float(p), 3) for p in doc.get_topic_dist()]
+        order = sorted(range(k), key=lambda j: (-dist[j], j))
+        for rank, j in enumerate(order, start=1):
+            if rank == 1 or dist[j] >= config.threshold:
+                edges[(key, config.topics[j].key)] = (dist[j], rank)
+    return TopicModelResult(topics, edges, len(keys), tokens, len(used), round(float(model.ll_per_word), 4))
+
+
+def decimal(value: float) -> ox.Literal:
+    return ox.Literal(f"{value:.3f}", datatype=XSD.decimal)
+
+
+def topic_quads(topic: Topic) -> list[ox.Quad]:
+    """A topic node in the topics graph."""
+    g = resources.graph(resources.TOPICS_GRAPH_NAME)
+    t = resources.topic(topic.key)
+    out = list(typed(t, CKG.Topic, g))
+    out.append(ox.Quad(t, SKOS.prefLabel, ox.Literal(topic.label, language="en"), g))
+    out.append(ox.Quad(t, SKOS.notation, ox.Literal(topic.key), g))
+    if topic.top_terms:
+        out.append(ox.Quad(t, CKG.topTerms, ox.Literal(", ".join(topic.top_terms)), g))
+    if topic.seed_words:
+        out.append(ox.Quad(t, CKG.seedTerms, ox.Literal(", ".join(topic.seed_words)), g))
+    return out
+
+
+def edge_quads(paper_key: str, topic_key: str, probability: float, rank: int) -> list[ox.Quad]:
+    """``paper associatedTopic topic`` and its TopicAssociation node."""
+    g = resources.graph(resources.TOPICS_GRAPH_NAME)
+    p, t = resources.paper(paper_key), resources.topic(topic_key)
+    node = resources.topic_association(paper_key, topic_key)
+    return [
+        *edge(p, CKG.associatedTopic, t, g),
+        *typed(node, CKG.TopicAssociation, g),
+        ox.Quad(node, CKG.annotatedSource, p, g),
+        ox.Quad(node, CKG.annotatedProperty, CKG.associatedTopic, g),
+        ox.Quad(node, CKG.annotatedTarget, t, g),
+        ox.Quad(node, CKG.probability, decimal(probability), g),
+        ox.Quad(node, CKG.topicRank, integer(rank), g),
+    ]

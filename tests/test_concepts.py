@@ -1,0 +1,184 @@
+"""Concept extraction (gazetteer, abbreviations, scispacy alternative) and the corpus-wide edge rules."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from ckg.etl.concept_edges import EdgeRules, confidence, select
+from ckg.etl.concepts import (
+    ExtractionConfig,
+    ExtractorUnavailable,
+    Gazetteer,
+    GazetteerExtractor,
+    ScispacyExtractor,
+    extract_many,
+)
+from ckg.etl.vocab import DEMO_VOCABULARY, Vocabulary, load
+from ckg.etl.vocab.merge import merge
+from ckg.etl.vocab.records import VocabTerm
+
+
+@pytest.fixture(scope="module")
+def demo_extractor():
+    return GazetteerExtractor(Gazetteer.build(load(DEMO_VOCABULARY)))
+
+
+def found(extractor, title="", abstract="", body=""):
+    return extractor.extract(title, abstract, body).mentions
+
+
+def test_case_plurals_hyphens_and_inverted_mesh_names(demo_extractor):
+    m = found(demo_extractor, "PNEUMONIA in adults", "Chronic obstructive pulmonary diseases and interleukin 6.",
+              "Angiotensin converting enzyme-2 binds SARS CoV 2 spike proteins.")
+    assert m == {"mesh-D011014": (1, 0, 0),        # PNEUMONIA: an all-capital word is a word
+                 "mesh-D029424": (0, 1, 0),        # plural of the uninverted "Pulmonary Disease, Chronic Obstructive"
+                 "mesh-D015850": (0, 1, 0),        # "interleukin 6" = "Interleukin-6"
+                 "pr-Q9BYF1": (0, 0, 1),           # hyphen = space
+                 "ncbitaxon-2697049": (0, 0, 1),
+                 "mesh-D064370": (0, 0, 1)}        # "spike proteins" = entry term "spike protein"
+
+
+def test_longest_match_wins(demo_extractor):
+    # "reverse transcription polymerase chain reaction" contains "polymerase chain reaction"
+    assert found(demo_extractor, body="reverse transcription polymerase chain reaction") == {"mesh-D020133": (0, 0, 1)}
+    assert found(demo_extractor, body="polymerase chain reaction") == {"mesh-D016133": (0, 0, 1)}
+
+
+def test_abbreviations_defined_in_a_paper_resolve_later_mentions(demo_extractor):
+    m = found(demo_extractor, "", "Patients developed acute respiratory distress syndrome (ARDS).",
+              "ARDS was severe. Later, ARDS resolved.")
+    assert m == {"mesh-D012128": (0, 1, 2)}  # the definition once, two later mentions; "(ARDS)" not counted again
+
+
+def _vocabulary(*terms: VocabTerm) -> Vocabulary:
+    return Vocabulary(merge(terms))
+
+
+def test_symbols_are_matched_with_their_case_and_abbreviations_can_unmean_them():
+    vocab = _vocabulary(
+        VocabTerm("DOID:9952", "acute lymphoblastic leukemia", "DOID", ["ALL"]),
+        VocabTerm("DOID:9999", "interferon response factor deficiency", "DOID", ["IFR"]),
+        VocabTerm("MESH:D007239", "Infection", "MESH", tree_numbers=["C01.539"]))
+    ex = GazetteerExtractor(Gazetteer.build(vocab))
+    assert found(ex, body="In all patients ALL relapsed.") == {"doid-9952": (0, 0, 1)}
+    assert found(ex, body="The IFR was high.") == {"doid-9999": (0, 0, 1)}
+    # here IFR is defined as something that is no concept: its mentions are not the vocabulary's IFR,
+    # and not the "infection" inside the definition either
+    assert found(ex, body="The infection fatality rate (IFR) was 1%. The IFR fell.") == {"mesh-D007239": (0, 0, 1)}
+
+
+def test_stop_list_and_excluded_trees_keep_generic_terms_out(demo_extractor):
+    assert found(demo_extractor, body="Humans and patients with disease were studied with methods.") == {}
+    g = demo_extractor.gazetteer
+    assert g.excluded_concepts == 1  # Patients (M01 only)
+    assert ("human",) not in g.phrases and ("patient",) not in g.phrases and ("disease",) not in g.phrases
+
+
+def test_a_custom_stop_list(tmp_path):
+    stop = tmp_path / "stop.txt"
+    stop.write_text("# nothing generic here\nfever\n")
+    g = Gazetteer.build(load(DEMO_VOCABULARY), ExtractionConfig(stoplist=str(stop)))
+    ex = GazetteerExtractor(g)
+    assert found(ex, body="Fever and humans.") == {"mesh-D006801": (0, 0, 1)}
+    assert g.config["stoplist"] == str(stop)
+
+
+def test_parallel_extraction_gives_the_same_mentions(demo_extractor, demo_releases):
+    from ckg.etl.build import build
+    from ckg.etl.annotate import paper_texts
+    from ckg.store import open_store
+
+    store_path = demo_releases[0].parent / "texts-store"
+    if not store_path.exists():
+        build(store_path, [demo_releases[0]], release="t")
+    store = open_store(store_path, read_only=True)
+    from ckg.etl.catalog import Catalog
+
+    with Catalog(store_path / "catalog.sqlite") as catalog:
+        keys = sorted(catalog.keys())
+    texts = list(paper_texts(store, keys))
+    config = ExtractionConfig()
+    single = {k: (f.mentions, f.words) for k, f in extract_many(texts, demo_extractor, config, processes=1)}
+    parallel = {k: (f.mentions, f.words) for k, f in extract_many(texts, demo_extractor, config, processes=2, batch=16)}
+    assert single == parallel and len(single) == 60
+    assert sum(1 for m, _w in single.values() if m) == 60
+
+
+def test_the_scispacy_extractor_says_how_to_get_its_model(demo_extractor):
+    with pytest.raises(ExtractorUnavailable, match="needs the spaCy model 'en_core_sci_sm', which is not installed"):
+        ScispacyExtractor(demo_extractor.gazetteer, "en_core_sci_sm")
+
+
+def test_the_scispacy_extractor_links_ner_entities(demo_extractor, tmp_path):
+    """A stand-in NER pipeline (an entity ruler named 'ner', saved to disk) in place of a scispacy model."""
+    import spacy
+
+    nlp = spacy.blank("en")
+    ruler = nlp.add_pipe("entity_ruler", name="ner")
+    ruler.add_patterns([{"label": "ENTITY", "pattern": "acute respiratory distress syndrome"},
+                        {"label": "ENTITY", "pattern": [{"LOWER": "fever"}]},
+                        {"label": "ENTITY", "pattern": "novel thing"}])
+    nlp.to_disk(tmp_path / "fake-ner")
+    ex = ScispacyExtractor(demo_extractor.gazetteer, str(tmp_path / "fake-ner"))
+    m = found(ex, body="Fever, asthma and acute respiratory distress syndrome and a novel thing.")
+    assert m == {"mesh-D005334": (0, 0, 1), "mesh-D012128": (0, 0, 1)}  # asthma is no entity; the novel thing no concept
+
+
+def test_confidence_formula():
+    assert confidence((1, 0, 0), df=1, papers=1) == round(1 - math.exp(-1), 3) == 0.632
+    assert confidence((0, 0, 2), df=10, papers=100) == round((1 - math.exp(-1 / 3)) * (0.5 + 0.5 * 0.5), 3) == 0.213
+    assert confidence((2, 3, 20), df=1, papers=1000) == 0.999
+    assert 0 <= confidence((0, 0, 2), df=999, papers=1000) < confidence((0, 0, 2), df=2, papers=1000) <= 1
+
+
+def test_edge_rules_evidence_and_document_frequency():
+    rules = EdgeRules(min_body_mentions=2, max_df=0.5, df_min_papers=4)
+    rows = [("p1", "common", 0, 1, 0), ("p2", "common", 1, 0, 0), ("p3", "common", 0, 0, 5),
+            ("p1", "rare", 0, 0, 1), ("p2", "rare", 0, 0, 2), ("p4", "title", 1, 0, 0)]
+    sel = select(rows, papers=4, rules=rules)
+    assert sel.dropped_by_df == {"common": 3}  # 3 of 4 papers > half
+    assert sorted(sel.edges) == [("p2", "rare"), ("p4", "title")]  # one body mention is too little
+    assert sel.below_evidence == 1
+    assert sel.edges[("p4", "title")] == (confidence((1, 0, 0), df=1, papers=4), 1)
+    small = select(rows, papers=3, rules=rules)  # below df_min_papers the rule does not apply
+    assert ("p3", "common") in small.edges
+
+
+def scispacy_and_ckg_abbreviations(texts):
+    """(scispacy's AbbreviationDetector, ckg's AbbreviationFinder) results on the same docs."""
+    import warnings
+
+    from scispacy.abbreviation import AbbreviationDetector
+
+    from ckg.etl.concepts import AbbreviationFinder, blank_pipeline, prepare_text
+
+    nlp = blank_pipeline()
+    theirs, ours = [], []
+    detector, finder = AbbreviationDetector(nlp), AbbreviationFinder(nlp.vocab)
+    for text in texts:
+        doc = nlp.make_doc(prepare_text(text))
+        found = finder(doc)
+        ours.append(sorted((lf.start, lf.end, tuple(sorted((s.start, s.end) for s in shorts))) for lf, shorts in found))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            detector(doc)
+        grouped: dict = {}
+        for short in doc._.abbreviations:
+            lf = short._.long_form
+            grouped.setdefault((lf.start, lf.end), set()).add((short.start, short.end))
+        theirs.append(sorted((s, e, tuple(sorted(v))) for (s, e), v in grouped.items()))
+    return theirs, ours
+
+
+def test_abbreviations_are_found_as_scispacy_finds_them(demo_store):
+    from ckg.etl.annotate import paper_texts
+    from ckg.etl.catalog import Catalog
+    from ckg.store import open_store
+
+    with Catalog(demo_store / "catalog.sqlite") as catalog:
+        keys = sorted(catalog.keys())
+    texts = ["\n\n".join(t[1:]) for t in paper_texts(open_store(demo_store, read_only=True), keys)]
+    theirs, ours = scispacy_and_ckg_abbreviations(texts)
+    assert theirs == ours and sum(map(len, ours)) > 50

@@ -1,0 +1,123 @@
+"""Concepts and topics on real data: the 803 bioRxiv/medRxiv parses of the first CORD-19 release with
+the MeSH RDF (2015), the Disease Ontology (2015 + the 2025 infectious-disease slim) and COVOC.
+
+The facts below were checked by reading the papers: Zhao et al. (68e509d4...) profile ACE2, "the
+receptor of 2019-nCoV", in lung cells and define "Angiotensin-converting enzyme 2 (ACE2)" in their
+abstract; Guan et al. (dfb0fedb...) describe 1,099 patients: fever, cough, pneumonia, lymphopenia,
+intensive care unit admissions, chest CT.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from ckg.annotation_report import annotation_report, format_annotation_report
+from ckg.etl.annotate import AnnotationOptions
+from ckg.etl.build import build, update
+from ckg.store import open_store, query
+
+from conftest import real_vocabularies
+from test_update import content
+
+pytestmark = pytest.mark.realdata
+
+GUAN = "dfb0fedbeed56bd2b795a67faab28295afc14c96"
+ZHAO_ACE2 = "68e509d42a7d3349550512d80eca4e2b2123613f"
+ACE2 = "pr-Q9BYF1"  # angiotensin-converting enzyme 2 (human), from COVOC
+
+
+def concepts_of(path, key):
+    store = open_store(path, read_only=True)
+    return [(r["c"].value.rsplit("/", 1)[1], r["l"].value, float(r["conf"].value), int(r["n"].value))
+            for r in query(store, f"""SELECT ?c ?l ?conf ?n WHERE {{ ?a ckg:annotatedSource
+                <https://w3id.org/ckg/resource/paper/{key}> ; ckg:annotatedTarget ?c ; ckg:confidence ?conf ;
+                ckg:mentionCount ?n . ?c skos:prefLabel ?l }} ORDER BY DESC(?conf) ?c""")]
+
+
+def top_topic(path, key):
+    store = open_store(path, read_only=True)
+    rows = list(query(store, f"""SELECT ?l WHERE {{ ?a ckg:annotatedSource <https://w3id.org/ckg/resource/paper/{key}> ;
+        ckg:topicRank 1 ; ckg:annotatedTarget ?t . ?t skos:prefLabel ?l }}"""))
+    return rows[0]["l"].value
+
+
+def test_nearly_every_paper_has_concepts_from_the_merged_vocabularies(real_biorxiv):
+    path, result = real_biorxiv
+    c = result.counts["concepts"]
+    assert c["vocabulary"]["concepts"] > 32000 and c["vocabulary"]["phrases"] > 40000
+    assert c["extraction"]["papers"] == 803 and c["extraction"]["words"] > 2_900_000
+    assert c["papers_with_concepts"] >= 795  # 800 of 803: the three others have no abstract and little text
+    assert set(c["concepts_by_kind"]) == {"condition", "chemical", "procedure", "organism", "anatomy", "other"}
+    # the document-frequency rule: in this corpus of coronavirus preprints these are in more than half of the papers
+    assert {"mesh-D007239", "mesh-D014780", "mesh-D017934"} <= set(c["dropped_by_df"])  # Infection, Viruses, Coronavirus
+    assert all(n > 401 for n in c["dropped_by_df"].values())
+
+
+def test_a_paper_about_ace2_gets_the_ace2_concept(real_biorxiv):
+    concepts = concepts_of(real_biorxiv[0], ZHAO_ACE2)
+    assert concepts[0][:2] == (ACE2, "angiotensin-converting enzyme 2 (human)")
+    assert concepts[0][3] >= 20  # "ACE2" again and again, resolved through the abstract's definition
+    assert "mesh-D008168" in [c[0] for c in concepts]  # Lung
+
+
+def test_the_clinical_characteristics_paper_gets_clinical_concepts_and_topic(real_biorxiv):
+    path = real_biorxiv[0]
+    concepts = {c[0]: c for c in concepts_of(path, GUAN)}
+    for key in ("mesh-D011014", "mesh-D005334", "mesh-D003371", "mesh-D008231", "mesh-D007362",
+                "mesh-D000086382", "ncbitaxon-2697049"):  # pneumonia, fever, cough, lymphopenia, ICU, COVID-19, SARS-CoV-2
+        assert key in concepts, key
+    assert concepts["mesh-D011014"][3] >= 10 and concepts["mesh-D011014"][2] > 0.5
+    assert top_topic(path, GUAN) == "clinical care"
+
+
+def test_clinical_characteristics_papers_share_the_clinical_topic(real_biorxiv):
+    store = open_store(real_biorxiv[0], read_only=True)
+    rows = [(r["l"].value) for r in query(store, """SELECT ?l WHERE { ?p dcterms:title ?title .
+        FILTER (CONTAINS(LCASE(?title), "clinical characteristics"))
+        ?a ckg:annotatedSource ?p ; ckg:topicRank 1 ; ckg:annotatedTarget ?t . ?t skos:prefLabel ?l }""")]
+    assert len(rows) == 19 and rows.count("clinical care") >= 17
+
+
+def test_the_report(real_biorxiv):
+    report = annotation_report(real_biorxiv[0], top=20)
+    assert report["papers"] == 803 and report["share_with_concepts"] >= 0.99
+    labels = [c["label"] for c in report["top_concepts"]]
+    assert len(labels) == 20 and "COVID-19" in labels[:3] and "Pneumonia" in labels
+    assert [t["label"] for t in report["topics"]][:1] in (["clinical care"], ["transmission and modelling"])
+    assert all(len(t["top_terms"]) == 10 for t in report["topics"])
+    print("\n" + format_annotation_report(report))  # the report (pytest -s shows it)
+
+
+def test_abbreviations_are_found_as_scispacy_finds_them_in_real_papers(real_biorxiv):
+    from ckg.etl.annotate import paper_texts
+    from ckg.etl.catalog import Catalog
+
+    from test_concepts import scispacy_and_ckg_abbreviations
+
+    path = real_biorxiv[0]
+    with Catalog(path / "catalog.sqlite") as catalog:
+        keys = sorted(catalog.keys())[::8]
+    texts = ["\n\n".join(t[1:]) for t in paper_texts(open_store(path, read_only=True), keys)]
+    theirs, ours = scispacy_and_ckg_abbreviations(texts)
+    assert theirs == ours and sum(map(len, ours)) > 500
+
+
+def test_update_equals_fresh_build_on_real_papers(real_data, tmp_path):
+    """A real release split in two: the first 80 parses, then parses 20 to 120 (20 removed, 40 new)."""
+    parses = sorted((real_data / "cord19" / "release-2020-03-13" / "biorxiv_medrxiv").glob("*.json"))
+    first, second = tmp_path / "r1", tmp_path / "r2"
+    for folder, chosen in ((first, parses[:80]), (second, parses[20:120])):
+        folder.mkdir()
+        for p in chosen:
+            shutil.copy(p, folder / p.name)
+    options = AnnotationOptions(vocabularies=real_vocabularies(real_data))
+    updated, fresh = tmp_path / "updated", tmp_path / "fresh"
+    build(updated, [first], release="2020-03-13", annotation=options)
+    result = update(updated, [second], release="2020-03-20")
+    build(fresh, [second], release="2020-03-20", annotation=options)
+    assert result.counts["changes"]["new"] == 40 and result.counts["changes"]["removed"] == 20
+    assert result.counts["concepts"]["extraction"]["papers"] == 40
+    assert result.counts["concepts"]["edges_removed"] > 0 and result.counts["topics"]["edges_removed"] > 0
+    assert content(updated) == content(fresh)

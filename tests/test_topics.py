@@ -1,0 +1,89 @@
+"""Topics: the configuration file, tokenisation, a deterministic seeded LDA, the topic edges."""
+
+from __future__ import annotations
+
+import pytest
+
+from ckg.etl.topics import TopicConfigError, load_config, tokenize, train
+from ckg.store import open_store, query
+
+
+def test_default_configuration_has_ten_labelled_topics_with_seeds():
+    config = load_config()
+    assert [t.label for t in config.topics] == [
+        "virology", "epidemiology", "genomics", "clinical care", "diagnostics", "vaccines and immunology",
+        "drugs and treatment", "public health and policy", "transmission and modelling", "mental health"]
+    assert all(len(t.seed_words) >= 10 for t in config.topics)
+    assert config.topics[7].key == "public-health-and-policy"
+    assert (config.seed, config.term_weight, config.threshold) == (7, "idf", 0.2)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[model]\nseeds = 3\n[[topic]]\nlabel = 'a'\nseed_words = []\n", "unknown \\[model\\] setting\\(s\\) seeds"),
+    ("[model]\nseed = 3\n", "no \\[\\[topic\\]\\] defined"),
+    ("[[topic]]\nlabel = 'A b'\n[[topic]]\nlabel = 'a-B'\n", "two topics have the same label key"),
+    ("[[topic]]\nseed_words = ['x']\n", "topic 1 needs a label"),
+    ("[model]\nterm_weight = 'tfidf'\n[[topic]]\nlabel = 'a'\n", "term_weight must be one, idf or pmi"),
+    ("[[topic]\n", "topics.toml: "),
+])
+def test_malformed_configurations_are_refused(tmp_path, text, message):
+    path = tmp_path / "topics.toml"
+    path.write_text(text)
+    with pytest.raises(TopicConfigError, match=message):
+        load_config(path)
+
+
+def test_tokens_join_seed_phrases_and_drop_stop_words_and_footers():
+    config = load_config()
+    text = ("The copyright holder for this preprint (which was not peer-reviewed) is the author/funder. "
+            "Mechanical ventilation and the length of stay of hospitalised patients in intensive care units.")
+    assert tokenize(text, config.phrases()) == [
+        "mechanical_ventilation", "length_stay", "hospitalised_patient", "intensive_care", "unit"]
+
+
+def _documents():
+    words = {"a": ["virus", "replication", "receptor", "cell", "spike", "entry"],
+             "b": ["patient", "icu", "fever", "cough", "pneumonia", "admission"],
+             "c": ["model", "transmission", "epidemic", "parameter", "seir", "simulation"]}
+    docs = []
+    for i in range(30):
+        kind = "abc"[i % 3]
+        docs.append((f"p{i:02d}", [w for w in words[kind] for _ in range(3)] + ["study", "data", "result"]))
+    return docs
+
+
+def test_training_is_deterministic_and_every_paper_gets_its_top_topic():
+    config = load_config()
+    first, second = train(_documents(), config), train(_documents(), config)
+    assert first.edges == second.edges and [t.top_terms for t in first.topics] == [t.top_terms for t in second.topics]
+    top = {k: t for (k, t), (_p, rank) in first.edges.items() if rank == 1}
+    assert len(top) == 30
+    assert {top[f"p{i:02d}"] for i in range(0, 30, 3)} == {"virology"}
+    assert {top[f"p{i:02d}"] for i in range(1, 30, 3)} == {"clinical-care"}
+    assert {top[f"p{i:02d}"] for i in range(2, 30, 3)} == {"transmission-and-modelling"}
+    assert all(p >= config.threshold for (_k, _t), (p, rank) in first.edges.items() if rank > 1)
+    virology = first.topics[0]
+    assert virology.label == "virology" and set(virology.top_terms[:3]) <= {"virus", "replication", "receptor", "cell",
+                                                                            "spike", "entry"}
+    assert "viral load" in virology.missing_seeds
+
+
+def test_seeded_topics_recover_the_demo_corpus_topics(demo_store, tmp_path):
+    from ckg.demo_corpus import generate
+
+    truth = generate(tmp_path / "again", papers=60, seed=7, release=1).topics  # the demo_store's corpus
+    store = open_store(demo_store, read_only=True)
+    top = {r["p"].value.rsplit("/", 1)[1]: r["l"].value for r in query(store, """SELECT ?p ?l WHERE {
+        ?a ckg:topicRank 1 ; ckg:annotatedSource ?p ; ckg:annotatedTarget ?t . ?t skos:prefLabel ?l }""")}
+    assert len(top) == 60
+    agree = sum(1 for uid, label in truth.items() if top[uid] == label)
+    assert agree >= 50, f"only {agree} of 60 papers got the topic they were generated from"
+
+
+def test_topic_nodes(demo_store):
+    store = open_store(demo_store, read_only=True)
+    rows = [(r["t"].value, r["l"].value, r["n"].value, len(r["terms"].value.split(", ")))
+            for r in query(store, """SELECT ?t ?l ?n ?terms WHERE { ?t a ckg:Topic , skos:Concept ; skos:prefLabel ?l ;
+               skos:notation ?n ; ckg:topTerms ?terms ; ckg:seedTerms ?seeds } ORDER BY ?n""")]
+    assert len(rows) == 10
+    assert rows[0] == ("https://w3id.org/ckg/resource/topic/clinical-care", "clinical care", "clinical-care", 10)
