@@ -169,13 +169,16 @@ def train(store_path: Path, config: TrainConfig | Mapping[str, Any] | None = Non
         "embedded": len(todo),
         "reused": len(reuse),
         "removed_since_previous": removed,
-        "passages_embedded": {k: v for k, v in embedded.passages.items() if k != "capped"},
+        "passages_embedded": {k: embedded.passages[k] for k in artifacts.PARTS},
+        "tokens_embedded": embedded.passages["tokens"],
         "papers_with_capped_parts": embedded.passages["capped"],
     }
     n_passages = sum(text_counts["passages_embedded"].values())
+    seconds = timings["text"]
     text_metrics = {
-        "papers_per_s": round(len(todo) / timings["text"], 2) if todo and timings["text"] else None,
-        "passages_per_s": round(n_passages / timings["text"], 2) if n_passages and timings["text"] else None,
+        "papers_per_s": round(len(todo) / seconds, 2) if todo and seconds else None,
+        "passages_per_s": round(n_passages / seconds, 2) if n_passages and seconds else None,
+        "tokens_per_s": round(embedded.passages["tokens"] / seconds, 1) if n_passages and seconds else None,
     }
 
     # -- graph -----------------------------------------------------------------------------------

@@ -183,23 +183,27 @@ def normalise(vectors: np.ndarray) -> np.ndarray:
 
 
 def embed_papers(encoder: TextEncoder, papers: Sequence[PaperText], progress: Progress | None = None,
-                 chunk: int = 16) -> TextVectors:
-    """Embed the parts of ``papers`` (``progress("text", n)`` after each chunk of papers)."""
+                 chunk_texts: int = 1024) -> TextVectors:
+    """Embed the parts of ``papers`` (``progress("text", n)`` as papers are done).
+
+    Papers are taken in chunks of about ``chunk_texts`` passages, encoded in one call: the model
+    sorts a call's texts by length, so large chunks make batches of similar lengths and little
+    padding (1024 passages embed about 40% faster than 100 on two CPU cores)."""
     d = encoder.dimension
     parts = np.zeros((len(papers), 3, d), dtype=np.float32)
     mask = np.zeros((len(papers), 3), dtype=bool)
-    counts = {"title": 0, "abstract": 0, "body": 0, "capped": 0}
+    counts = {"title": 0, "abstract": 0, "body": 0, "capped": 0, "tokens": 0}
     tick = progress or (lambda stage, n: None)
-    for start in range(0, len(papers), chunk):
-        batch = papers[start:start + chunk]
+    start = 0
+    while start < len(papers):
         texts: list[str] = []
         owners: list[tuple[int, int, int]] = []  # (paper row, part, tokens)
-        for offset, paper in enumerate(batch):
-            row = start + offset
-            title, abstract, body = paper.parts()
+        row = start
+        while row < len(papers) and (row == start or len(texts) < chunk_texts):
+            title, abstract, body = papers[row].parts()
             if title.strip():
                 texts.append(title.strip())
-                owners.append((row, 0, 1))
+                owners.append((row, 0, min(len(encoder.token_spans([title.strip()])[0]), encoder.max_tokens)))
             for part, text in ((1, abstract), (2, body)):
                 pieces = passages_mod.split(text, encoder.token_spans, encoder.max_tokens)
                 if encoder.config.max_passages and len(pieces) > encoder.config.max_passages:
@@ -207,11 +211,14 @@ def embed_papers(encoder: TextEncoder, papers: Sequence[PaperText], progress: Pr
                 for p in passages_mod.select(pieces, encoder.config.max_passages):
                     texts.append(p.text)
                     owners.append((row, part, p.tokens))
+            row += 1
         vectors = encoder.encode(texts)
-        for (row, part, tokens), vector in zip(owners, vectors):
-            parts[row, part] += tokens * vector
-            mask[row, part] = True
+        for (r, part, tokens), vector in zip(owners, vectors):
+            parts[r, part] += max(tokens, 1) * vector
+            mask[r, part] = True
             counts[PARTS[part]] += 1
-        tick("text", len(batch))
+            counts["tokens"] += tokens
+        tick("text", row - start)
+        start = row
     flat = normalise(parts.reshape(-1, d)).reshape(parts.shape)
     return TextVectors(flat, mask, counts)

@@ -49,7 +49,9 @@ def test_parts_are_embedded_separately_and_missing_parts_left_out(encoder):
               PaperText("title-only", title), PaperText("nothing")]
     vectors = embed_papers(encoder, papers)
     assert vectors.mask.tolist() == [[True, True, True], [True, False, False], [False, False, False]]
-    assert vectors.passages == {"title": 2, "abstract": 1, "body": 1, "capped": 0}
+    tokens = sum(len(encoder.tokenizer(t, add_special_tokens=False)["input_ids"]) for t in (title, title, abstract,
+                 "Mental health of health care workers during lockdown."))
+    assert vectors.passages == {"title": 2, "abstract": 1, "body": 1, "capped": 0, "tokens": tokens}
     direct = encoder.encode([title, abstract])
     np.testing.assert_allclose(vectors.parts[0, 0], direct[0], atol=1e-5)
     np.testing.assert_allclose(vectors.parts[0, 1], direct[1], atol=1e-5)

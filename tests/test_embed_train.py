@@ -102,7 +102,8 @@ def test_the_manifest(trained_demo_store):
     assert 0 < metrics["mrr"] <= 1 and 0 <= metrics["hits_at_10"] <= 1 and metrics["epochs_run"] <= 10
     assert len(metrics["losses"]) == metrics["epochs_run"]
     assert metrics["validation"]["every_epochs"] == 5 and len(metrics["validation"]["values"]) >= 1
-    assert m["metrics"]["text"]["papers_per_s"] > 0
+    assert m["metrics"]["text"]["papers_per_s"] > 0 and m["metrics"]["text"]["tokens_per_s"] > 0
+    assert text["tokens_embedded"] > 254 * text["passages_embedded"]["body"] / 2
     assert set(m["timings_s"]) == {"read", "text_model_load", "text", "graph", "write", "total"}
     assert m["search"] == {"index": "exact", "modes": ["combined", "text", "graph"]}
 
