@@ -27,6 +27,7 @@ test-fast: install
 
 bench: install
 	$(BIN)/python bench/bench_build.py
+	$(BIN)/python bench/bench_embed.py
 
 # Re-pin every dependency after changing pyproject.toml (run on a machine of the CI's kind).
 constraints: install
