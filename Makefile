@@ -47,6 +47,7 @@ bench: install
 	$(BIN)/python bench/bench_build.py
 	$(BIN)/python bench/bench_server.py
 	$(BIN)/python bench/bench_concepts.py --build
+	$(BIN)/python bench/bench_embed.py
 
 # Re-pin every dependency after changing pyproject.toml (run on a machine of the CI's kind).
 constraints: install

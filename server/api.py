@@ -3,6 +3,10 @@
 - ``GET /api``: what the API offers (links).
 - ``GET /api/papers/<paper>``: a paper by key or IRI: metadata, identifiers, authors with their
   institutions, concepts, topics, references, citing papers, counts, PageRank (404 when unknown).
+- ``GET /api/papers/<paper>/similar?k=&mode=``: the ``k`` papers most similar to it (``mode``
+  combined, text or graph) in the store's current embedding run, best first, with their scores
+  (404 when the store has no such paper, 409 when it has no embeddings or the paper none in
+  that mode: the message says which).
 - ``GET /api/rank?concept=&topic=&k=&order=``: the most-cited papers with a concept and/or topic,
   with citation counts customised to it (only citing papers with the same concept/topic count).
 - ``GET /api/queries``: the named queries of ``queries/`` with their parameters.
@@ -22,6 +26,7 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from ckg import queries
 from ckg.server import negotiation
 from ckg.server.engine import EngineBusy, JobFailed, QueryTimeout
+from ckg.server.functions import SIMILARITY_KINDS
 from ckg.server.records import ORDERS
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -61,12 +66,29 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int | Response:
     return value
 
 
+def _unknown_args(route: str, known: tuple[str, ...]) -> Response | None:
+    """A 400 naming the parameters ``route`` does not take, or None."""
+    unknown = sorted(set(request.args) - set(known))
+    if unknown:
+        return json_error(400, f"unknown parameter(s) {', '.join(unknown)}; {route} takes {', '.join(known)}")
+    return None
+
+
+def _choice_arg(name: str, choices: tuple[str, ...]) -> str | Response:
+    """The value of parameter ``name`` (the first choice when absent), or a 400 naming the choices."""
+    value = request.args.get(name) or choices[0]
+    if value not in choices:
+        return json_error(400, f"parameter {name!r} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
 @bp.get("")
 def index() -> Response:
     return jsonify({
         "sparql": url_for("protocol.sparql", _external=True),
         "openapi": url_for("api.openapi", _external=True),
         "papers": url_for("api.paper", paper="{paper}", _external=True).replace("%7B", "{").replace("%7D", "}"),
+        "similar": url_for("api.similar", paper="{paper}", _external=True).replace("%7B", "{").replace("%7D", "}"),
         "rank": url_for("api.rank", _external=True),
         "queries": url_for("api.list_queries", _external=True),
     })
@@ -87,18 +109,26 @@ def paper(paper: str) -> Response:
     return paper_json(paper)
 
 
+@bp.get("/papers/<path:paper>/similar")
+def similar(paper: str) -> Response:
+    bad = _unknown_args("/api/papers/<paper>/similar", ("k", "mode"))
+    k = bad or _int_arg("k", 10, 1, MAX_K)
+    mode = k if isinstance(k, Response) else _choice_arg("mode", SIMILARITY_KINDS)
+    if isinstance(mode, Response):
+        return mode
+    reply = run_job("similar", {"paper": paper, "k": k, "mode": mode})
+    if isinstance(reply, Response):
+        return reply
+    return jsonify(reply["answer"])
+
+
 @bp.get("/rank")
 def rank() -> Response:
-    known = {"concept", "topic", "k", "order"}
-    unknown = sorted(set(request.args) - known)
-    if unknown:
-        return json_error(400, f"unknown parameter(s) {', '.join(unknown)}; /api/rank takes {', '.join(sorted(known))}")
-    k = _int_arg("k", 10, 1, MAX_K)
-    if isinstance(k, Response):
-        return k
-    order = request.args.get("order") or "about"
-    if order not in ORDERS:
-        return json_error(400, f"parameter 'order' must be one of {', '.join(ORDERS)}, got {order!r}")
+    bad = _unknown_args("/api/rank", ("concept", "k", "order", "topic"))
+    k = bad or _int_arg("k", 10, 1, MAX_K)
+    order = k if isinstance(k, Response) else _choice_arg("order", ORDERS)
+    if isinstance(order, Response):
+        return order
     reply = run_job("rank", {"concept": request.args.get("concept") or None, "topic": request.args.get("topic") or None,
                              "k": k, "order": order})
     if isinstance(reply, Response):

@@ -198,8 +198,11 @@ class EngineContext:
 
     # -- store life cycle --------------------------------------------------------------------
     def generation(self) -> tuple:
+        from ckg.embed.artifacts import CURRENT_FILE, EMBEDDINGS_DIR
+
         stamps = []
-        for name in ("manifest.json", LOCK_FILE):
+        # a build or update rewrites the manifest; `ckg train` rewrites the embeddings' current run
+        for name in ("manifest.json", LOCK_FILE, f"{EMBEDDINGS_DIR}/{CURRENT_FILE}"):
             try:
                 st = os.stat(self.path / name)
                 stamps.append((st.st_mtime_ns, st.st_size))

@@ -21,8 +21,8 @@ of arguments — leaves the value unbound: it never fails the query.
 [('a', '0', None), ('b', '1', None), ('c', '2', None)]
 
 Similarity needs the embeddings of the similar-paper engine: :func:`load_similarity_backend`
-finds them through ``ckg.embed.similarity_backend(store_path)`` when that module exists; until
-then the similarity functions are unbound.
+finds the store's current run through ``ckg.embed.similarity_backend(store_path)``; until
+``ckg train`` has made one, the similarity functions are unbound.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from ckg import queries
+from ckg import queries, resources
 from ckg.server import guard, records
 from ckg.sparql import QuerySyntaxError, Result, execute, write
 from ckg.store import StoreError
@@ -151,10 +151,37 @@ def rank(ctx, **params) -> dict[str, Any]:
         raise JobError(400, str(exc)) from None
 
 
+def similar(ctx, *, paper: str, k: int = 10, mode: str = "combined") -> dict[str, Any]:
+    """The ``k`` papers most similar to a paper in the store's current embedding run: 404 when the
+    store has no such paper, 409 when the store has no embeddings or the paper none in ``mode``."""
+    from ckg.embed.errors import EmbeddingError, NoEmbedding, UnknownPaper
+    from ckg.embed.service import explain_unknown
+
+    backend = ctx.similarity_backend
+    if backend is None:
+        if records.paper_record_exists(ctx.store, paper):
+            raise JobError(409, f"this store has no embeddings yet: run `ckg train --store {ctx.path}`, "
+                                f"then ask again (the server loads a new run by itself)")
+        raise JobError(404, f"no paper {paper!r} in this store")
+    try:
+        neighbours = backend.similar(paper, k=k, mode=mode)
+    except UnknownPaper:
+        error = explain_unknown(ctx.store, ctx.path, backend.index, paper)
+        raise JobError(409 if error.in_store else 404, str(error)) from None
+    except NoEmbedding as exc:
+        raise JobError(409, str(exc)) from None
+    except EmbeddingError as exc:
+        raise JobError(400, str(exc)) from None
+    iri = resources.paper_from_user(paper)
+    return {"answer": {"paper": resources.key_of(iri, "paper"), "iri": iri.value, "mode": mode, "k": k,
+                       "run": backend.run_id, "similar": [n.as_dict() for n in neighbours]}}
+
+
 def stats(ctx) -> dict[str, Any]:
     graphs = sum(1 for _ in ctx.store.named_graphs())
-    return {"triples": len(ctx.store), "named_graphs": graphs,
-            "similarity": ctx.similarity_backend is not None}
+    backend = ctx.similarity_backend
+    return {"triples": len(ctx.store), "named_graphs": graphs, "similarity": backend is not None,
+            "embeddings_run": backend.run_id if backend is not None else None}
 
 
 def sleep(ctx, *, seconds: float) -> dict[str, Any]:
@@ -165,6 +192,6 @@ def sleep(ctx, *, seconds: float) -> dict[str, Any]:
     return {}
 
 
-OPS = {"query": run_query, "update": run_update, "named": run_named, "paper": paper, "rank": rank, "stats": stats,
-       "sleep": sleep}
+OPS = {"query": run_query, "update": run_update, "named": run_named, "paper": paper, "rank": rank,
+       "similar": similar, "stats": stats, "sleep": sleep}
 WRITE_OPS = {"update"}

@@ -16,6 +16,7 @@ from typing import Any
 import ckg
 from ckg import queries
 from ckg.server.negotiation import GRAPH, SOLUTIONS, offered
+from ckg.server.functions import SIMILARITY_KINDS
 from ckg.server.records import ORDERS
 
 _TYPES = {"integer": {"type": "integer"}, "decimal": {"type": "number"}}
@@ -155,6 +156,21 @@ def document(server_url: str, *, max_rows: int = 10000) -> dict[str, Any]:
         "/api/papers/{paper}": {"get": {**paper_get, "operationId": "paper"}},
         "/papers/{paper}.json": {"get": {**paper_get, "operationId": "paper_page_json",
                                          "summary": "The JSON twin of the paper page /papers/{paper}"}},
+        "/api/papers/{paper}/similar": {"get": {
+            "summary": "The papers most similar to a paper (text and knowledge-graph embeddings, cosine)",
+            "tags": ["papers"], "operationId": "similar",
+            "parameters": [
+                _param("paper", "path", "A paper key (cord_uid, SHA-1, PMC id) or its IRI (URL-encoded)."),
+                _param("k", "query", "How many papers.", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 10}),
+                _param("mode", "query", "combined: text and graph vectors concatenated (default); text; graph.",
+                       {"type": "string", "enum": list(SIMILARITY_KINDS), "default": "combined"}),
+            ],
+            "responses": {"200": {"description": "The similar papers, best first", "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/Similar"}}}},
+                "400": _error("A malformed parameter"), "404": _error("No such paper"),
+                "409": _error("The store has no embeddings yet (run `ckg train`), the paper was added after the "
+                              "last training, or it has no vector in that mode"),
+                "503": _error("The search ran past the timeout")}}},
         "/api/rank": {"get": {
             "summary": "The most-cited papers with a concept and/or topic, with customised citation counts",
             "tags": ["papers"], "operationId": "rank",
@@ -207,6 +223,14 @@ def document(server_url: str, *, max_rows: int = 10000) -> dict[str, Any]:
                     "iri": {"type": "string"}, "key": {"type": "string"}, "title": {"type": "string", "nullable": True},
                     "year": {"type": "integer", "nullable": True}, "citations": {"type": "integer"},
                     "citations_about": {"type": "integer"}, "pagerank": {"type": "number", "nullable": True}}}}}},
+            "Similar": {"type": "object", "properties": {
+                "paper": {"type": "string"}, "iri": {"type": "string"}, "mode": {"type": "string"},
+                "k": {"type": "integer"}, "run": {"type": "string", "description": "The embedding run answering"},
+                "similar": {"type": "array", "items": {"type": "object", "properties": {
+                    "rank": {"type": "integer"}, "paper": {"type": "string"}, "iri": {"type": "string"},
+                    "score": {"type": "number", "description": "Cosine (combined: the weighted mean of the "
+                                                               "text and graph cosines)"},
+                    "title": {"type": "string"}}}}}},
             "NamedQuery": {"type": "object", "properties": {
                 "name": {"type": "string"}, "summary": {"type": "string"}, "form": {"type": "string"},
                 "params": {"type": "array", "items": {"type": "object"}}, "sparql": {"type": "string"},

@@ -4,7 +4,8 @@
   queries and the functions' examples, results as a table, downloads (CSV, TSV, JSON). Its
   script and style are served from the package: it works offline. ``/?query=…&run=1`` opens a
   query (and runs it). Its JSON twin is ``/api/queries`` (the examples it shows).
-- ``/papers/<paper>``: a paper; ``/papers/<paper>.json`` is the same as ``/api/papers/<paper>``.
+- ``/papers/<paper>``: a paper, with its most similar papers when the store has embeddings;
+  ``/papers/<paper>.json`` is the same as ``/api/papers/<paper>``.
 - ``/-/about``: versions, configuration (without secrets), the store, the functions;
   ``/-/about.json``.
 """
@@ -25,6 +26,8 @@ from ckg.store import StoreError, read_manifest
 from ckg.terms import PREFIXES, resource_base
 
 bp = Blueprint("pages", __name__)
+SIMILAR_ON_PAGE = 10
+"""How many similar papers a paper page lists (``/api/papers/<paper>/similar`` gives more)."""
 
 
 def examples() -> dict[str, Any]:
@@ -58,7 +61,12 @@ def paper_page(paper: str) -> Response | tuple[str, int]:
         message = reply.get_json().get("error", "") if reply.is_json else ""
         return render_template("error.html", status=reply.status_code, message=message), reply.status_code
     record = reply["record"]
-    return render_template("paper.html", paper=record, twin=url_for("pages.paper_twin", paper=paper))
+    similar = run_job("similar", {"paper": record["iri"], "k": SIMILAR_ON_PAGE, "mode": "combined"})
+    if isinstance(similar, Response):  # no embeddings yet, or none for this paper: say why
+        similar = {"similar": [], "note": similar.get_json().get("error", "") if similar.is_json else ""}
+    else:
+        similar = similar["answer"]
+    return render_template("paper.html", paper=record, similar=similar, twin=url_for("pages.paper_twin", paper=paper))
 
 
 def about_data() -> dict[str, Any]:
@@ -72,7 +80,8 @@ def about_data() -> dict[str, Any]:
     store: dict[str, Any] = {"path": str(server.config.store)}
     reply = run_job("stats", {})
     if not isinstance(reply, Response):
-        store.update(triples=reply["triples"], named_graphs=reply["named_graphs"], similarity=reply["similarity"])
+        store.update(triples=reply["triples"], named_graphs=reply["named_graphs"], similarity=reply["similarity"],
+                     embeddings_run=reply["embeddings_run"])
     try:
         manifest = read_manifest(server.config.store)
         store["last_run"] = {k: manifest.get(k) for k in ("mode", "release", "finished_at")}

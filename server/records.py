@@ -26,7 +26,7 @@ import pyoxigraph as ox
 from ckg import queries, resources
 from ckg.sparql import execute, run_named
 from ckg.stats import short
-from ckg.terms import XSD_NS
+from ckg.terms import CKG, RDF, XSD_NS
 
 Functions = dict[ox.NamedNode, Callable]
 
@@ -106,6 +106,15 @@ def _subjects(store, functions, paper, prop: str) -> list[dict[str, Any]]:
         if r["weight"] is not None:
             item["weights"][short(r["weight"].value)] = plain(r["value"])
     return list(out.values())
+
+
+def paper_record_exists(store: ox.Store, paper: str) -> bool:
+    """True when ``paper`` (a key or IRI) is a paper of the store."""
+    try:
+        iri = resources.paper_from_user(paper)
+    except ValueError:
+        return False
+    return next(iter(store.quads_for_pattern(iri, RDF.type, CKG.Paper, None)), None) is not None
 
 
 def paper_record(store: ox.Store, functions: Functions, paper: str, *, cited_by_limit: int = 100) -> dict[str, Any] | None:

@@ -26,6 +26,24 @@ def real_data_path() -> Path | None:
     return path if path.is_dir() else None
 
 
+@pytest.fixture
+def cli():
+    """Run ``ckg`` in-process: ``cli("stats", "--store", path)`` (``ok=False`` for an expected failure)."""
+    from click.testing import CliRunner
+
+    from ckg.cli import main
+
+    runner = CliRunner()
+
+    def run(*args, ok=True):
+        result = runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
+        if ok:
+            assert result.exit_code == 0, result.output
+        return result
+
+    return run
+
+
 @pytest.fixture(scope="session")
 def real_data() -> Path:
     """../shared/data (through $CKG_REAL_DATA); the test is skipped when it is not there."""
@@ -125,6 +143,30 @@ def demo_releases(tmp_path_factory) -> tuple[Path, Path]:
     generate(base / "r1", papers=60, seed=7, release=1)
     generate(base / "r2", papers=60, seed=7, release=2)
     return base / "r1", base / "r2"
+
+
+EMBED_TEST_CONFIG = {"text.max_passages": 2, "graph.epochs": 10, "graph.eval_every": 5}
+"""Small settings for the embedding tests: two passages per abstract and body, ten KGE epochs."""
+
+
+@pytest.fixture(scope="session")
+def trained_demo_store(tmp_path_factory, demo_releases):
+    """A store built from release 1 of the demo corpus with a trained embedding run (read-only use;
+    copy it with ``copy_store`` to change it)."""
+    from ckg.embed import train
+    from ckg.embed.config import TrainConfig
+    from ckg.etl.build import build
+
+    path = tmp_path_factory.mktemp("trained-demo") / "store"
+    build(path, [demo_releases[0]], release="demo-1")
+    result = train(path, TrainConfig().override(EMBED_TEST_CONFIG))
+    return path, result
+
+
+def copy_store(store: Path, to: Path) -> Path:
+    """A copy of a store folder (no process may be writing to it)."""
+    shutil.copytree(store, to)
+    return to
 
 
 @pytest.fixture(scope="session")

@@ -89,6 +89,19 @@ class Server:
 
 
 @contextmanager
+def app_on(store: Path, config: dict | None = None):
+    """The Flask app of ``ckg serve`` on a store (in-process, for a test client); its query
+    processes are stopped on exit."""
+    from ckg.server import create_app
+
+    app = create_app(store, config or {})
+    try:
+        yield app
+    finally:
+        app.extensions["ckg"].close()
+
+
+@contextmanager
 def ckg_serve(store: Path, *args: str, env: dict[str, str] | None = None, startup_s: float = 60.0):
     """Start `ckg serve --store STORE --port 0 ARGS` and yield a :class:`Server` once it is ready."""
     command = [sys.executable, "-m", "ckg.cli", "serve", "--store", str(store), "--host", "127.0.0.1", "--port", "0",

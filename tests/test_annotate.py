@@ -43,10 +43,10 @@ def test_concept_nodes_carry_labels_kind_and_links_to_other_vocabularies(mini_st
 def test_concept_edges_and_their_annotation_nodes(mini_store):
     path = mini_store[0]
     # aaaa0002 names pneumonia in its title, abstract and body: e = 3 + 1.5 + 0.5, one paper of five
-    assert rows(path, f"""SELECT ?c ?n ?conf WHERE {{ <https://w3id.org/ckg/resource/paper/aaaa0002> ckg:associatedConcept ?x ;
+    assert rows(path, """SELECT ?c ?n ?conf WHERE { <https://w3id.org/ckg/resource/paper/aaaa0002> ckg:associatedConcept ?x ;
         dcterms:subject ?x . ?a a ckg:ConceptAssociation , ckg:EdgeAnnotation ; ckg:annotatedSource
         <https://w3id.org/ckg/resource/paper/aaaa0002> ; ckg:annotatedProperty ckg:associatedConcept ;
-        ckg:annotatedTarget ?x ; ckg:mentionCount ?n ; ckg:confidence ?conf . BIND(STR(?x) AS ?c) }}""") == [
+        ckg:annotatedTarget ?x ; ckg:mentionCount ?n ; ckg:confidence ?conf . BIND(STR(?x) AS ?c) }""") == [
         (PNEUMONIA, "3", "0.811")]
     # the ACE2 paper of the mini release (its title, abstract and body say ACE2; lung in title and abstract)
     assert rows(path, f"""SELECT ?l ?n WHERE {{ ?a ckg:annotatedSource <https://w3id.org/ckg/resource/paper/{'9' * 40}> ;

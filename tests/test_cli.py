@@ -10,24 +10,9 @@ import sys
 
 import pyoxigraph as ox
 import pytest
-from click.testing import CliRunner
 
-from ckg.cli import main
 
 from conftest import MINI
-
-
-@pytest.fixture
-def cli():
-    runner = CliRunner()
-
-    def run(*args, ok=True):
-        result = runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
-        if ok:
-            assert result.exit_code == 0, result.output
-        return result
-
-    return run
 
 
 @pytest.fixture

