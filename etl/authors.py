@@ -14,6 +14,7 @@ taken for a name. Entries that cannot be a name are dropped and each drop is rep
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
@@ -26,9 +27,11 @@ _PARTICLES = {"van", "von", "de", "der", "den", "del", "della", "di", "da", "du"
 _SUFFIXES = {"jr", "jr.", "sr", "sr.", "ii", "iii", "iv", "v", "2nd", "3rd"}
 _NOT_A_NAME = re.compile(r"[\d@;:()\[\]{}<>|=+*#/\\]")
 # words of author-note sentences ("Drs Guan, Ni and Hu contributed equally") taken for names
-_NOT_NAME_WORDS = {"contributed", "equally", "corresponding", "author", "authors", "and", "et", "al", "correspondence",
-                   "university", "department", "institute", "hospital", "laboratory", "preprint", "copyright"}
+_NOT_NAME_WORDS = {"contributed", "equally", "corresponding", "author", "authors", "author's", "and", "et", "al",
+                   "correspondence", "affiliation", "affiliations", "university", "department", "institute",
+                   "hospital", "laboratory", "preprint", "copyright", "hons"}
 _NOTE_GIVEN = {"drs", "drs."}
+_TRAILING_NOTES = {"affiliation", "affiliations"}
 _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 _MAX_NAME_WORDS = 5
 
@@ -132,10 +135,15 @@ _FOOTNOTE_MARKS = re.compile(r"[\d#*†‡§$¶⇤+^&]+")
 
 
 def _clean_part(value: Any) -> str:
-    """A name part without the footnote marks and numbers PDF extraction glues to names."""
+    """A name part without the footnote marks and numbers PDF extraction glues to names, with
+    HTML entities decoded first (the parses write "O&apos;dea").
+
+    >>> _clean_part("O&apos;dea"), _clean_part("Ortenzio1,2*"), _clean_part(None)
+    ("O'dea", 'Ortenzio', '')
+    """
     if not isinstance(value, str):
         return ""
-    return clean_text(_FOOTNOTE_MARKS.sub(" ", value)).strip(" ,;()")
+    return clean_text(_FOOTNOTE_MARKS.sub(" ", html.unescape(value))).strip(" ,;()")
 
 
 def _name_parts(entry: dict) -> tuple[str, tuple[str, ...], str, str]:
@@ -151,18 +159,20 @@ def authors_from_parse(entries: Any, report: Report, where: str) -> list[AuthorM
 
     PDF extraction breaks names in a few regular ways, which are mended: footnote marks and
     numbers glued to a name are removed; a given name alone followed by a family name alone
-    ("Sarah" + "Gold") or by another given name alone ("Emma" + "Warner") is one person; a
+    ("Sarah" + "Gold") or by another given name alone ("Emma" + "Warner"; "Nicola" ["J"] +
+    "Stonehouse" with a stray initial "A" as family name) is one person; a
     given name with a middle name and no family name ("Mick" ["Bailey"]) takes the last
     middle name as the family name. Other entries without a plausible family name are
     dropped and reported.
 
     >>> r = Report()
     >>> raw = [{"first": "Sarah", "last": ""}, {"first": "", "last": "Gold"}, {"first": "Emma"}, {"first": "Warner"},
+    ...        {"first": "Nicola", "middle": ["J"]}, {"first": "Stonehouse", "last": "A#"},
     ...        {"first": "M", "middle": ["P"], "last": "Open Access Citation ; Hosking"},
     ...        {"first": "Giuseppe", "last": "Fiermonte", "affiliation": {"institution": "University of Bari",
     ...         "location": {"settlement": "Bari", "country": "Italy"}}}]
     >>> [(a.display_name, [f.institution for f in a.affiliations]) for a in authors_from_parse(raw, r, "x.json")]
-    [('Sarah Gold', []), ('Emma Warner', []), ('Giuseppe Fiermonte', ['University of Bari'])]
+    [('Sarah Gold', []), ('Emma Warner', []), ('Nicola J Stonehouse', []), ('Giuseppe Fiermonte', ['University of Bari'])]
     >>> r.counts["author-entry-dropped"]
     1
     """
@@ -177,11 +187,16 @@ def authors_from_parse(entries: Any, report: Report, where: str) -> list[AuthorM
             (n_first, n_middle, n_last, n_suffix), n_raw = parts[i + 1]
             if n_last and not n_first and not n_middle:
                 last, suffix = n_last, n_suffix or suffix
-            elif n_first and not n_middle and not n_last and not middle:
+            elif (n_first and not n_middle and len(_LETTER.findall(n_last)) <= 1 and is_plausible_family_name(n_first)
+                  and all(len(m.rstrip(".")) == 1 for m in middle)):
                 last = n_first
             if last:
                 raw = raw if _affiliation(raw.get("affiliation")) else n_raw
                 i += 1
+        while last.split() and last.split()[-1].lower() in _TRAILING_NOTES:  # "Chowell Affiliations"
+            last = last.rsplit(None, 1)[0] if " " in last else ""
+        if middle and middle[-1].endswith("'") and last:  # "Eric" ["D '"] "Ortenzio": D'Ortenzio
+            middle, last = middle[:-1], middle[-1].replace(" ", "") + last
         if first and middle and not last and len(middle[-1]) > 1 and "." not in middle[-1]:
             middle, last = middle[:-1], middle[-1]
         i += 1

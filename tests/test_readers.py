@@ -77,6 +77,25 @@ def test_parse_author_lists_are_mended_and_affiliations_kept():
     assert report.counts == {"author-entry-dropped": 1}
 
 
+def test_parse_author_names_broken_by_pdf_extraction_are_mended():
+    """Patterns seen in the real bioRxiv parses (names changed)."""
+    report = Report()
+    raw = [
+        {"first": "Eamon", "middle": ["B"], "last": "O&apos;dea"},         # an HTML entity in a name
+        {"first": "Eric", "middle": ["D &apos;"], "last": "Ortenzio"},      # a particle split off
+        {"first": "Peter", "middle": ["R"], "last": ""}, {"first": "Hoyt", "middle": [], "last": ""},
+        {"first": "Nicola", "middle": ["J"], "last": ""}, {"first": "Stonehouse", "middle": [], "last": "A#"},
+        {"first": "Gerardo", "middle": [], "last": "Chowell Affiliations"},
+        {"first": "", "middle": [], "last": "Author&apos;s Affiliation"},
+        {"first": "M", "middle": ["A"], "last": "Hons"},
+    ]
+    authors = authors_from_parse(raw, report, "p.json")
+    assert [(a.given, a.middle, a.family) for a in authors] == [
+        ("Eamon", ("B",), "O'dea"), ("Eric", (), "D'Ortenzio"), ("Peter", ("R",), "Hoyt"),
+        ("Nicola", ("J",), "Stonehouse"), ("Gerardo", (), "Chowell")]
+    assert report.counts == {"author-entry-dropped": 2}
+
+
 def test_read_pdf_parse_with_footer_doi():
     doc = read_parse(MINI / "document_parses" / "pdf_json" / ("9" * 40 + ".json"))
     assert doc.kind == "pdf_json" and doc.paper_id == "9" * 40
