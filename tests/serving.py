@@ -88,6 +88,21 @@ class Server:
         return self.url + "sparql"
 
 
+def ok_json(response):
+    """The JSON body of a 200 answer (the assertion shows the body otherwise)."""
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.content_type == "application/json"
+    return response.get_json()
+
+
+def error(response, status: int) -> str:
+    """The message of a JSON error answer with this status."""
+    assert (response.status_code, response.content_type) == (status, "application/json"), response.get_data(as_text=True)
+    body = response.get_json()
+    assert body["status"] == status
+    return body["error"]
+
+
 @contextmanager
 def app_on(store: Path, config: dict | None = None):
     """The Flask app of ``ckg serve`` on a store (in-process, for a test client); its query

@@ -10,7 +10,7 @@ import pytest
 
 from ckg import queries
 
-from serving import C1, MESH_PNEUMONIA, SHA9, T1, app_on, build_subject_store
+from serving import C1, MESH_PNEUMONIA, SHA9, T1, app_on, build_subject_store, error, ok_json
 
 P = "https://w3id.org/ckg/resource/paper/"
 
@@ -25,18 +25,6 @@ def app(tmp_path_factory):
 def client(app):
     return app.test_client()
 
-
-def ok_json(response):
-    assert response.status_code == 200, response.get_data(as_text=True)
-    assert response.content_type == "application/json"
-    return response.get_json()
-
-
-def error(response, status):
-    assert (response.status_code, response.content_type) == (status, "application/json")
-    body = response.get_json()
-    assert body["status"] == status
-    return body["error"]
 
 
 # -- papers --------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from ckg.embed.config import TrainConfig
 from ckg.etl.build import update
 
 from conftest import EMBED_TEST_CONFIG, copy_store
-from serving import app_on
+from serving import app_on, error, ok_json
 
 pytestmark = pytest.mark.slow  # trains embeddings (the session's trained demo store)
 
@@ -34,16 +34,6 @@ def app(trained_demo_store):
 @pytest.fixture
 def client(app):
     return app.test_client()
-
-
-def ok_json(response):
-    assert response.status_code == 200, response.get_data(as_text=True)
-    return response.get_json()
-
-
-def error(response, status):
-    assert (response.status_code, response.content_type) == (status, "application/json"), response.get_data(as_text=True)
-    return response.get_json()["error"]
 
 
 def select(client, sparql: str) -> list[dict]:
