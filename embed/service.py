@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pyoxigraph as ox
-
 from ckg import resources
 from ckg.embed.artifacts import current_run_id
 from ckg.embed.errors import NoEmbeddings, UnknownPaper
@@ -26,28 +24,14 @@ def similar(store_path: Path, paper: str, k: int = 10, mode: str = "combined") -
     try:
         return index, index.similar(paper, k=k, mode=mode)
     except UnknownPaper:
-        raise explain_unknown(open_store(store_path, read_only=True), store_path, index, paper) from None
-
-
-def explain_unknown(store: ox.Store, store_path: Path, index: Index, paper: str) -> UnknownPaper:
-    """Why a paper is not in the embeddings: the store has it but it was added after the run's
-    training (``in_store`` True), or the store has no such paper (``in_store`` False)."""
-    try:
         node = resources.paper_from_user(str(paper))
-    except ValueError:
-        error = UnknownPaper(f"{paper!r} is neither a paper key nor an IRI")
-        error.in_store = False
-        return error
-    key = resources.key_of(node, "paper") or node.value
-    if next(iter(store.quads_for_pattern(node, RDF.type, CKG.Paper, None)), None) is not None:
-        error = UnknownPaper(f"paper {key} is in the store but not in the embeddings of run {index.run_id}: it was "
-                             f"added after that training; run `ckg train --store {store_path}` to embed it")
-        error.in_store = True
-        return error
-    error = UnknownPaper(f"no paper {key!r} in the store {store_path} (find a key with "
-                         f"`ckg query --store {store_path} find-papers --param text=...`)")
-    error.in_store = False
-    return error
+        key = resources.key_of(node, "paper") or node.value
+        store = open_store(store_path, read_only=True)
+        if next(iter(store.quads_for_pattern(node, RDF.type, CKG.Paper, None)), None) is not None:
+            raise UnknownPaper(f"paper {key} is in the store but not in the embeddings of run {index.run_id}: it was "
+                               f"added after that training; run `ckg train --store {store_path}` to embed it") from None
+        raise UnknownPaper(f"no paper {key!r} in the store {store_path} (find a key with "
+                           f"`ckg query --store {store_path} find-papers --param text=...`)") from None
 
 
 class SimilarityBackend:

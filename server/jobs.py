@@ -153,21 +153,25 @@ def rank(ctx, **params) -> dict[str, Any]:
 
 def similar(ctx, *, paper: str, k: int = 10, mode: str = "combined") -> dict[str, Any]:
     """The ``k`` papers most similar to a paper in the store's current embedding run: 404 when the
-    store has no such paper, 409 when the store has no embeddings or the paper none in ``mode``."""
+    store has no such paper, 409 when the store has no embeddings, the paper was added after the
+    last training, or it has no vector in ``mode``. (The messages name no server path.)"""
     from ckg.embed.errors import EmbeddingError, NoEmbedding, UnknownPaper
-    from ckg.embed.service import explain_unknown
+
+    def require_paper() -> None:
+        if not records.paper_record_exists(ctx.store, paper):
+            raise JobError(404, f"no paper {paper!r} in this store")
 
     backend = ctx.similarity_backend
     if backend is None:
-        if records.paper_record_exists(ctx.store, paper):
-            raise JobError(409, f"this store has no embeddings yet: run `ckg train --store {ctx.path}`, "
-                                f"then ask again (the server loads a new run by itself)")
-        raise JobError(404, f"no paper {paper!r} in this store")
+        require_paper()
+        raise JobError(409, "this store has no embeddings yet: they are made by `ckg train` on the store "
+                            "(the server loads them by itself)")
     try:
         neighbours = backend.similar(paper, k=k, mode=mode)
     except UnknownPaper:
-        error = explain_unknown(ctx.store, ctx.path, backend.index, paper)
-        raise JobError(409 if error.in_store else 404, str(error)) from None
+        require_paper()
+        raise JobError(409, f"paper {paper} is in this store but not in the embeddings of run {backend.run_id}: it was "
+                            f"added after that training, and the next `ckg train` embeds it") from None
     except NoEmbedding as exc:
         raise JobError(409, str(exc)) from None
     except EmbeddingError as exc:
