@@ -47,7 +47,7 @@ from dataclasses import asdict, dataclass
 import pyoxigraph as ox
 
 from ckg import resources
-from ckg.etl.emit import edge, integer, typed
+from ckg.etl.emit import annotated_edge, integer, typed
 from ckg.etl.vocab import Concept
 from ckg.etl.vocab.kinds import KIND_CLASSES
 from ckg.terms import CKG, SKOS, XSD
@@ -130,16 +130,9 @@ def edge_quads(paper_key: str, concept_key: str, conf: float, mentions: int) -> 
     """``paper associatedConcept concept`` and its ConceptAssociation node."""
     g = resources.graph(resources.CONCEPTS_GRAPH_NAME)
     p, c = resources.paper(paper_key), resources.concept(concept_key)
-    node = resources.concept_association(paper_key, concept_key)
-    return [
-        *edge(p, CKG.associatedConcept, c, g),
-        *typed(node, CKG.ConceptAssociation, g),
-        ox.Quad(node, CKG.annotatedSource, p, g),
-        ox.Quad(node, CKG.annotatedProperty, CKG.associatedConcept, g),
-        ox.Quad(node, CKG.annotatedTarget, c, g),
-        ox.Quad(node, CKG.confidence, decimal(conf), g),
-        ox.Quad(node, CKG.mentionCount, integer(mentions), g),
-    ]
+    return list(annotated_edge(p, CKG.associatedConcept, c, resources.concept_association(paper_key, concept_key),
+                               CKG.ConceptAssociation, g,
+                               [(CKG.confidence, decimal(conf)), (CKG.mentionCount, integer(mentions))]))
 
 
 @dataclass

@@ -52,6 +52,20 @@ def edge(s: ox.NamedNode, p: ox.NamedNode, o: ox.NamedNode, graph: ox.NamedNode)
         yield ox.Quad(s, prop, o, graph)
 
 
+def annotated_edge(s: ox.NamedNode, p: ox.NamedNode, o: ox.NamedNode, node: ox.NamedNode, cls: ox.NamedNode,
+                   graph: ox.NamedNode, weights: Iterable[tuple[ox.NamedNode, ox.NamedNode | ox.Literal]] = ()) -> Quads:
+    """The ontology's n-ary annotation pattern: the plain edge ``s p o`` (see :func:`edge`) and a
+    ``cls`` node naming it (``ckg:annotatedSource``/``annotatedProperty``/``annotatedTarget``)
+    that carries the edge's ``weights`` as (property, value) pairs."""
+    yield from edge(s, p, o, graph)
+    yield from typed(node, cls, graph)
+    yield ox.Quad(node, CKG.annotatedSource, s, graph)
+    yield ox.Quad(node, CKG.annotatedProperty, p, graph)
+    yield ox.Quad(node, CKG.annotatedTarget, o, graph)
+    for prop, value in weights:
+        yield ox.Quad(node, prop, value, graph)
+
+
 def string(value: str) -> ox.Literal:
     return ox.Literal(value)
 
@@ -105,16 +119,11 @@ def paper_quads(paper: Paper) -> list[ox.Quad]:
 
     for position, mention in enumerate(paper.authors, start=1):
         a = resources.author(author_key(mention.given, mention.family))
-        out.extend(edge(s, CKG.authoredBy, a, g))
-        node = resources.authorship(paper.key, position)
-        out.extend(typed(node, CKG.Authorship, g))
-        out.append(ox.Quad(node, CKG.annotatedSource, s, g))
-        out.append(ox.Quad(node, CKG.annotatedProperty, CKG.authoredBy, g))
-        out.append(ox.Quad(node, CKG.annotatedTarget, a, g))
-        out.append(ox.Quad(node, CKG.authorPosition, integer(position), g))
-        for aff in mention.affiliations:
-            inst = resources.institution(institution_key(aff.institution, aff.country))
-            out.append(ox.Quad(node, CKG.statedAffiliation, inst, g))
+        institutions = [resources.institution(institution_key(aff.institution, aff.country))
+                        for aff in mention.affiliations]
+        out.extend(annotated_edge(s, CKG.authoredBy, a, resources.authorship(paper.key, position), CKG.Authorship, g,
+                                  [(CKG.authorPosition, integer(position)),
+                                   *((CKG.statedAffiliation, inst) for inst in institutions)]))
     return _unique(out)
 
 

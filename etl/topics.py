@@ -48,7 +48,7 @@ import pyoxigraph as ox
 
 from ckg import resources
 from ckg.etl.concepts import INVARIANT
-from ckg.etl.emit import edge, integer, typed
+from ckg.etl.emit import annotated_edge, integer, typed
 from ckg.terms import CKG, SKOS, XSD
 
 _TOKEN = re.compile(r"[a-z][a-z0-9]*(?:['\-][a-z0-9]+)*")
@@ -263,13 +263,6 @@ def edge_quads(paper_key: str, topic_key: str, probability: float, rank: int) ->
     """``paper associatedTopic topic`` and its TopicAssociation node."""
     g = resources.graph(resources.TOPICS_GRAPH_NAME)
     p, t = resources.paper(paper_key), resources.topic(topic_key)
-    node = resources.topic_association(paper_key, topic_key)
-    return [
-        *edge(p, CKG.associatedTopic, t, g),
-        *typed(node, CKG.TopicAssociation, g),
-        ox.Quad(node, CKG.annotatedSource, p, g),
-        ox.Quad(node, CKG.annotatedProperty, CKG.associatedTopic, g),
-        ox.Quad(node, CKG.annotatedTarget, t, g),
-        ox.Quad(node, CKG.probability, decimal(probability), g),
-        ox.Quad(node, CKG.topicRank, integer(rank), g),
-    ]
+    return list(annotated_edge(p, CKG.associatedTopic, t, resources.topic_association(paper_key, topic_key),
+                               CKG.TopicAssociation, g,
+                               [(CKG.probability, decimal(probability)), (CKG.topicRank, integer(rank))]))
