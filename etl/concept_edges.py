@@ -47,10 +47,10 @@ from dataclasses import asdict, dataclass
 import pyoxigraph as ox
 
 from ckg import resources
-from ckg.etl.emit import annotated_edge, integer, typed
+from ckg.etl.emit import annotated_edge, decimal, integer, typed
 from ckg.etl.vocab import Concept
 from ckg.etl.vocab.kinds import KIND_CLASSES
-from ckg.terms import CKG, SKOS, XSD
+from ckg.terms import CKG, SKOS
 
 MESH_IRI = "http://id.nlm.nih.gov/mesh/"
 OBO_PURL = "http://purl.obolibrary.org/obo/"
@@ -82,10 +82,6 @@ def confidence(counts: tuple[int, int, int], *, df: int, papers: int) -> float:
     salience = 1 - math.exp(-(3 * t + 1.5 * a + 0.5 * b) / 3)
     specificity = 1.0 if papers < 2 else 1 - math.log(max(df, 1)) / math.log(papers)
     return round(salience * (0.5 + 0.5 * specificity), 3)
-
-
-def decimal(value: float) -> ox.Literal:
-    return ox.Literal(f"{value:.3f}", datatype=XSD.decimal)
 
 
 def exact_matches(concept: Concept) -> list[str]:

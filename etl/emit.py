@@ -74,6 +74,15 @@ def integer(value: int) -> ox.Literal:
     return ox.Literal(str(int(value)), datatype=XSD.integer)
 
 
+def decimal(value: float) -> ox.Literal:
+    """An ``xsd:decimal`` rounded to 3 places (edge weights: confidence, probability).
+
+    >>> decimal(0.73349).value
+    '0.733'
+    """
+    return ox.Literal(f"{value:.3f}", datatype=XSD.decimal)
+
+
 def boolean(value: bool) -> ox.Literal:
     return ox.Literal("true" if value else "false", datatype=XSD.boolean)
 

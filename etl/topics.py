@@ -48,8 +48,8 @@ import pyoxigraph as ox
 
 from ckg import resources
 from ckg.etl.concepts import INVARIANT
-from ckg.etl.emit import annotated_edge, integer, typed
-from ckg.terms import CKG, SKOS, XSD
+from ckg.etl.emit import annotated_edge, decimal, integer, typed
+from ckg.terms import CKG, SKOS
 
 _TOKEN = re.compile(r"[a-z][a-z0-9]*(?:['\-][a-z0-9]+)*")
 _SLUG = re.compile(r"[^a-z0-9]+")
@@ -239,10 +239,6 @@ def train(documents: list[tuple[str, list[str]]], config: TopicConfig) -> TopicM
             if rank == 1 or dist[j] >= config.threshold:
                 edges[(key, config.topics[j].key)] = (dist[j], rank)
     return TopicModelResult(topics, edges, len(keys), tokens, len(used), round(float(model.ll_per_word), 4))
-
-
-def decimal(value: float) -> ox.Literal:
-    return ox.Literal(f"{value:.3f}", datatype=XSD.decimal)
 
 
 def topic_quads(topic: Topic) -> list[ox.Quad]:
