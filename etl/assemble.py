@@ -17,6 +17,11 @@ What comes from where when a paper has both:
 * body text and bibliography: the PMC parse where it has them (cleaner), else the PDF parse;
 * the paper's DOI: the row, else the DOI printed in a preprint's page footers.
 
+A path a row's ``pdf_json_files``/``pmc_json_files`` cell gives is read only inside the release
+(an absolute path or one that climbs out with ``..`` is reported, ``parse-path-outside-release``).
+A metadata file that is not a table, not a regular file or cannot be read is rejected whole
+(``not-metadata``).
+
 A paper needs an identifier (see :mod:`ckg.etl.identity`). A paper with no title anywhere
 but with an abstract or body (35 of the 803 parses of the first release) is kept, with a
 ``no-title`` warning, so its text and references are not lost; a record with neither title
@@ -26,6 +31,7 @@ nor text is rejected (``empty-title``). A second record with a key already read 
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -44,7 +50,7 @@ from ckg.etl.normalize import (
     parse_date,
     split_multi,
 )
-from ckg.etl.parses import ParseDoc, ParseError, ParseIndex, body_text, read_parse, scan
+from ckg.etl.parses import ParseDoc, ParseError, ParseIndex, body_text, read_parse, relative_name, scan
 from ckg.etl.records import Paper
 from ckg.etl.report import Report
 
@@ -91,20 +97,20 @@ def discover(paths: list[Path], report: Report) -> Inputs:
                 raise InputError(f"{path}: expected a release directory, a folder of parses or a metadata .csv file")
             inputs.metadata_files.append((path, path.parent))
             continue
+        if not path.is_dir():
+            raise InputError(f"{path}: not a regular file or a folder")
         for csv_path in sorted(path.glob("*.csv")):
-            if "metadata" in csv_path.name.lower():
+            if "metadata" not in csv_path.name.lower():
+                continue
+            if csv_path.is_file():
                 inputs.metadata_files.append((csv_path, path))
+            else:
+                report.reject("not-metadata", relative_name(csv_path, path),
+                              "not a regular file (a FIFO, folder, device or broken link): not read")
         scan(path, inputs.parses, report)
     if not inputs.metadata_files and not len(inputs.parses):
         raise InputError(f"no metadata.csv and no JSON parses under {', '.join(map(str, inputs.paths))}")
     return inputs
-
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return str(path.relative_to(root))
-    except ValueError:
-        return str(path)
 
 
 def _clean_id(value: str) -> str:
@@ -129,22 +135,23 @@ class Assembler:
 
     def _read(self, path: Path) -> ParseDoc | None:
         self._used.add(path)
+        where = self.inputs.parses.relative(path)
         try:
-            doc = read_parse(path)
+            doc = read_parse(path, self.report, where)
         except ParseError as exc:
-            self.report.reject("malformed-json", self.inputs.parses.relative(path), str(exc))
+            self.report.reject(exc.reason, where, str(exc))
             return None
         self.counts.parses_read += 1
         return doc
 
-    def _row_parses(self, fields: dict[str, str], shas: list[str], pmcid: str, root: Path) -> list[Path]:
+    def _row_parses(self, row: MetadataRow, shas: list[str], pmcid: str, root: Path) -> list[Path]:
         paths: list[Path] = []
         if pmcid and pmcid in self.inputs.parses.by_pmcid:
             paths.append(self.inputs.parses.by_pmcid[pmcid])
         for cell in ("pmc_json_files", "pdf_json_files"):
-            for rel in split_multi(fields.get(cell)):
-                candidate = root / rel
-                if candidate.is_file() and candidate not in paths:
+            for rel in split_multi(row.fields.get(cell)):
+                candidate = self._named_parse(row, cell, rel, root)
+                if candidate is not None and candidate not in paths:
                     self.inputs.parses.roots.setdefault(candidate, root)
                     paths.append(candidate)
         for sha in shas:
@@ -154,12 +161,21 @@ class Assembler:
         # PMC parses first: the PMC XML is the cleaner source of body text and bibliography.
         return sorted(paths, key=lambda p: 0 if p.name.startswith("PMC") else 1)
 
+    def _named_parse(self, row: MetadataRow, cell: str, rel: str, root: Path) -> Path | None:
+        """The file a row's cell names, when there is one inside the release."""
+        candidate = root / rel
+        if os.path.isabs(rel) or not Path(os.path.abspath(candidate)).is_relative_to(os.path.abspath(root)):
+            self.report.warn("parse-path-outside-release", row.where,
+                             f"{cell} names {rel!r}, outside the release: not read")
+            return None
+        return candidate if os.path.lexists(candidate) else None
+
     # -- papers ------------------------------------------------------------------------------
 
     def papers(self) -> Iterator[Paper]:
         """Every paper of the release, metadata rows first, then parses no row claimed."""
         for csv_path, root in self.inputs.metadata_files:
-            name = _relative(csv_path, root)
+            name = relative_name(csv_path, root)
             try:
                 for row in read_metadata(csv_path, self.report, display_name=name):
                     self.counts.rows += 1
@@ -168,6 +184,8 @@ class Assembler:
                         yield paper
             except MetadataFormatError as exc:
                 self.report.reject("not-metadata", name, str(exc))
+            except OSError as exc:
+                self.report.reject("not-metadata", name, f"cannot read the file: {exc.strerror}")
         for table in (self.inputs.parses.by_sha, self.inputs.parses.by_pmcid):
             for key in sorted(table):
                 path = table[key]
@@ -216,9 +234,9 @@ class Assembler:
             key = paper_key(cord_uid=cord_uid, shas=shas, pmcid=pmcid, doi=doi, pmid=pmid)
         except IdentityError as exc:
             self.report.reject("missing-id", where, str(exc))
-            self._used.update(self._row_parses(f, shas, pmcid, root))
+            self._used.update(self._row_parses(row, shas, pmcid, root))
             return None
-        parse_paths = self._row_parses(f, shas, pmcid, root)
+        parse_paths = self._row_parses(row, shas, pmcid, root)
         if self._duplicate(key, where):
             self._used.update(parse_paths)  # a duplicate row's parses are not papers of their own
             return None

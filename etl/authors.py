@@ -34,6 +34,7 @@ _NOTE_GIVEN = {"drs", "drs."}
 _TRAILING_NOTES = {"affiliation", "affiliations"}
 _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 _MAX_NAME_WORDS = 5
+_MAX_NAME_CHARS = 300  # a longer "name" is a sentence or debris
 
 
 def is_plausible_family_name(value: str) -> bool:
@@ -72,7 +73,7 @@ def parse_author_name(text: str) -> AuthorMention | None:
     True
     """
     text = clean_text(text)
-    if not text or text.lower().rstrip(".") in {"et al", "anonymous", "unknown"}:
+    if not text or len(text) > _MAX_NAME_CHARS or text.lower().rstrip(".") in {"et al", "anonymous", "unknown"}:
         return None
     suffix = ""
     if "," in text:
@@ -113,20 +114,26 @@ def parse_author_string(value: str, report: Report | None = None, where: str = "
     return authors
 
 
+def _text(value: Any) -> str:
+    """A cleaned string; '' for anything else (a parse's fields are type-checked when read,
+    :mod:`ckg.etl.parses`; this keeps direct callers from failing on raw entries)."""
+    return clean_text(value) if isinstance(value, str) else ""
+
+
 def _affiliation(raw: Any) -> tuple[Affiliation, ...]:
     if not isinstance(raw, dict):
         return ()
-    institution = clean_text(raw.get("institution") or "")
+    institution = _text(raw.get("institution"))
     if not institution:
         return ()
     location = raw.get("location") if isinstance(raw.get("location"), dict) else {}
     return (
         Affiliation(
             institution=institution.strip(" ,;."),
-            country=normalize_country(location.get("country")),
-            settlement=clean_text(location.get("settlement") or location.get("addrLine") or "").strip(" ,;"),
-            region=clean_text(location.get("region") or "").strip(" ,;"),
-            laboratory=clean_text(raw.get("laboratory") or ""),
+            country=normalize_country(_text(location.get("country"))),
+            settlement=(_text(location.get("settlement")) or _text(location.get("addrLine"))).strip(" ,;"),
+            region=_text(location.get("region")).strip(" ,;"),
+            laboratory=_text(raw.get("laboratory")),
         ),
     )
 
@@ -148,7 +155,8 @@ def _clean_part(value: Any) -> str:
 
 def _name_parts(entry: dict) -> tuple[str, tuple[str, ...], str, str]:
     first = _clean_part(entry.get("first"))
-    middle = tuple(m for m in (_clean_part(x) for x in (entry.get("middle") or [])) if m)
+    raw_middle = entry.get("middle") if isinstance(entry.get("middle"), list) else [entry.get("middle")]
+    middle = tuple(m for m in map(_clean_part, raw_middle) if m)
     last = _clean_part(entry.get("last"))
     suffix = _clean_part(entry.get("suffix"))
     return first, middle, last, suffix

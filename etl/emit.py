@@ -34,6 +34,7 @@ import pyoxigraph as ox
 
 from ckg import resources
 from ckg.etl.identity import author_key, institution_key
+from ckg.etl.normalize import MAX_TEXT_BYTES, cut_text, xml_text
 from ckg.etl.records import Paper
 from ckg.terms import BIBO, CKG, DCTERMS, FABIO, FOAF, RDF, SCHEMA, XSD, superclasses, superproperties
 
@@ -67,7 +68,14 @@ def annotated_edge(s: ox.NamedNode, p: ox.NamedNode, o: ox.NamedNode, node: ox.N
 
 
 def string(value: str) -> ox.Literal:
-    return ox.Literal(value)
+    """A plain literal. The readers remove (and report) the characters XML 1.0 does not allow and
+    cut over-long texts; this guard keeps any other value (a release label, a vocabulary's name)
+    from making a literal that XML results could not carry or the bulk loader could not read.
+
+    >>> string("a\\x00b").value
+    'ab'
+    """
+    return ox.Literal(cut_text(xml_text(value)[0], None, MAX_TEXT_BYTES))
 
 
 def integer(value: int) -> ox.Literal:

@@ -10,7 +10,16 @@ Eras seen in the published releases:
 
 Headers are mapped to the final column names, so later steps see one schema. A row whose
 number of fields differs from the header's is reported (file, row and physical line) and
-skipped; the rest of the file is read.
+skipped; the rest of the file is read. Quotes are read strictly: a quote that is not doubled
+inside a quoted field, and a quoted field still open at the end of the file, are errors
+(``csv-syntax``). An unbalanced quote makes one record of several physical lines: such a
+record, whether the quote error shows or it has the wrong number of fields or a field holding
+a whole row, is reported with all its line numbers (``csv-merged-rows``) and skipped. Cells
+lose the characters XML 1.0 does not allow (``invalid-characters``) and are cut to
+:data:`~ckg.etl.normalize.MAX_FIELD_CHARS` characters (the abstract and authors cells to
+:data:`~ckg.etl.normalize.MAX_TEXT_BYTES`; ``text-truncated``), with a warning naming the row
+and column; a cell over :data:`MAX_CSV_FIELD` rejects its row (``csv-field-too-large``). When
+a column name repeats, the first column of that name is used (``csv-duplicate-column``).
 
 >>> import io
 >>> text = 'sha,title,Microsoft Academic Paper ID\\nabc,A title,42\\nbad,row\\n'
@@ -24,12 +33,13 @@ rejected 1 record(s):
 
 from __future__ import annotations
 
+import codecs
 import csv
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Iterator
 
+from ckg.etl.normalize import MAX_FIELD_CHARS, MAX_TEXT_BYTES, cut_text, xml_text
 from ckg.etl.report import Report
 
 FINAL_COLUMNS = (
@@ -53,7 +63,14 @@ HEADER_ALIASES = {
 
 ID_COLUMNS = ("cord_uid", "sha", "pmcid", "doi", "pubmed_id")
 
-csv.field_size_limit(sys.maxsize)
+LONG_COLUMNS = ("abstract", "authors")
+"""Cells that may hold a long text (cut at MAX_TEXT_BYTES; every other cell at MAX_FIELD_CHARS)."""
+
+MAX_CSV_FIELD = 16 * 2**20
+"""Largest cell (characters) the CSV reader accepts, raised from Python's 128 KiB: a cell past it,
+such as one that swallowed the rest of the file after an unbalanced quote, rejects its row."""
+
+csv.field_size_limit(MAX_CSV_FIELD)
 
 
 class MetadataFormatError(ValueError):
@@ -90,7 +107,7 @@ def canonical_header(header: list[str]) -> list[str]:
 
 def iter_rows(handle: IO[str], name: str, report: Report) -> Iterator[MetadataRow]:
     """Rows of an open metadata table; bad rows are reported and skipped."""
-    reader = csv.reader(handle)
+    reader = csv.reader(handle, strict=True)
     try:
         header = next(reader)
     except StopIteration:
@@ -103,6 +120,9 @@ def iter_rows(handle: IO[str], name: str, report: Report) -> Iterator[MetadataRo
             f"{name}: not a CORD-19 metadata table (header needs 'title' and one of {', '.join(ID_COLUMNS)}; "
             f"found {', '.join(header[:8])}{'...' if len(header) > 8 else ''})"
         )
+    if repeated := sorted({c for c in columns if columns.count(c) > 1}):
+        report.warn("csv-duplicate-column", name,
+                    f"columns {', '.join(repeated)} appear more than once; the first is used")
     row_number = 0
     while True:
         start_line = reader.line_num + 1
@@ -112,26 +132,88 @@ def iter_rows(handle: IO[str], name: str, report: Report) -> Iterator[MetadataRo
             return
         except csv.Error as exc:
             row_number += 1
-            report.reject("csv-syntax", f"{name} row {row_number} (line {start_line})", str(exc))
+            reason, detail = _csv_error(str(exc), start_line, reader.line_num)
+            report.reject(reason, _where(name, row_number, start_line, reader.line_num), detail)
             continue
         if not values or (len(values) == 1 and not values[0].strip()):
             continue  # blank line
         row_number += 1
-        if len(values) != len(columns):
-            report.reject(
-                "csv-field-count",
-                f"{name} row {row_number} (line {start_line})",
-                f"{len(values)} fields where the header has {len(columns)}",
-            )
+        where = _where(name, row_number, start_line, reader.line_num)
+        if reader.line_num > start_line and (len(values) != len(columns) or _holds_a_row(values, len(columns))):
+            report.reject("csv-merged-rows", where, f"one record over {reader.line_num - start_line + 1} lines with "
+                          f"{len(values)} fields (the header has {len(columns)}): an unbalanced quote merged rows")
             continue
-        fields = {c: v.strip() for c, v in zip(columns, values)}
+        if len(values) != len(columns):
+            report.reject("csv-field-count", where, f"{len(values)} fields where the header has {len(columns)}")
+            continue
         if any("\ufffd" in v for v in values):
-            report.warn("encoding", f"{name} row {row_number} (line {start_line})", "bytes that are not UTF-8 were replaced")
-        yield MetadataRow(name, row_number, start_line, fields)
+            report.warn("encoding", where, "bytes that are not UTF-8 were replaced")
+        yield MetadataRow(name, row_number, start_line, _cells(columns, values, where, report))
+
+
+def _where(name: str, row: int, first_line: int, last_line: int) -> str:
+    lines = f"line {first_line}" if last_line <= first_line else f"lines {first_line}-{last_line}"
+    return f"{name} row {row} ({lines})"
+
+
+def _csv_error(message: str, first_line: int, last_line: int) -> tuple[str, str]:
+    """The reason and detail of a record the CSV reader refused."""
+    if "field larger than field limit" in message:
+        return "csv-field-too-large", f"a cell is over {MAX_CSV_FIELD:,} characters ({message})"
+    if last_line > first_line:
+        return "csv-merged-rows", (f"one malformed record over {last_line - first_line + 1} lines ({message}): "
+                                   "an unbalanced quote merged rows")
+    return "csv-syntax", message
+
+
+def _holds_a_row(values: list[str], width: int) -> bool:
+    """True when a line inside a multi-line field is a whole row of the table by itself: the
+    field swallowed a row after an unbalanced quote."""
+    return any(len(next(csv.reader([line]), [])) >= width for v in values if "\n" in v for line in v.splitlines()[1:])
+
+
+def _cells(columns: list[str], values: list[str], where: str, report: Report) -> dict[str, str]:
+    """The row's cells by column (the first of repeated columns), stripped, without characters
+    XML does not allow and cut to their size limit, each repair reported."""
+    fields: dict[str, str] = {}
+    removed: dict[str, int] = {}
+    for column, raw in zip(columns, values):
+        if column in fields:
+            continue
+        value, bad = xml_text(raw)
+        if bad:
+            removed[column] = bad
+        cut = cut_text(value, None, MAX_TEXT_BYTES) if column in LONG_COLUMNS else cut_text(value, MAX_FIELD_CHARS)
+        if len(cut) < len(value):
+            report.warn("text-truncated", where, f"column {column}: {len(value):,} characters cut to {len(cut):,}")
+        fields[column] = cut.strip()
+    if removed:
+        report.warn("invalid-characters", where, f"removed {sum(removed.values())} character(s) not allowed in XML "
+                    f"(control characters, surrogates) from column(s) {', '.join(removed)}")
+    return fields
 
 
 def read_metadata(path: Path, report: Report, display_name: str | None = None) -> Iterator[MetadataRow]:
-    """Rows of a metadata.csv file (UTF-8, with or without BOM)."""
+    """Rows of a metadata.csv file: UTF-8, with or without BOM (bytes that are not UTF-8 are
+    replaced, with a warning per row); UTF-16 or UTF-32 with a BOM is read too, with a warning."""
     path = Path(path)
-    with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
-        yield from iter_rows(handle, display_name or path.name, report)
+    name = display_name or path.name
+    with open(path, "rb") as raw:
+        encoding = _encoding(raw.read(4))
+    if encoding != "utf-8-sig":
+        report.warn("encoding", name, f"the file is {encoding.upper()}, not UTF-8; read anyway")
+    with open(path, encoding=encoding, errors="replace", newline="") as handle:
+        yield from iter_rows(handle, name, report)
+
+
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def _encoding(start: bytes) -> str:
+    """The encoding a file's first bytes announce (a byte-order mark), else UTF-8.
+
+    >>> _encoding(b"\\xff\\xfec\\x00"), _encoding(b"cord")
+    ('utf-16', 'utf-8-sig')
+    """
+    return next((encoding for bom, encoding in _BOMS if start.startswith(bom)), "utf-8-sig")

@@ -26,7 +26,7 @@ from urllib.parse import unquote
 _SPACE = re.compile(r"\s+")
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
 _TITLE_DROP = re.compile(r"[^\w\s]|_", re.UNICODE)
-_HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
+_HTML_TAG = re.compile(r"</?[a-zA-Z][^<>]*>")  # not [^>]: that is quadratic on a text full of "<"
 _HTML_ENTITY = re.compile(r"&(?:amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);")
 
 # Characters NFKD does not decompose into ASCII.
@@ -47,6 +47,75 @@ def clean_text(value: str | None) -> str:
     if not value:
         return ""
     return _SPACE.sub(" ", value).strip()
+
+
+# --------------------------------------------------------------------------------------------
+# Characters and sizes every literal must respect
+# --------------------------------------------------------------------------------------------
+
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+MAX_FIELD_CHARS = 10_000
+"""Most characters of a short text field (a title, a name, an affiliation, a section heading, an
+identifier, a bibliography entry's title or venue, a metadata.csv cell other than the abstract
+and the authors): real ones stay under 1,500; a longer value is cut, with a warning."""
+
+MAX_TEXT_BYTES = 4 * 2**20
+"""Most bytes (UTF-8) of a long text literal (an abstract, a body text, the authors cell): 4 MiB.
+Escaped in N-Quads, such a literal stays under half of the 16 MiB line buffer of Oxigraph's bulk
+loader; a longer text is cut (a body in the paragraph that reaches the limit), with a warning."""
+
+
+def xml_text(value: str) -> tuple[str, int]:
+    """``value`` without the characters XML 1.0 does not allow or discourages, and how many were
+    removed: C0 controls other than tab, LF and CR, DEL, C1 controls, lone surrogates, U+FFFE and
+    U+FFFF. Control characters that Python counts as whitespace (vertical tab, form feed, file
+    separators, NEL) become spaces and are not counted: whitespace is collapsed anyway.
+
+    >>> xml_text("a\\x00b\\x0cc\\ud800\\x7f")
+    ('ab c', 3)
+    """
+    if not _XML_INVALID.search(value):
+        return value, 0
+    removed = 0
+
+    def replace(match: re.Match) -> str:
+        nonlocal removed
+        if match.group().isspace():
+            return " "
+        removed += 1
+        return ""
+
+    return _XML_INVALID.sub(replace, value), removed
+
+
+def escape_invalid(value: str) -> str:
+    """``value`` with each character :func:`xml_text` would remove written as a Python escape:
+    file names and report entries stay readable, unambiguous and valid UTF-8.
+
+    >>> escape_invalid("x\\udcff\\x00.json")
+    'x\\\\udcff\\\\x00.json'
+    """
+    return _XML_INVALID.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), value)
+
+
+def utf8_size(value: str) -> int:
+    """Bytes of ``value`` in UTF-8 (without encoding an ASCII string)."""
+    return len(value) if value.isascii() else len(value.encode("utf-8", "surrogatepass"))
+
+
+def cut_text(value: str, max_chars: int | None = MAX_FIELD_CHARS, max_bytes: int | None = None) -> str:
+    """``value`` cut to at most ``max_chars`` characters and ``max_bytes`` bytes of UTF-8 (at a
+    character boundary); the value itself when it fits.
+
+    >>> cut_text("abcdef", 4), cut_text("ééé", None, 5)
+    ('abcd', 'éé')
+    """
+    if max_chars is not None and len(value) > max_chars:
+        value = value[:max_chars]
+    if max_bytes is not None and len(value) * 4 > max_bytes and utf8_size(value) > max_bytes:
+        value = value.encode("utf-8", "surrogatepass")[:max_bytes].decode("utf-8", "ignore")
+    return value
 
 
 def fold(value: str) -> str:
@@ -175,7 +244,9 @@ def split_multi(value: str | None) -> list[str]:
 
 _TITLE_LABEL = re.compile(r"^\s*(?:title|article title|full title)\s*[:.]\s*", re.IGNORECASE)
 _TITLE_TAIL = re.compile(r"\s+(?:running title|running head|short title|short running title)\b.*$", re.IGNORECASE | re.DOTALL)
-_TITLE_LINE_NUMBERS = re.compile(r"(?:(?<=[.?!])(?:\s+\d{1,3})+|(?:\s+\d{1,3}){2,})\s*$")
+# Trailing manuscript line numbers (' 2 3'), matched on the reversed title: one anchored match
+# there is linear, where searching for them at the end of the title is quadratic in its length.
+_TRAILING_NUMBERS_REVERSED = re.compile(r"\s*(?:\d{1,3}\s+)+")
 
 
 def clean_title(value: str | None) -> str:
@@ -193,7 +264,24 @@ def clean_title(value: str | None) -> str:
     text = _TITLE_LABEL.sub("", text)
     cut = _TITLE_TAIL.sub("", text)
     text = cut if cut.strip() else text
-    return _TITLE_LINE_NUMBERS.sub("", text).strip()
+    return _without_line_numbers(text).strip()
+
+
+def _without_line_numbers(text: str) -> str:
+    """``text`` without trailing line numbers: two or more numbers of 1-3 digits, or one after
+    the title's final punctuation.
+
+    >>> _without_line_numbers("A title 12 13"), _without_line_numbers("A title. 4"), _without_line_numbers("Part 2")
+    ('A title', 'A title.', 'Part 2')
+    """
+    reverse = text[::-1]
+    match = _TRAILING_NUMBERS_REVERSED.match(reverse)
+    if match is None:
+        return text
+    before = reverse[match.end():match.end() + 1]
+    if len(match.group().split()) >= 2 or (before and before in ".?!"):
+        return text[:len(text) - match.end()]
+    return text
 
 
 def normalize_title(value: str | None) -> str:

@@ -3,7 +3,10 @@
 Bad input never stops a build and is never dropped silently: a reader calls
 :meth:`Report.reject` (the record is skipped) or :meth:`Report.warn` (the record is kept, with
 a caveat), naming the file and row or key. The report counts them by reason, keeps the first
-examples of each reason in memory and streams every issue to a JSON-lines log.
+examples of each reason in memory and streams every issue to a JSON-lines log. Characters that
+are not valid text (control characters, lone surrogates in file names) are written as escapes
+(:func:`ckg.etl.normalize.escape_invalid`) and a detail is cut at :data:`MAX_DETAIL` characters,
+so the log and the manifest are always valid UTF-8 JSON.
 
 >>> r = Report()
 >>> r.reject("empty-title", "metadata.csv row 7 (line 9)", "no title in the row or its parses")
@@ -25,6 +28,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO
 
+from ckg.etl.normalize import cut_text, escape_invalid
+
+MAX_DETAIL = 1000
+"""Most characters of an issue's detail (it may quote the input)."""
+
 
 @dataclass(frozen=True)
 class Issue:
@@ -35,6 +43,11 @@ class Issue:
 
     def __str__(self) -> str:
         return f"{self.severity} [{self.reason}] {self.where}: {self.detail}"
+
+
+def _issue(severity: str, reason: str, where: str, detail: str) -> Issue:
+    """An issue whose texts are valid, bounded text (see the module docstring)."""
+    return Issue(severity, reason, *(escape_invalid(cut_text(text, MAX_DETAIL)) for text in (where, detail)))
 
 
 class Report:
@@ -59,11 +72,11 @@ class Report:
 
     def reject(self, reason: str, where: str, detail: str) -> None:
         """A record is skipped."""
-        self._add(Issue("rejected", reason, where, detail))
+        self._add(_issue("rejected", reason, where, detail))
 
     def warn(self, reason: str, where: str, detail: str) -> None:
         """A record is kept, with a caveat."""
-        self._add(Issue("warning", reason, where, detail))
+        self._add(_issue("warning", reason, where, detail))
 
     def _total(self, severity: str) -> int:
         return sum(n for reason, n in self.counts.items() if self.severity[reason] == severity)
