@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ckg.store import StoreError, open_store, query, read_manifest
+from ckg.store import LEGACY, StoreError, open_release, query, read_manifest
 from ckg.terms import PREFIXES
 
 
@@ -23,24 +23,28 @@ def short(iri: str) -> str:
 
 
 def store_stats(path: Path) -> dict[str, Any]:
-    """Triples, named graphs, instances per class and triples per property, and the last run."""
-    store = open_store(Path(path), read_only=True)
+    """Triples, named graphs, instances per class and triples per property, the release the store
+    holds and the run that made it."""
+    folder, store = open_release(Path(path))
     classes = {short(r["c"].value): int(r["n"].value) for r in query(
         store, "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY DESC(?n) ?c")}
     properties = {short(r["p"].value): int(r["n"].value) for r in query(
         store, "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p ORDER BY DESC(?n) ?p")}
     out: dict[str, Any] = {
         "store": str(Path(path).resolve()),
+        "generation": LEGACY if folder == Path(path) else folder.name,
+        "release": None,
         "triples": len(store),
         "named_graphs": sum(1 for _ in store.named_graphs()),
         "classes": classes,
         "properties": properties,
     }
     try:
-        manifest = read_manifest(path)
+        manifest = read_manifest(path, folder)
     except StoreError:
         manifest = None
     if manifest:
+        out["release"] = manifest.get("release")
         counts = manifest.get("counts", {})
         out["last_run"] = {
             "mode": manifest.get("mode"),
@@ -57,8 +61,9 @@ def store_stats(path: Path) -> dict[str, Any]:
 
 
 def format_stats(stats: dict[str, Any]) -> str:
-    lines = [f"store        {stats['store']}", f"triples      {stats['triples']:,}",
-             f"named graphs {stats['named_graphs']:,}"]
+    lines = [f"store        {stats['store']}",
+             f"release      {stats.get('release') or 'unknown (no manifest)'} (generation {stats.get('generation')})",
+             f"triples      {stats['triples']:,}", f"named graphs {stats['named_graphs']:,}"]
     run = stats.get("last_run")
     if run:
         lines.append(f"last run     {run['mode']} of release {run['release']} at {run['finished_at']} "

@@ -35,7 +35,7 @@ import ckg
 from ckg.embed import artifacts, data
 from ckg.embed.artifacts import EmbeddingRun
 from ckg.embed.config import TrainConfig
-from ckg.store import StoreError, open_store, read_manifest
+from ckg.store import StoreError, open_release, read_manifest
 
 Progress = Callable[[str, int], None]
 
@@ -84,9 +84,10 @@ def triples_hash(triples: list[tuple[str, str, str]]) -> str:
     return h.hexdigest()[:32]
 
 
-def _store_state(store_path: Path) -> dict[str, Any]:
+def _store_state(store_path: Path, folder: Path) -> dict[str, Any]:
+    """The release trained on (``folder``: the store's release read, from ``open_release``)."""
     try:
-        m = read_manifest(store_path)
+        m = read_manifest(store_path, folder)
     except StoreError:
         return {}
     return {"release": m.get("release"), "mode": m.get("mode"), "finished_at": m.get("finished_at"),
@@ -112,7 +113,7 @@ def train(store_path: Path, config: TrainConfig | Mapping[str, Any] | None = Non
     started = dt.datetime.now(dt.timezone.utc)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    store = open_store(store_path, read_only=True)
+    release_folder, store = open_release(store_path)
     texts = data.paper_texts(store)
     triples = data.training_triples(store)
     del store
@@ -229,7 +230,7 @@ def train(store_path: Path, config: TrainConfig | Mapping[str, Any] | None = Non
         "kind": "embedding-run",
         "run": run_id,
         "store": str(store_path.resolve()),
-        "store_state": _store_state(store_path),
+        "store_state": _store_state(store_path, release_folder),
         "started_at": started.isoformat(timespec="seconds"),
         "finished_at": finished.isoformat(timespec="seconds"),
         "previous_run": previous.run_id if previous is not None else None,

@@ -24,6 +24,13 @@ Both are the same procedure, :func:`apply_release`; a build starts from an empty
 
 The result of an update equals a fresh build of the newer release (the provenance graph,
 which records history, aside); ``tests/test_update.py`` checks this.
+
+Both run in a new generation of the store under its writer lock (:class:`ckg.generations.Write`):
+the store is the old release until the new one is complete and on disk, then the new one,
+whenever the process is stopped (``tests/test_kill_injection.py`` kills it at every stage). An
+update also refuses, before it writes anything, a release whose metadata file was rejected whole
+and a release that would remove more than ``CKG_MAX_REMOVAL`` percent of the store's papers
+(unless ``allow_mass_removal``).
 """
 
 from __future__ import annotations
@@ -32,13 +39,11 @@ import datetime as dt
 import gc
 import hashlib
 import json
-import os
 import platform
 import re
 import shutil
 import sys
 import time
-import traceback
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -48,19 +53,31 @@ from typing import Any
 import pyoxigraph as ox
 
 import ckg
-from ckg import resources
+from ckg import faults, resources
 from ckg.etl import emit, ranking
 from ckg.etl.annotate import AnnotationOptions, concepts_stage, topics_stage
 from ckg.etl.assemble import Assembler, InputError, discover
 from ckg.etl.catalog import Catalog
 from ckg.etl.citations import resolve
 from ckg.etl.report import Report
-from ckg.store import CATALOG_FILE, OXIGRAPH_DIR, StoreError, is_store, open_store, query, write_manifest
+from ckg.generations import HISTORY_DIR, Write
+from ckg.settings import SETTINGS, get
+from ckg.store import (CATALOG_FILE, GENERATIONS_DIR, OXIGRAPH_DIR, StoreError, current_folder, is_store, query,
+                       read_manifest)
+from ckg.writerlock import LOCK_FILE, StoreBusy
 
 Progress = Callable[[str, int], None]
 """progress(stage, n): called as work advances (n papers or items since the last call)."""
 
 _RELEASE_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})")
+
+WHOLE_FILE_REJECTS = ("not-metadata", "unreadable-folder")
+"""Reject reasons of :mod:`ckg.etl.assemble` that mean an input file (or a folder of parses) was
+rejected whole: an update stops on them, as every paper of it would look removed or changed."""
+
+
+class UpdateRefused(ValueError):
+    """An update stopped before writing anything: its input would wipe papers out of the store."""
 
 
 @dataclass
@@ -94,8 +111,10 @@ class _Timer:
     @contextmanager
     def stage(self, name: str):
         start = time.perf_counter()
+        faults.point(f"{name}.start")
         try:
             yield
+            faults.point(f"{name}.end")
         finally:
             self.timings[name] = round(self.timings.get(name, 0.0) + time.perf_counter() - start, 3)
 
@@ -121,65 +140,117 @@ def _hash(nquads: bytes) -> str:
 
 
 def build(store_path: Path, inputs: list[Path], *, release: str | None = None, overwrite: bool = False,
-          progress: Progress | None = None, annotation: AnnotationOptions | None = None) -> RunResult:
+          progress: Progress | None = None, annotation: AnnotationOptions | None = None,
+          command: str | None = None) -> RunResult:
     """Build a new store from a release. Refuses a folder that is already a store unless
-    ``overwrite`` (which deletes it first). ``annotation`` chooses vocabularies, topics and
-    extraction (default: see :class:`ckg.etl.annotate.AnnotationOptions`)."""
+    ``overwrite`` (the new store then replaces it when it is complete: stopped half-way, the old
+    one stays). ``annotation`` chooses vocabularies, topics and extraction (default: see
+    :class:`ckg.etl.annotate.AnnotationOptions`). ``command`` names the run in the writer lock
+    (default: this process's command line)."""
     store_path = Path(store_path)
-    if store_path.exists() and any(store_path.iterdir()):
-        if not overwrite:
-            raise StoreError(f"{store_path} is not empty: use `ckg update` to apply a release to it, "
-                             "or --overwrite to rebuild it from scratch")
-        if not is_store(store_path):
+    inputs = [Path(p) for p in inputs]
+    label = release or release_label(inputs)
+    created = not store_path.exists()
+    if not created and any(store_path.iterdir()):
+        if is_store(store_path):
+            if not overwrite:
+                raise StoreError(f"{store_path} is not empty: use `ckg update` to apply a release to it, "
+                                 "or --overwrite to rebuild it from scratch")
+        elif not _only_leftovers(store_path):
+            if not overwrite:
+                raise StoreError(f"{store_path} is not empty: use `ckg update` to apply a release to it, "
+                                 "or --overwrite to rebuild it from scratch")
             raise StoreError(f"{store_path} is not empty and not a ckg store: refusing to delete it")
-        shutil.rmtree(store_path)
     store_path.mkdir(parents=True, exist_ok=True)
     try:
-        return apply_release(store_path, inputs, release=release, mode="build", progress=progress,
-                             annotation=annotation)
+        with Write(store_path, mode="build", release=label, command=command) as write:
+            folder = write.begin(from_current=False, replaces=write.has_current)
+            result = apply_release(store_path, folder, inputs, release=label, mode="build", progress=progress,
+                                   annotation=annotation)
+            write.commit(result.manifest)
+    except StoreBusy:
+        raise
     except BaseException:
-        shutil.rmtree(store_path, ignore_errors=True)  # no half-built store is left behind
+        if created:
+            shutil.rmtree(store_path, ignore_errors=True)  # no half-built store is left behind
         raise
-
-
-def update(store_path: Path, inputs: list[Path], *, release: str | None = None, keep_removed: bool = False,
-           progress: Progress | None = None, annotation: AnnotationOptions | None = None) -> RunResult:
-    """Apply a newer release to an existing store. If the update fails half-way, the store and
-    its catalog are restored to what they were before it."""
-    store_path = Path(store_path)
-    if not is_store(store_path):
-        raise StoreError(f"{store_path} is not a ckg store: build one first with `ckg build`")
-    backup = store_path / "before-update"
-    shutil.rmtree(backup, ignore_errors=True)
-    backup.mkdir()
-    store = open_store(store_path)
-    store.backup(str(backup / OXIGRAPH_DIR))  # hard links of the database files: cheap
-    del store
-    shutil.copy2(store_path / CATALOG_FILE, backup / CATALOG_FILE)
-    try:
-        result = apply_release(store_path, inputs, release=release, mode="update", keep_removed=keep_removed,
-                               progress=progress, annotation=annotation)
-    except BaseException as exc:
-        # Frames kept by the traceback may hold the open database: release them first.
-        traceback.clear_frames(exc.__traceback__)
-        gc.collect()
-        failed = store_path / "failed-update"
-        shutil.rmtree(failed, ignore_errors=True)
-        (store_path / OXIGRAPH_DIR).rename(failed)
-        (backup / OXIGRAPH_DIR).rename(store_path / OXIGRAPH_DIR)
-        shutil.rmtree(failed, ignore_errors=True)
-        for suffix in ("-wal", "-shm"):
-            (store_path / (CATALOG_FILE + suffix)).unlink(missing_ok=True)
-        os.replace(backup / CATALOG_FILE, store_path / CATALOG_FILE)
-        shutil.rmtree(backup, ignore_errors=True)
-        raise
-    shutil.rmtree(backup, ignore_errors=True)
     return result
 
 
-def apply_release(store_path: Path, inputs: list[Path], *, release: str | None, mode: str,
-                  keep_removed: bool = False, progress: Progress | None = None,
+_LEFTOVERS = {LOCK_FILE, GENERATIONS_DIR, "reports", HISTORY_DIR}
+
+
+def _only_leftovers(path: Path) -> bool:
+    """True when a folder holds nothing but what an interrupted first build leaves."""
+    return all(p.name in _LEFTOVERS or (p.name.startswith(".") and p.name.endswith(".tmp")) for p in path.iterdir())
+
+
+def update(store_path: Path, inputs: list[Path], *, release: str | None = None, keep_removed: bool = False,
+           allow_mass_removal: bool = False, progress: Progress | None = None,
+           annotation: AnnotationOptions | None = None, command: str | None = None) -> RunResult:
+    """Apply a newer release to an existing store. The store is the old release until the update
+    has committed, whenever and however the update stops. It refuses to start while another
+    process writes the store (:class:`ckg.writerlock.StoreBusy`), and stops before writing when a
+    metadata file is rejected whole or when more than ``CKG_MAX_REMOVAL`` percent of the papers
+    would be removed, unless ``allow_mass_removal`` (:class:`UpdateRefused`)."""
+    store_path = Path(store_path)
+    if not is_store(store_path):
+        raise StoreError(f"{store_path} is not a ckg store: build one first with `ckg build`")
+    inputs = [Path(p) for p in inputs]
+    label = release or release_label(inputs)
+    with Write(store_path, mode="update", release=label, command=command) as write:
+        folder = write.begin(from_current=True)
+        result = apply_release(store_path, folder, inputs, release=label, mode="update", keep_removed=keep_removed,
+                               allow_mass_removal=allow_mass_removal, progress=progress, annotation=annotation)
+        write.commit(result.manifest)
+    return result
+
+
+def max_removal_percent() -> float:
+    """``CKG_MAX_REMOVAL``: the share of a store's papers (percent) an update may remove unasked."""
+    value = get("max_removal")
+    try:
+        percent = float(value)
+    except (TypeError, ValueError):
+        percent = -1.0
+    if not 0 <= percent <= 100:
+        raise ValueError(f"{SETTINGS['max_removal'].env}={value!r} is not a percentage between 0 and 100")
+    return percent
+
+
+def _refuse_unsafe_update(report: Report, before: int, removed: int, label: str, store_path: Path,
+                          allow_mass_removal: bool) -> None:
+    """Raise :class:`UpdateRefused` for an input file rejected whole, or a mass removal."""
+    held = _held_release(store_path)
+    for reason in WHOLE_FILE_REJECTS:
+        if report.counts.get(reason):
+            issue = report.examples[reason][0]
+            raise UpdateRefused(
+                f"the update stopped before writing anything: {issue.where} was rejected whole ({issue.detail}); "
+                f"its papers would have been removed from the store, which still holds {held}. Fix the file and "
+                f"run the update again")
+    limit = max_removal_percent()
+    if before and removed * 100 > limit * before and not allow_mass_removal:
+        raise UpdateRefused(
+            f"the update stopped before writing anything: release {label} would remove {removed:,} of the store's "
+            f"{before:,} papers ({100 * removed / before:.1f}%, more than the {limit:g}% that "
+            f"{SETTINGS['max_removal'].env} allows); the store still holds {held}. If the release really drops "
+            f"them, run the update with --allow-mass-removal (or --keep-removed to keep them)")
+
+
+def _held_release(store_path: Path) -> str:
+    try:
+        return f"release {read_manifest(store_path, current_folder(store_path)).get('release')}"
+    except (StoreError, OSError, ValueError, TypeError):
+        return "its current release"
+
+
+def apply_release(store_path: Path, folder: Path, inputs: list[Path], *, release: str | None, mode: str,
+                  keep_removed: bool = False, allow_mass_removal: bool = False, progress: Progress | None = None,
                   annotation: AnnotationOptions | None = None) -> RunResult:
+    """Apply a release to the database and catalog in ``folder`` (a new generation of the store
+    at ``store_path``, empty for a build, a copy of the current release for an update); the
+    report goes to ``store_path/reports``. Returns the run, whose manifest the caller commits."""
     started = dt.datetime.now(dt.timezone.utc)
     inputs = [Path(p) for p in inputs]
     label = release or release_label(inputs)
@@ -187,14 +258,14 @@ def apply_release(store_path: Path, inputs: list[Path], *, release: str | None, 
     timer = _Timer()
     (store_path / "reports").mkdir(exist_ok=True)
     report = Report(store_path / "reports" / f"{started.strftime('%Y%m%dT%H%M%S')}-{mode}-{label}.jsonl")
-    staging = store_path / "staging.nq"
+    staging = folder / "staging.nq"
     changes = _Changes()
     store = None
     try:
         with timer.stage("discover"):
             found = discover(inputs, report)  # bad inputs fail here, before the store is touched
-        store = open_store(store_path, create=True)
-        with Catalog(store_path / CATALOG_FILE) as catalog:
+        store = ox.Store(str(folder / OXIGRAPH_DIR))
+        with Catalog(folder / CATALOG_FILE) as catalog:
             previous = catalog.keys()
             touched_authors: set[str] = set()
             touched_institutions: set[str] = set()
@@ -203,6 +274,7 @@ def apply_release(store_path: Path, inputs: list[Path], *, release: str | None, 
             with timer.stage("read_and_emit"), open(staging, "wb") as out:
                 for paper in assembler.papers():
                     tick("papers", 1)
+                    faults.point("read.paper")
                     seen.add(paper.key)
                     nquads = emit.to_nquads(emit.paper_quads(paper))
                     content_hash = _hash(nquads)
@@ -236,6 +308,9 @@ def apply_release(store_path: Path, inputs: list[Path], *, release: str | None, 
                     touched_authors |= a
                     touched_institutions |= i
                 out.write(emit.to_nquads(emit.release_quads(label, _release_date(label))))
+            if mode == "update":
+                _refuse_unsafe_update(report, len(previous), len(changes.removed), label, store_path,
+                                      allow_mass_removal)
 
             with timer.stage("load"):
                 prov = resources.graph(resources.PROVENANCE_GRAPH_NAME)
@@ -244,7 +319,9 @@ def apply_release(store_path: Path, inputs: list[Path], *, release: str | None, 
                         store.remove_graph(resources.paper_graph(key))
                     for q in list(store.quads_for_pattern(resources.paper(key), None, None, prov)):
                         store.remove(q)
+                    faults.point("load.remove")
                 catalog.delete_papers(changes.removed)
+                faults.point("load.bulk")
                 store.bulk_load(path=str(staging), format=ox.RdfFormat.N_QUADS)
 
             with timer.stage("entities"):
@@ -284,6 +361,7 @@ def apply_release(store_path: Path, inputs: list[Path], *, release: str | None, 
         store = None  # close the database now, also when a traceback keeps this frame alive
         report.close()
         staging.unlink(missing_ok=True)
+    gc.collect()  # nothing may keep the database open past here: the commit syncs its files
 
     finished = dt.datetime.now(dt.timezone.utc)
     manifest = {
@@ -310,7 +388,6 @@ def apply_release(store_path: Path, inputs: list[Path], *, release: str | None, 
         "rejects": report.summary(),
         "timings_s": {**timer.timings, "total": round((finished - started).total_seconds(), 3)},
     }
-    write_manifest(store_path, manifest)
     return RunResult(store_path, label, mode, manifest, report)
 
 
@@ -323,6 +400,7 @@ def _add(store: ox.Store, quads: Iterable[ox.Quad], staging: Path, bulk: bool) -
     with open(staging, "wb") as out:
         for batch in _batches(quads, 20_000):
             out.write(emit.to_nquads(batch))
+    faults.point("add.bulk")
     store.bulk_load(path=str(staging), format=ox.RdfFormat.N_QUADS)
 
 
@@ -407,4 +485,5 @@ def _release_date(label: str) -> str | None:
     return m.group(1) if m else None
 
 
-__all__ = ["build", "update", "apply_release", "release_label", "RunResult", "InputError", "StoreError"]
+__all__ = ["build", "update", "apply_release", "release_label", "RunResult", "InputError", "StoreError", "StoreBusy",
+           "UpdateRefused"]

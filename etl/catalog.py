@@ -1,4 +1,4 @@
-"""The ETL catalog (``catalog.sqlite`` in the store folder).
+"""The ETL catalog (``catalog.sqlite`` in each generation of a store folder, see :mod:`ckg.store`).
 
 It keeps, per paper, what corpus-wide steps need without re-reading the release: the hash
 of the paper's graph (to tell changed papers from unchanged ones on update), its

@@ -7,6 +7,7 @@ import pytest
 from ckg.etl.catalog import Catalog
 from ckg.etl.citations import resolve
 from ckg.etl.records import BibEntry, Paper
+from ckg.store import catalog_file
 
 
 def paper(key, title, year=2020, doi="", bib=()):
@@ -112,7 +113,7 @@ def test_resolver_against_the_demo_corpus_ground_truth(tmp_path):
     for release in (1, 2):
         generated = generate(tmp_path / f"r{release}", papers=120, seed=3, release=release)
         result = build(tmp_path / f"s{release}", [generated.path])
-        with Catalog(tmp_path / f"s{release}" / "catalog.sqlite") as catalog:
+        with Catalog(catalog_file(tmp_path / f"s{release}")) as catalog:
             found = set(catalog.citation_edges())
         assert found == set(generated.citations)
         assert result.counts["citations"]["edges"] == len(generated.citations)

@@ -88,7 +88,7 @@ def test_a_custom_stop_list(tmp_path):
 def test_parallel_extraction_gives_the_same_mentions(demo_extractor, demo_releases):
     from ckg.etl.build import build
     from ckg.etl.annotate import paper_texts
-    from ckg.store import open_store
+    from ckg.store import catalog_file, open_store
 
     store_path = demo_releases[0].parent / "texts-store"
     if not store_path.exists():
@@ -96,7 +96,7 @@ def test_parallel_extraction_gives_the_same_mentions(demo_extractor, demo_releas
     store = open_store(store_path, read_only=True)
     from ckg.etl.catalog import Catalog
 
-    with Catalog(store_path / "catalog.sqlite") as catalog:
+    with Catalog(catalog_file(store_path)) as catalog:
         keys = sorted(catalog.keys())
     texts = list(paper_texts(store, keys))
     config = ExtractionConfig()
@@ -175,9 +175,9 @@ def scispacy_and_ckg_abbreviations(texts):
 def test_abbreviations_are_found_as_scispacy_finds_them(demo_store):
     from ckg.etl.annotate import paper_texts
     from ckg.etl.catalog import Catalog
-    from ckg.store import open_store
+    from ckg.store import catalog_file, open_store
 
-    with Catalog(demo_store / "catalog.sqlite") as catalog:
+    with Catalog(catalog_file(demo_store)) as catalog:
         keys = sorted(catalog.keys())
     texts = ["\n\n".join(t[1:]) for t in paper_texts(open_store(demo_store, read_only=True), keys)]
     theirs, ours = scispacy_and_ckg_abbreviations(texts)

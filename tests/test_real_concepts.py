@@ -16,7 +16,7 @@ import pytest
 from ckg.annotation_report import annotation_report, format_annotation_report
 from ckg.etl.annotate import AnnotationOptions
 from ckg.etl.build import build, update
-from ckg.store import open_store, query
+from ckg.store import catalog_file, open_store, query
 
 from conftest import real_vocabularies
 from test_update import content
@@ -97,7 +97,7 @@ def test_abbreviations_are_found_as_scispacy_finds_them_in_real_papers(real_bior
     from test_concepts import scispacy_and_ckg_abbreviations
 
     path = real_biorxiv[0]
-    with Catalog(path / "catalog.sqlite") as catalog:
+    with Catalog(catalog_file(path)) as catalog:
         keys = sorted(catalog.keys())[::8]
     texts = ["\n\n".join(t[1:]) for t in paper_texts(open_store(path, read_only=True), keys)]
     theirs, ours = scispacy_and_ckg_abbreviations(texts)
@@ -115,7 +115,7 @@ def test_update_equals_fresh_build_on_real_papers(real_data, tmp_path):
     options = AnnotationOptions(vocabularies=real_vocabularies(real_data))
     updated, fresh = tmp_path / "updated", tmp_path / "fresh"
     build(updated, [first], release="2020-03-13", annotation=options)
-    result = update(updated, [second], release="2020-03-20")
+    result = update(updated, [second], release="2020-03-20", allow_mass_removal=True)  # 20 of 80 papers go (25%)
     build(fresh, [second], release="2020-03-20", annotation=options)
     assert result.counts["changes"]["new"] == 40 and result.counts["changes"]["removed"] == 20
     assert result.counts["concepts"]["extraction"]["papers"] == 40
