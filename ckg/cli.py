@@ -153,12 +153,16 @@ def build(store, inputs, release, progress, overwrite, **annotation):
 @main.command()
 @_release_options
 @click.option("--keep-removed", is_flag=True, help="Keep papers that are absent from the newer release.")
-def update(store, inputs, release, progress, keep_removed, **annotation):
+@click.option("--allow-mass-removal", is_flag=True,
+              help=f"Apply a release that removes more than ${SETTINGS['max_removal'].env} percent "
+                   f"(default {SETTINGS['max_removal'].default}) of the store's papers.")
+def update(store, inputs, release, progress, keep_removed, allow_mass_removal, **annotation):
     """Apply a newer CORD-19 release to a store: add, replace and remove papers, re-resolve citations,
     extract the new papers' concepts, recompute concept edges and topics."""
     from ckg.etl.build import update as run_update
 
-    _run_release(run_update, store, inputs, progress, release=release, keep_removed=keep_removed, **annotation)
+    _run_release(run_update, store, inputs, progress, release=release, keep_removed=keep_removed,
+                 allow_mass_removal=allow_mass_removal, **annotation)
 
 
 def _parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -212,7 +216,7 @@ def query_command(store, name, sparql, file, params, fmt, limit):
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help=f"Worker processes (default: ${SETTINGS['workers'].env} or {SETTINGS['workers'].default}).")
 @click.option("--threads", type=click.IntRange(min=1), default=None,
-              help=f"Requests each worker serves at once (default: ${SETTINGS['threads'].env} or {SETTINGS['threads'].default}).")
+              help=f"Queries each worker runs at once, each in its own query process (default: ${SETTINGS['threads'].env} or {SETTINGS['threads'].default}).")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
               help=f"Query timeout in seconds (default: ${SETTINGS['query_timeout'].env} or {SETTINGS['query_timeout'].default}).")
 @click.option("--max-rows", type=click.IntRange(min=1), default=None,

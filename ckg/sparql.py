@@ -12,12 +12,26 @@ False
 Traceback (most recent call last):
 ...
 ckg.sparql.QuerySyntaxError: error at 1:17: expected ...
+
+A text nested or chained too deeply for pyoxigraph's parser is refused before it is parsed (the
+parser recurses, and past a few thousand levels its process dies of a stack overflow), and a
+call of a function pyoxigraph does not know is a client's error that names the function:
+
+>>> execute(store, "ASK " + "{" * 500 + "}" * 500)
+Traceback (most recent call last):
+...
+ckg.sparql.QueryTooDeep: the query nests {, ( and [ 500 deep; at most 100 levels are parsed
+>>> execute(store, "SELECT (<http://example.org/nofn>(1) AS ?x) {}")
+Traceback (most recent call last):
+...
+ckg.sparql.UnknownFunction: unknown function <http://example.org/nofn>: a query may call SPARQL 1.1's functions
 """
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,12 +39,325 @@ import pyoxigraph as ox
 
 from ckg import results as formats
 from ckg.queries import NamedQuery
+from ckg.sparql_text import LexError, Token, tokens
 from ckg.store import query as store_query
-from ckg.terms import PREFIXES
+from ckg.terms import CKG, PREFIXES
 
 
 class QuerySyntaxError(ValueError):
     """The query text does not parse (the message is the parser's)."""
+
+
+class QueryTooDeep(QuerySyntaxError):
+    """The text is nested or chained deeper than the parser can safely take."""
+
+
+class UnknownFunction(QuerySyntaxError):
+    """The text calls a function the engine does not know (neither SPARQL's nor ckg's)."""
+
+
+class DefaultGraphUpdate(QuerySyntaxError):
+    """An update's WHERE would match the store's default graph, where ckg keeps no data."""
+
+
+MAX_NESTING = 100
+"""Deepest nesting of ``{``, ``(`` and ``[`` a query or update may have (:func:`check_depth`)."""
+MAX_CHAIN = 1000
+"""Most chained operators (``||``, ``+``, ``/``, ``UNION``, ...) along one path of a text."""
+
+_CHAIN_PUNCT = frozenset({"||", "&&", "=", "!=", "<", ">", "<=", ">=", "+", "-", "*", "/", "|", "^", "!"})
+_CHAIN_WORDS = {"UNION": 1, "OPTIONAL": 1, "NOT": 1, "EXISTS": 1, "FILTER": 1, "GRAPH": 1, "SERVICE": 1,
+                "VALUES": 1, "LATERAL": 1, "BIND": 3, "MINUS": 3}
+"""Pattern keywords and their weight: about the stack one more of them costs pyoxigraph, in units of
+an operator's (BIND and MINUS, like a projected or ordering expression, cost three)."""
+EXPRESSION_WEIGHT = 3
+"""The weight of a parenthesised expression beside others in a pattern or a clause (SELECT
+(... AS ?x), GROUP BY (...), ORDER BY (...)), not in an expression or a VALUES row."""
+_OPENING, _CLOSING = "{([", "})]"
+
+
+MAX_RESUMPTIONS = 50
+"""Characters :func:`lenient_tokens` skips by lexing on; past them, it reads brackets and operators alone."""
+_RAW = frozenset(_OPENING + _CLOSING + ".;,|&=<>+-*/^!")
+
+
+def lenient_tokens(text: str) -> Iterator[Token]:
+    """The tokens of a text (:func:`ckg.sparql_text.tokens`), where an unterminated string's quote
+    is skipped instead of ending the text: pyoxigraph may read on past it, so a check of what it
+    will parse must too. After
+    :data:`MAX_RESUMPTIONS` such characters the rest is read as brackets and operators only (it
+    then counts more than pyoxigraph would parse, never less).
+
+    >>> [t.text for t in lenient_tokens("ASK { ?s ?p 'o . { } }")]
+    ['ASK', '{', '?s', '?p', 'o', '.', '{', '}', '}']
+    """
+    pos, resumed = 0, 0
+    while pos < len(text):
+        try:
+            for token in tokens(text[pos:] if pos else text):
+                yield Token(token.kind, token.text, token.start + pos)
+            return
+        except LexError as exc:
+            pos += exc.offset + 1
+            resumed += 1
+            if resumed > MAX_RESUMPTIONS:
+                break
+    for offset in range(pos, len(text)):
+        if text[offset] in _RAW:
+            yield Token("punct", text[offset], offset)
+
+
+def measure(text: str) -> tuple[int, int]:
+    """The nesting of ``{ ( [`` in a text (outside strings, IRIs and comments, reading on past an
+    unterminated string), and an upper bound of the depth of its expression
+    and pattern tree: along every path of nested brackets, the sum of the operators, pattern
+    keywords, triple patterns, groups and expressions of each bracket level, weighted by what one
+    more costs pyoxigraph's stack (it builds ``a || b || c``, ``{A} UNION {B} UNION {C}``, the joins
+    of a group's patterns and the ``BIND``/projected expressions as left-deep trees, and its parser
+    and evaluator recurse over them). Lists of arguments, ``IN (...)`` and ``VALUES`` rows are
+    flat: they do not count.
+
+    >>> measure("ASK { FILTER(1 + 2 + (3 * 4 * 5) > 0) }")  # chain: 1 ({) + 1 (FILTER) + 3 (() + 3 (+ + >) + 2 (* *)
+    (3, 10)
+    >>> measure("SELECT ?s WHERE { ?s ?p ?o . ?o ?q ?r ; ?t ?u , ?v }")  # 1 ({) + 3 (. ; ,)
+    (1, 4)
+    >>> measure("SELECT * WHERE { VALUES (?a ?b) { (1 2) (3 4) (5 6) } FILTER(?a IN (1, 2, 3, 4)) }")
+    (3, 11)
+    >>> measure("ASK { ?s ?p ?o ~ ?r . " + "{" * 300 + "}" * 300 + " }")[0]  # past SPARQL 1.2's ~
+    301
+    >>> measure("ASK { FILTER(1<" + "(" * 300 + "1" + ")" * 300 + ">0) }")[0]  # 1 < ((( ... ))) > 0
+    302
+    >>> measure("ASK " + "{ FILTER(1 = <)))>) " * 200 + "}" * 200)[0]  # an IRI's ) closes nothing outside it
+    201
+    """
+    stack: list[list] = [[0, 0, "{"]]  # per open bracket: [operators at its level, deepest chain below, bracket]
+    nesting = 0
+    values = False  # the next { opens a VALUES block (its rows are flat)
+
+    def opening(bracket: str) -> None:
+        nonlocal nesting, values
+        if bracket == "{":
+            stack[-1][0] += 1  # a group beside others is joined to them
+            if values:
+                bracket, values = "v", False
+        elif bracket == "(" and stack[-1][2] not in "(v":
+            stack[-1][0] += EXPRESSION_WEIGHT
+        stack.append([0, 0, bracket])
+        nesting = max(nesting, len(stack) - 1)
+
+    def closing() -> None:
+        if len(stack) > 1:
+            ops, child, _ = stack.pop()
+            stack[-1][1] = max(stack[-1][1], ops + child)
+
+    for token in lenient_tokens(text):
+        if token.kind == "punct":
+            if token.text in _OPENING:
+                opening(token.text)
+            elif token.text in _CLOSING:
+                closing()
+            elif token.text in _CHAIN_PUNCT:
+                stack[-1][0] += 1
+            elif token.text in ".;," and stack[-1][2] in "{[":
+                stack[-1][0] += 1  # one more triple pattern (not an argument or IN list separator)
+        elif token.kind == "name" and token.text.upper() in _CHAIN_WORDS:
+            stack[-1][0] += _CHAIN_WORDS[token.text.upper()]
+            values = values or token.text.upper() == "VALUES"
+        elif token.kind == "iri" and stack[-1][2] == "(":
+            # in an expression, pyoxigraph may read "<" as "less than": what the lexer took for an
+            # IRI such as <(((1)))> or <(!!!true> may be parsed as code, so read it as code too
+            # (its operators at half weight: an IRI of an expression has a few slashes and dots); its
+            # closing brackets close only what it opened, so that <)))> cannot hide the nesting around it
+            floor = len(stack)
+            for char in token.text[1:-1]:
+                if char in _OPENING:
+                    opening(char)
+                elif char in _CLOSING:
+                    if len(stack) > floor:
+                        closing()
+                elif char in _RAW:
+                    stack[-1][0] += 0.5
+    while len(stack) > 1:
+        closing()
+    return nesting, math.ceil(stack[0][0] + stack[0][1])
+
+
+def check_depth(text: str, what: str = "query") -> None:
+    """Refuse (:class:`QueryTooDeep`) a text nested deeper than :data:`MAX_NESTING` levels of
+    ``{ ( [`` or whose operators and patterns chain deeper than :data:`MAX_CHAIN` (:func:`measure`).
+
+    pyoxigraph's parser and evaluator recurse on the nesting and on left-deep chains. Measured with
+    pyoxigraph 0.5 on an 8 MiB stack, a process dies (SIGSEGV) at about 830 nested ``FILTER
+    EXISTS {``, 920 nested function calls, 2,200 nested ``{``, 2,600 nested sub-queries, 3,400
+    ``[``, 4,100 collections ``(``, 4,700 ``(``; and at chains of 2,600 ``BIND``, ``MINUS`` or
+    projected, grouping or ordering expressions, 6,200 ``OPTIONAL``, 6,500 ``UNION`` or ``GRAPH``,
+    6,900 ``+``, 8,100 triple patterns (``.``, ``;`` or ``,``) or groups with patterns, 8,200 ``/``
+    in a property path, 9,300 ``FILTER``, ``||``, ``&&`` or ``!``. (Flat lists do not recurse:
+    100,000 ``VALUES`` rows, 50,000 ``IN`` values, 50,000 function arguments.) The limits keep the
+    worst case within about a third of that stack.
+
+    >>> check_depth("SELECT * WHERE { FILTER(" + " || ".join(["?x = 1"] * 600) + ") }")
+    Traceback (most recent call last):
+    ...
+    ckg.sparql.QueryTooDeep: the query chains operators and patterns (||, &&, +, /, UNION, OPTIONAL, BIND, ...) 1205 deep; at most 1000 are parsed: write long alternatives as IN (...) or VALUES
+    """
+    if len(text) <= min(MAX_NESTING, MAX_CHAIN):
+        return
+    nesting, chain = measure(text)
+    if nesting > MAX_NESTING:
+        raise QueryTooDeep(f"the {what} nests {{, ( and [ {nesting} deep; at most {MAX_NESTING} levels are parsed")
+    if chain > MAX_CHAIN:
+        raise QueryTooDeep(f"the {what} chains operators and patterns (||, &&, +, /, UNION, OPTIONAL, BIND, ...) "
+                           f"{chain} deep; at most {MAX_CHAIN} are parsed: write long alternatives as IN (...) "
+                           f"or VALUES")
+
+
+DEFAULT_GRAPH_MESSAGE = (
+    "this update's WHERE matches {what} in the default graph, which holds none of ckg's data: every triple of "
+    "the store is in a named graph (a paper's, the citations', ...). Queries read the union of the named "
+    "graphs as their default graph, but an update cannot (pyoxigraph has no such option), so this WHERE "
+    "would match nothing. Match the patterns inside GRAPH ?g {{ ... }}, or name the graphs to read with "
+    "USING <graph> (or WITH <graph>, or the protocol's using-graph-uri)")
+
+_TERMS = frozenset({"var", "iri", "pname", "bnode", "string", "number"})
+_MODIFIERS = frozenset({"GROUP", "ORDER", "HAVING", "LIMIT", "OFFSET"})
+
+
+def reads_default_graph(toks: list[Token], start: int) -> bool:
+    """Whether the group pattern opening at ``toks[start]`` (a ``{``) has a triple pattern outside
+    every ``GRAPH`` (sub-queries and ``EXISTS`` included): a pattern the default graph answers.
+    ``SERVICE`` and ``VALUES`` blocks and expressions are not patterns of this store.
+
+    >>> from ckg.sparql_text import tokens
+    >>> reads_default_graph(list(tokens("{ ?p dcterms:title ?t }")), 0)
+    True
+    >>> reads_default_graph(list(tokens("{ GRAPH ?g { ?p dcterms:title ?t } FILTER(?t != 'x') BIND(1 AS ?one) }")), 0)
+    False
+    >>> reads_default_graph(list(tokens("{ GRAPH ?g { ?p a ?c } FILTER NOT EXISTS { ?p a ckg:Paper } }")), 0)
+    True
+    """
+    frames: list[str] = []  # group, graph, service, values, paren, bracket, skip
+    pending = None  # what the next { opens
+    skip_term = skip_until_open = False
+    for token in toks[start:]:
+        kind, text = token.kind, token.text
+        if kind == "punct" and text in _OPENING:
+            if text == "{":
+                frames.append(pending or "group")
+                pending, skip_until_open = None, False
+            else:
+                frames.append("paren" if text == "(" else "bracket")
+            skip_term = False
+            continue
+        if kind == "punct" and text in _CLOSING:
+            if frames:
+                frames.pop()
+            if not frames:
+                return False
+            continue
+        if kind == "name":
+            word = text.upper()
+            if word in ("GRAPH", "SERVICE"):
+                pending, skip_term = word.lower(), True
+            elif word == "VALUES":
+                pending, skip_until_open = "values", True
+            elif word == "FILTER":
+                skip_term = True  # FILTER <function>(...)
+            elif word == "SELECT":
+                skip_until_open = True  # the projection of a sub-query
+            elif word in _MODIFIERS and frames:
+                frames[-1] = "skip"  # GROUP BY ?x, ORDER BY ?x ... end the sub-query's group level
+            continue
+        if kind not in _TERMS:
+            continue
+        if skip_term:
+            skip_term = False
+            continue
+        if skip_until_open or not frames or frames[-1] not in ("group", "bracket"):
+            continue
+        if any(frame in ("graph", "service", "values") for frame in frames):
+            continue
+        return True
+    return False
+
+
+def check_update(text: str) -> None:
+    """Refuse an update nested too deeply (:func:`check_depth`), or one whose WHERE (of an
+    INSERT/DELETE without USING or WITH, or a DELETE WHERE) matches the default graph
+    (:class:`DefaultGraphUpdate`): ckg keeps its data in named graphs, and pyoxigraph's updates
+    cannot read their union as the default graph, as queries do.
+
+    >>> check_update("INSERT { GRAPH <http://e/g> { ?p <http://e/t> ?t } } WHERE { GRAPH ?g { ?p dcterms:title ?t } }")
+    >>> check_update("INSERT { GRAPH <http://e/g> { ?p <http://e/t> ?t } } USING <http://e/a> WHERE { ?p dcterms:title ?t }")
+    >>> check_update("INSERT DATA { <http://e/s> <http://e/p> 1 } ; DELETE WHERE { ?p dcterms:title ?t }")
+    Traceback (most recent call last):
+    ...
+    ckg.sparql.DefaultGraphUpdate: this update's WHERE matches triple patterns in the default graph, which holds none of ckg's data: ...
+    """
+    check_depth(text, "update")
+    toks = list(lenient_tokens(text))
+    depth, operation_start = 0, 0
+    for i, token in enumerate(toks + [Token("punct", ";", len(text))]):
+        if token.kind != "punct":
+            continue
+        if token.text in _OPENING:
+            depth += 1
+        elif token.text in _CLOSING:
+            depth -= 1
+        elif token.text == ";" and depth == 0:
+            _check_operation(toks, operation_start, i)
+            operation_start = i + 1
+
+
+def _check_operation(toks: list[Token], start: int, end: int) -> None:
+    """Check one operation of an update, ``toks[start:end]``."""
+    depth, where = 0, None
+    words = []
+    for i in range(start, end):
+        token = toks[i]
+        if token.kind == "punct" and token.text in _OPENING:
+            if depth == 0 and where is not None and i == where + 1:
+                break  # the WHERE's group opens here
+            depth += 1
+        elif token.kind == "punct" and token.text in _CLOSING:
+            depth -= 1
+        elif depth == 0 and token.kind == "name":
+            words.append(token.text.upper())
+            if words[-1] == "WHERE":
+                where = i
+    else:
+        return
+    if "USING" in words or "WITH" in words or "DATA" in words:
+        return
+    if reads_default_graph(toks[:end], where + 1):
+        raise DefaultGraphUpdate(DEFAULT_GRAPH_MESSAGE.format(what="triple patterns"))
+
+
+_UNSUPPORTED = re.compile(r"The custom function <([^>]*)> is not supported")
+
+
+def function_name(iri: str) -> str:
+    """``ckg:name`` for a function in ckg's namespace, else ``<iri>``.
+
+    >>> function_name(CKG.pageRank.value), function_name("http://example.org/f")
+    ('ckg:pageRank', '<http://example.org/f>')
+    """
+    prefix = CKG.pageRank.value[: -len("pageRank")]
+    return "ckg:" + iri[len(prefix):] if iri.startswith(prefix) else f"<{iri}>"
+
+
+def unknown_function(exc: BaseException, functions: Any = None, *, update: bool = False) -> UnknownFunction | None:
+    """The :class:`UnknownFunction` error pyoxigraph's "custom function ... is not supported"
+    means, naming the function and the ones ``functions`` (IRIs) provide; None for another error."""
+    found = _UNSUPPORTED.search(str(exc))
+    if found is None:
+        return None
+    name = function_name(found.group(1))
+    if update and name.startswith("ckg:"):
+        return UnknownFunction(f"{name} cannot be used in an update: ckg's functions are available in queries only")
+    known = sorted(function_name(getattr(f, "value", str(f))) for f in functions) if functions else []
+    return UnknownFunction(f"unknown function {name}: a query may call SPARQL 1.1's functions"
+                           + (f" and ckg's ({', '.join(known)})" if known else ""))
 
 
 @dataclass
@@ -46,11 +373,18 @@ class Result:
 
 def execute(store: ox.Store, sparql: str, *, substitutions: dict | None = None, limit: int | None = None,
             **kwargs: Any) -> Result:
-    """Run a query (union default graph, ckg prefixes predeclared), at most ``limit`` rows/triples."""
+    """Run a query (union default graph, ckg prefixes predeclared), at most ``limit`` rows/triples.
+    A text nested too deeply (:func:`check_depth`) or calling an unknown function is refused."""
+    check_depth(sparql)
     try:
         answer = store_query(store, sparql, substitutions=substitutions, **kwargs)
     except SyntaxError as exc:
         raise QuerySyntaxError(_clean_message(str(exc))) from None
+    except RuntimeError as exc:
+        unknown = unknown_function(exc, kwargs.get("custom_functions"))
+        if unknown is None:
+            raise
+        raise unknown from None
     if isinstance(answer, ox.QueryBoolean):
         return Result("ASK", boolean=bool(answer))
     if isinstance(answer, ox.QuerySolutions):

@@ -215,7 +215,7 @@ class Index:
         vb = self.vector(b, mode)
         if va is None or vb is None:
             return None
-        return float(np.dot(va, vb))
+        return min(1.0, max(-1.0, float(np.dot(va, vb))))  # float32 unit vectors: 1.0000001 with itself
 
     def _row(self, paper: str | ox.NamedNode, mode: str) -> int:
         check_mode(mode)
@@ -251,8 +251,8 @@ class Index:
             if int(r) in skip:
                 continue
             key = self.run.papers[r]
-            out.append(Neighbour(len(out) + 1, key, resources.paper(key).value, round(float(score), 6),
-                                 self.run.titles[r]))
+            out.append(Neighbour(len(out) + 1, key, resources.paper(key).value,
+                                 round(min(1.0, max(-1.0, float(score))), 6), self.run.titles[r]))
             if len(out) == k:
                 break
         return out

@@ -49,8 +49,12 @@ def run_job(op: str, params: dict) -> dict | Response:
         return current_app.extensions["ckg"].run(op, params)
     except JobFailed as exc:
         return json_error(exc.status, exc.message)
-    except (QueryTimeout, EngineBusy) as exc:
+    except QueryTimeout as exc:
         return json_error(503, str(exc))
+    except EngineBusy as exc:  # overloaded: say when to come back
+        response = json_error(503, str(exc))
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
 
 def _int_arg(name: str, default: int, low: int, high: int) -> int | Response:

@@ -2,7 +2,7 @@
 
 >>> from pathlib import Path
 >>> ServerConfig.from_settings(Path("s"), environ={"CKG_QUERY_TIMEOUT": "5", "CKG_SERVICE_ALLOWLIST": "http://a.org/sparql"})
-ServerConfig(store=PosixPath('s'), query_timeout=5.0, max_rows=10000, service_allowlist=('http://a.org/sparql',), update_token=None, cors_origin='*', engines=2, max_query_bytes=1000000, query_memory_mb=None)
+ServerConfig(store=PosixPath('s'), query_timeout=5.0, max_rows=10000, service_allowlist=('http://a.org/sparql',), service_max_rows=100000, update_token=None, cors_origin='*', engines=2, max_query_bytes=1000000, query_memory_mb=None, queue_wait=2.0)
 >>> ServerConfig.from_settings(Path("s"), environ={"CKG_MAX_ROWS": "many"})
 Traceback (most recent call last):
 ...
@@ -14,20 +14,22 @@ from __future__ import annotations
 import atexit
 import dataclasses
 import os
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
 
-from ckg.server.engine import EnginePool
+from ckg.server import federation, guard, sandbox
+from ckg.server.engine import EnginePool, JobFailed, QueryTimeout
 from ckg.server.guard import parse_allowlist
 from ckg.settings import SETTINGS, get
-from ckg.store import StoreError, is_store
+from ckg.store import locate
 
-EXPOSED_HEADERS = "X-CKG-Truncated, X-CKG-Row-Limit, X-CKG-Rows, Warning, Content-Disposition"
+EXPOSED_HEADERS = "X-CKG-Truncated, X-CKG-Row-Limit, X-CKG-Rows, Warning, Content-Disposition, Retry-After"
 
 
 @dataclass(frozen=True)
@@ -38,11 +40,13 @@ class ServerConfig:
     query_timeout: float = 30.0
     max_rows: int = 10000
     service_allowlist: tuple[str, ...] = ()
+    service_max_rows: int = 100000
     update_token: str | None = None
     cors_origin: str = "*"
     engines: int = 2
     max_query_bytes: int = 1_000_000
     query_memory_mb: int | None = None
+    queue_wait: float = 2.0
 
     @classmethod
     def from_settings(cls, store: Path, environ: Mapping[str, str] | None = None, **overrides: Any) -> ServerConfig:
@@ -64,11 +68,13 @@ class ServerConfig:
             "query_timeout": number("query_timeout", float),
             "max_rows": number("max_rows"),
             "service_allowlist": parse_allowlist(get("service_allowlist", environ)),
+            "service_max_rows": number("service_max_rows"),
             "update_token": get("update_token", environ) or None,
             "cors_origin": get("cors_origin", environ),
             "engines": number("threads"),
             "max_query_bytes": number("max_query_bytes"),
             "query_memory_mb": number("query_memory") if get("query_memory", environ) else None,
+            "queue_wait": number("queue_wait", float),
         }
         for key, value in overrides.items():
             if value is not None:
@@ -92,6 +98,7 @@ class CkgServer:
         self.config = config
         self._pool: EnginePool | None = None
         self._pid = os.getpid()
+        self.sandboxed, self.sandbox_note = sandbox.available()
 
     @property
     def pool(self) -> EnginePool:
@@ -99,11 +106,39 @@ class CkgServer:
             self._pid = os.getpid()
             self._pool = EnginePool({"store": str(self.config.store), "allowlist": list(self.config.service_allowlist),
                                      "updates": self.config.update_token is not None,
-                                     "memory_mb": self.config.query_memory_mb}, size=self.config.engines)
+                                     "memory_mb": self.config.query_memory_mb}, size=self.config.engines,
+                                    max_wait=self.config.queue_wait)
         return self._pool
 
     def run(self, op: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
-        return self.pool.run(op, params or {}, self.config.query_timeout)
+        """Run a job in a query process, at most the query timeout in all; a query's or update's
+        SERVICE clauses are evaluated here first (:meth:`federate`)."""
+        params = dict(params or {})
+        deadline = time.monotonic() + self.config.query_timeout
+        if op in ("query", "update"):
+            params[op] = self.federate(params[op], update=(op == "update"), base_iri=params.get("base_iri"),
+                                       deadline=deadline)
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise QueryTimeout(self.config.query_timeout)
+        return self.pool.run(op, params, self.config.query_timeout, deadline=deadline)  # waiting counts too
+
+    def federate(self, text: str, *, update: bool, base_iri: str | None, deadline: float) -> str:
+        """The text with its SERVICE clauses answered (:mod:`ckg.server.federation`); where the query
+        processes cannot have their network closed, any mention of SERVICE or LOAD is refused."""
+        from ckg.sparql import QueryTooDeep, check_depth
+
+        try:
+            check_depth(text, "update" if update else "query")  # before any call for a text the engine refuses
+            if not self.sandboxed:
+                guard.refuse_network_keywords(text)
+                return text
+            return federation.prepare(text, self.config.service_allowlist, update=update, base_iri=base_iri,
+                                      deadline=deadline, max_rows=self.config.service_max_rows)
+        except QueryTooDeep as exc:
+            raise JobFailed(400, str(exc)) from None
+        except (guard.GuardError, federation.FederationError) as exc:
+            raise JobFailed(exc.status, str(exc)) from None
 
     def close(self) -> None:
         if self._pool is not None:
@@ -116,13 +151,12 @@ def create_app(store_path: Path | str, config: Mapping[str, Any] | ServerConfig 
 
     ``config`` is a :class:`ServerConfig` or a mapping: its keys that name a ServerConfig field
     (``query_timeout``, ``max_rows``, ``service_allowlist``, ``update_token``, ``cors_origin``,
-    ``engines``, ``max_query_bytes``, ``query_memory_mb``) override the settings; other keys go to ``app.config``
+    ``engines``, ``max_query_bytes``, ``query_memory_mb``, ``queue_wait``) override the settings; other keys go to ``app.config``
     (``TESTING``, ...). The query processes start at once (call ``app.extensions["ckg"].close()``
     to stop them; they also stop when this process exits).
     """
     store_path = Path(store_path)
-    if not is_store(store_path):
-        raise StoreError(f"{store_path} is not a ckg store (no oxigraph/ folder); build one with `ckg build`")
+    locate(store_path)  # a StoreError when it holds no store; first clears what an interrupted write left
     flask_config: dict[str, Any] = {}
     if isinstance(config, ServerConfig):
         server_config = dataclasses.replace(config, store=store_path)
@@ -147,6 +181,18 @@ def create_app(store_path: Path | str, config: Mapping[str, Any] | ServerConfig 
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
 
+    @app.before_request
+    def well_formed_parameters() -> None:
+        """A query string or form whose percent-encoding is malformed or not UTF-8 gets 400 on every
+        path (werkzeug would read it with replacement characters and run what the client never sent)."""
+        from ckg.server.protocol import encoding_problem
+
+        problem = encoding_problem(request.query_string, "query string")
+        if problem is None and request.method == "POST" and request.mimetype == "application/x-www-form-urlencoded":
+            problem = encoding_problem(request.get_data(cache=True), "form")  # the form is parsed from the cache
+        if problem is not None:
+            raise BadRequest(problem)
+
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         if exc.code == 413:
@@ -154,10 +200,13 @@ def create_app(store_path: Path | str, config: Mapping[str, Any] | ServerConfig 
                        "(CKG_MAX_QUERY_BYTES)")
         else:
             message = exc.description or exc.name
+        # the exception's own headers (a 405's Allow, sorted: werkzeug's order varies), not its HTML Content-Type
+        headers = [(k, ", ".join(sorted(m.strip() for m in v.split(","))) if k.lower() == "allow" else v)
+                   for k, v in exc.get_headers() if k.lower() != "content-type"]
         if request.path == "/sparql":
-            return Response(message + "\n", status=exc.code, content_type="text/plain; charset=utf-8")
+            return Response(message + "\n", status=exc.code, content_type="text/plain; charset=utf-8", headers=headers)
         if request.path.startswith("/api") or request.path.endswith(".json"):
-            return {"error": message, "status": exc.code}, exc.code
+            return {"error": message, "status": exc.code}, exc.code, headers
         return exc
 
     @app.after_request

@@ -40,7 +40,9 @@ def service_description(endpoint: str, *, updates: bool) -> list[ox.Triple]:
         ox.Triple(service, _sd("endpoint"), ox.NamedNode(endpoint)),
         ox.Triple(service, RDFS.label, ox.Literal("ckg: the CORD-19 knowledge graph (SPARQL 1.1 endpoint)", language="en")),
         ox.Triple(service, RDFS.comment, ox.Literal(
-            "The union of the named graphs is the default graph; the ckg prefixes are predeclared; SERVICE may "
+            "The union of the named graphs is the default graph (ckg's data holds each triple in one named graph, "
+            "so each matches once); relative IRIs resolve against this endpoint's URL; the ckg prefixes are "
+            "predeclared; SERVICE may "
             "call only the endpoints of this server's allowlist; results are cut at the server's row limit "
             "(the X-CKG-Truncated header says so).", language="en")),
         ox.Triple(service, _sd("supportedLanguage"), _sd("SPARQL11Query")),

@@ -128,6 +128,16 @@ def page_rank(store: ox.Store, paper: Term) -> ox.Literal | None:
     return None
 
 
+def clamp_cosine(value: float) -> float:
+    """A cosine similarity kept in [-1, 1]: float32 vectors of norm 1 can give a paper a cosine of
+    1.0000001 with itself.
+
+    >>> clamp_cosine(1.0000001), clamp_cosine(-1.0000001), clamp_cosine(0.25)
+    (1.0, -1.0, 0.25)
+    """
+    return min(1.0, max(-1.0, float(value)))
+
+
 def similarity(store: ox.Store, backend: SimilarityBackend | None, kind: str, paper1: Term,
                paper2: Term) -> ox.Literal | None:
     if backend is None or not (_is_paper(store, paper1) and _is_paper(store, paper2)):
@@ -135,7 +145,7 @@ def similarity(store: ox.Store, backend: SimilarityBackend | None, kind: str, pa
     value = backend.similarity(kind, paper1.value, paper2.value)
     if value is None or not math.isfinite(value):
         return None
-    return _double(value)
+    return _double(clamp_cosine(value))
 
 
 def _safe(fn: Callable[..., ox.Literal | None], arity: int | None) -> Callable[..., ox.Literal | None]:

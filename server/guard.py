@@ -1,26 +1,20 @@
-"""SERVICE allowlist: the endpoint calls only the SPARQL endpoints it is configured to call.
+"""SERVICE allowlist: the endpoints the server may call, and the errors of a refused call.
 
-pyoxigraph evaluates a SERVICE clause itself (it POSTs the inner pattern to the IRI), so an open
-endpoint that ran any query could be made to send requests to any address it can reach
-(server-side request forgery). Before a query or update runs, :func:`check` finds every SERVICE
-target (and every ``LOAD`` source of an update) by parsing the text with rdflib's SPARQL parser
-and walking the algebra — nested patterns, sub-queries, ``FILTER EXISTS`` included — and
-refuses it unless each target is on the allowlist. A SERVICE with a variable as its endpoint is
-refused, as is a text that mentions SERVICE or LOAD but that rdflib cannot parse (its targets
-cannot be checked). Texts that do not contain the letters of the keywords anywhere (after
-``\\u`` escapes are expanded, as SPARQL parsers do first) cannot call anything and are not parsed.
+Enforcement does not rest on reading the query text: the query processes have no network at all
+(:mod:`ckg.server.sandbox`), and the only code that calls out, :mod:`ckg.server.federation`,
+checks each request against the allowlist as it makes it. This module holds what both share:
+the allowlist setting, the comparison of endpoint IRIs, the errors, and the fallback for a
+machine where the network of the query processes cannot be closed: there, any text that mentions
+``SERVICE`` or ``LOAD`` anywhere (after ``\\u`` escapes are expanded), even in a string or a
+comment, is refused (:func:`refuse_network_keywords`).
 
->>> check("SELECT * WHERE { ?s ?p ?o }", allowlist=())
->>> check("SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }", allowlist=())
+>>> normalize_endpoint("HTTP://Example.ORG:80/sparql#x")
+'http://example.org/sparql'
+>>> refuse_network_keywords("SELECT * WHERE { ?s ?p ?o }")
+>>> refuse_network_keywords("SELECT * WHERE { \\u0053ERVICE <http://e.org/> { ?s ?p ?o } }")
 Traceback (most recent call last):
 ...
-ckg.server.guard.ServiceNotAllowed: SERVICE <http://example.org/sparql> is not allowed: this endpoint calls no other endpoint (its SERVICE allowlist, CKG_SERVICE_ALLOWLIST, is empty)
->>> check("SELECT * WHERE { SERVICE <HTTP://Example.org:80/sparql> { ?s ?p ?o } }",
-...       allowlist=["http://example.org/sparql"])
->>> check("SELECT * WHERE { SERVICE ?endpoint { ?s ?p ?o } }", allowlist=["http://example.org/sparql"])
-Traceback (most recent call last):
-...
-ckg.server.guard.ServiceNotChecked: SERVICE with a variable endpoint (?endpoint) is not allowed: name the endpoint, one of http://example.org/sparql
+ckg.server.guard.ServiceNotAllowed: this server cannot close the network of its query processes, so it runs no query or update that mentions SERVICE or LOAD (even in a string or a comment)
 """
 
 from __future__ import annotations
@@ -29,7 +23,6 @@ import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit, urlunsplit
 
-from ckg.terms import PREFIXES
 
 
 class GuardError(ValueError):
@@ -45,12 +38,12 @@ class ServiceNotAllowed(GuardError):
 
 
 class ServiceNotChecked(GuardError):
-    """A SERVICE target cannot be checked: a variable endpoint, or a text rdflib cannot parse."""
+    """A SERVICE target cannot be checked: a variable endpoint or a malformed IRI."""
 
     status = 400
 
 
-_KEYWORDS = re.compile(r"(?i)service|load")  # anywhere: a false alarm only costs a parse
+_KEYWORDS = re.compile(r"(?i)service|load")
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 
 
@@ -104,78 +97,16 @@ def parse_allowlist(value: str | Iterable[str] | None) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _walk(node, found: list, seen: set[int]) -> None:
-    from rdflib.plugins.sparql.parserutils import CompValue
-
-    if id(node) in seen:
-        return
-    if isinstance(node, CompValue):
-        seen.add(id(node))
-        if node.name == "ServiceGraphPattern":
-            found.append(("SERVICE", node.get("term")))
-        elif node.name == "Load":
-            found.append(("LOAD", node.get("iri")))
-        for value in node.values():
-            _walk(value, found, seen)
-    elif isinstance(node, dict):
-        seen.add(id(node))
-        for value in node.values():
-            _walk(value, found, seen)
-    elif isinstance(node, (list, tuple)):
-        seen.add(id(node))
-        for value in node:
-            _walk(value, found, seen)
+def allowlist_reason(allowlist: Iterable[str]) -> str:
+    """Why an endpoint is refused, naming the allowlist."""
+    names = list(allowlist)
+    if names:
+        return f"it is not on this endpoint's allowlist ({', '.join(names)})"
+    return "this endpoint calls no other endpoint (its SERVICE allowlist, CKG_SERVICE_ALLOWLIST, is empty)"
 
 
-def targets(text: str, *, update: bool = False) -> list[tuple[str, object]]:
-    """The (keyword, term) pairs of every SERVICE (and LOAD) in a query or update.
-
-    The term is an rdflib URIRef or Variable. Raises :class:`ServiceNotChecked` when the text
-    mentions the keywords but rdflib cannot parse it.
-
-    >>> [(k, str(t)) for k, t in targets('''PREFIX e: <http://e.org/>
-    ...   SELECT * WHERE { ?s ?p ?o FILTER EXISTS { SERVICE SILENT e:sparql { ?s ?p ?o } } }''')]
-    [('SERVICE', 'http://e.org/sparql')]
-    >>> targets("SELECT ?service WHERE { ?service ?p 'load' }")
-    []
-    """
-    if not _KEYWORDS.search(expand_escapes(text)):
-        return []
-    from rdflib.plugins.sparql.algebra import translateQuery, translateUpdate
-    from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
-
-    try:
-        if update:
-            algebra = translateUpdate(parseUpdate(text), initNs=PREFIXES).algebra
-        else:
-            algebra = translateQuery(parseQuery(text), initNs=PREFIXES).algebra
-    except RecursionError:
-        raise ServiceNotChecked(
-            "the SERVICE endpoints of this query cannot be checked (rdflib's SPARQL parser does not handle "
-            "nested SERVICE clauses), so it is refused") from None
-    except Exception as exc:
-        message = re.sub(r"\s+", " ", str(exc)).strip()
-        raise ServiceNotChecked(
-            f"the {'update' if update else 'query'} mentions SERVICE or LOAD, and its endpoints cannot be checked "
-            f"because rdflib's SPARQL parser refuses it: {message}") from None
-    found: list[tuple[str, object]] = []
-    _walk(algebra, found, set())
-    return found
-
-
-def check(text: str, allowlist: Iterable[str], *, update: bool = False) -> None:
-    """Refuse (:class:`GuardError`) a query or update that would call an endpoint off the allowlist."""
-    from_allowlist = {normalize_endpoint(a): a for a in allowlist}
-    for keyword, term in targets(text, update=update):
-        kind = type(term).__name__
-        if kind != "URIRef":
-            name = f"?{term}" if kind == "Variable" else str(term)
-            allowed = ", ".join(from_allowlist.values()) or "none are allowed"
-            raise ServiceNotChecked(f"{keyword} with a variable endpoint ({name}) is not allowed: "
-                                    f"name the endpoint, one of {allowed}")
-        if normalize_endpoint(str(term)) not in from_allowlist:
-            if from_allowlist:
-                reason = f"it is not on this endpoint's allowlist ({', '.join(from_allowlist.values())})"
-            else:
-                reason = "this endpoint calls no other endpoint (its SERVICE allowlist, CKG_SERVICE_ALLOWLIST, is empty)"
-            raise ServiceNotAllowed(f"{keyword} <{term}> is not allowed: {reason}")
+def refuse_network_keywords(text: str) -> None:
+    """Refuse a text that mentions SERVICE or LOAD anywhere (used where no sandbox is available)."""
+    if _KEYWORDS.search(expand_escapes(text)):
+        raise ServiceNotAllowed("this server cannot close the network of its query processes, so it runs no "
+                                "query or update that mentions SERVICE or LOAD (even in a string or a comment)")

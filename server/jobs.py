@@ -7,6 +7,12 @@ process that the timeout can kill.
 (400, 'error at 1:5: expected ...')
 >>> classify(OSError("connection refused"))
 (500, 'query evaluation failed: connection refused')
+>>> classify(RuntimeError("The custom function <http://example.org/nofn> is not supported"))
+(400, "unknown function <http://example.org/nofn>: a query may call SPARQL 1.1's functions")
+>>> classify(ValueError("Port could not be cast to integer value as '1:2'"))
+(400, "not a valid IRI: Port could not be cast to integer value as '1:2'")
+>>> classify(MemoryError())[0]
+503
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import pyoxigraph as ox
 
 from ckg import queries, resources
 from ckg.server import guard, records
-from ckg.sparql import QuerySyntaxError, Result, execute, write
+from ckg.sparql import QuerySyntaxError, Result, check_update, execute, unknown_function, write
 from ckg.store import StoreError
 from ckg.terms import PREFIXES
 
@@ -34,17 +40,49 @@ class JobError(Exception):
         self.status = status
 
 
+_INVALID_IRI = re.compile(r"^(?:No scheme found in an absolute IRI|Invalid IRI|Invalid character '.*'|Invalid host|"
+                          r"Invalid port|Port could not be cast|Invalid IPv6 URL|.* is not an IRI\b)")
+"""The messages of pyoxigraph's IRI parser (and of urllib's) for a malformed IRI: the client's error."""
+
+
+def memory_message() -> str:
+    """What a query that ran out of memory is told (the limit is this process's RLIMIT_DATA)."""
+    import resource
+
+    from ckg.server.engine import OUT_OF_MEMORY
+
+    limit = resource.getrlimit(resource.RLIMIT_DATA)[0]
+    if limit == resource.RLIM_INFINITY:
+        return f"{OUT_OF_MEMORY} this server could give it and was stopped"
+    return f"{OUT_OF_MEMORY} this endpoint allows a query ({limit // 2**20} MiB, CKG_QUERY_MEMORY_MB) and was stopped"
+
+
 def classify(exc: BaseException) -> tuple[int, str]:
-    """HTTP status and message for an error raised while a job ran."""
+    """HTTP status and message for an error raised while a job ran: 400 for what the client
+    sent (a syntax error, an unknown function, a malformed IRI, a text nested too deeply), 503
+    for a query out of memory (as when its process aborts), 500 for the rest."""
     message = re.sub(r"\s+", " ", str(exc)).strip() or type(exc).__name__
     if isinstance(exc, guard.GuardError):
         return exc.status, message
+    if isinstance(exc, MemoryError):
+        return 503, memory_message()
+    if isinstance(exc, RecursionError):
+        return 400, f"the request is nested too deeply to be read ({message})"
+    unknown = unknown_function(exc)
+    if unknown is not None:
+        return 400, str(unknown)
+    if isinstance(exc, ValueError) and not isinstance(exc, QuerySyntaxError) and _INVALID_IRI.match(message):
+        return 400, f"not a valid IRI: {message}"
     if isinstance(exc, (SyntaxError, QuerySyntaxError, queries.QueryParameterError)):
         return 400, message
     if isinstance(exc, queries.UnknownQuery):
         return 404, str(exc)
     if isinstance(exc, StoreError):
         return 500, message
+    if isinstance(exc, OSError) and ("os error 13" in message or "failed to lookup address" in message):
+        # pyoxigraph's own SERVICE/LOAD, in a process without network (even DNS fails there)
+        return 403, ("the query tried to open a network connection (a SERVICE or LOAD this endpoint did not "
+                     f"evaluate itself), and its query process has no network: {message}")
     if isinstance(exc, (OSError, RuntimeError, ValueError)):
         return 500, f"query evaluation failed: {message}"
     return 500, f"internal error: {type(exc).__name__}: {message}"
@@ -90,31 +128,37 @@ def serialise(result: Result, max_rows: int | None, formats: dict[str, tuple[str
 
 
 def run_query(ctx, *, query: str, default_graphs: list[str] | None = None, named_graphs: list[str] | None = None,
-              formats: dict[str, Any], max_rows: int | None = None) -> dict[str, Any]:
-    """A SPARQL query of the protocol: checked against the SERVICE allowlist, run on the union of
-    the named graphs (or the dataset the request names), serialised."""
-    guard.check(query, ctx.allowlist)
-    kwargs: dict[str, Any] = {"custom_functions": ctx.functions}
+              formats: dict[str, Any], max_rows: int | None = None, base_iri: str | None = None) -> dict[str, Any]:
+    """A SPARQL query of the protocol, run on the union of the named graphs (or the dataset the
+    request names), serialised. Its SERVICE clauses were evaluated by the web worker already
+    (:mod:`ckg.server.federation`); this process has no network."""
+    kwargs: dict[str, Any] = {"custom_functions": ctx.functions, "base_iri": base_iri}
     default = _graphs(default_graphs, "default-graph-uri")
     named = _graphs(named_graphs, "named-graph-uri")
-    if default is not None or named is not None:
+    if default is not None or named is not None:  # the protocol's dataset is exactly the graphs it names
         kwargs["use_default_graph_as_union"] = False
         kwargs["default_graph"] = default or []
-        if named is not None:
-            kwargs["named_graphs"] = named
+        kwargs["named_graphs"] = named or []
     result = execute(ctx.store, query, **kwargs)
     return serialise(result, max_rows, formats)
 
 
-def run_update(ctx, *, update: str) -> dict[str, Any]:
-    """A SPARQL update (only when the server enables updates): checked, then applied atomically."""
-    guard.check(update, ctx.allowlist, update=True)
+def run_update(ctx, *, update: str, base_iri: str | None = None) -> dict[str, Any]:
+    """A SPARQL update (only when the server enables updates), applied atomically (its SERVICE
+    clauses were evaluated by the web worker; this process has no network)."""
+
+    check_update(update)  # not too deep for the parser; no WHERE that reads the (empty) default graph
 
     def apply(store: ox.Store) -> None:
         try:
-            store.update(update, prefixes=PREFIXES)
+            store.update(update, prefixes=PREFIXES, base_iri=base_iri)
         except SyntaxError as exc:
             raise JobError(400, re.sub(r"\s+", " ", str(exc)).strip()) from None
+        except RuntimeError as exc:
+            unknown = unknown_function(exc, update=True)
+            if unknown is None:
+                raise
+            raise JobError(400, str(unknown)) from None
 
     ctx.write(apply)
     return {}
@@ -196,6 +240,12 @@ def sleep(ctx, *, seconds: float) -> dict[str, Any]:
     return {}
 
 
+def warm(ctx) -> dict[str, Any]:
+    """Nothing: a fresh query process runs it to import its modules and open the store before it
+    takes a request (the engine opens the store before any job but ``ping``)."""
+    return {}
+
+
 OPS = {"query": run_query, "update": run_update, "named": run_named, "paper": paper, "rank": rank,
-       "similar": similar, "stats": stats, "sleep": sleep}
+       "similar": similar, "stats": stats, "sleep": sleep, "warm": warm}
 WRITE_OPS = {"update"}

@@ -1,7 +1,9 @@
 """``ckg serve``: the endpoint behind gunicorn, a production WSGI server, with several workers.
 
 Each worker process builds its own application (no app is preloaded in the master), and each
-application starts one query process per request it serves at a time (``threads``); every
+application starts ``threads`` query processes (the queries it runs at once); it serves more
+requests than that at once (:func:`ckg.server.engine.request_threads`), so that the requests
+beyond wait briefly in the pool's queue, or get 503 at once, rather than in gunicorn's. Every
 query process opens the store read-only. gunicorn's own worker timeout is set well above the
 query timeout, which the query processes enforce themselves.
 
@@ -18,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from ckg.server.app import ServerConfig
-from ckg.store import StoreError, is_store
+from ckg.server.engine import request_threads
+from ckg.store import locate
 
 
 def url_of(listener: Any) -> str:
@@ -41,7 +44,7 @@ def options(host: str, port: int, workers: int, config: ServerConfig, access_log
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "workers": workers,
         "worker_class": "gthread",
-        "threads": config.engines,
+        "threads": request_threads(config.engines),  # more than the query processes: see ckg.server.engine
         "timeout": int(config.query_timeout) + 30,
         "graceful_timeout": 10,
         "keepalive": 5,
@@ -63,8 +66,7 @@ def serve(store: Path, *, host: str, port: int, workers: int, config: ServerConf
     from ckg.server.app import create_app
 
     store = Path(store)
-    if not is_store(store):
-        raise StoreError(f"{store} is not a ckg store (no oxigraph/ folder); build one with `ckg build`")
+    locate(store)  # a StoreError when it holds no store; first clears what an interrupted write left
     if workers < 1:
         raise ValueError("--workers must be at least 1")
     settings = options(host, port, workers, config, access_log)

@@ -156,8 +156,8 @@ def test_updates_are_checked_and_atomic(writable):
     r = client.post("/sparql", data=(INSERT + " ; LOAD <http://127.0.0.1:9/data.ttl>").encode(),
                     content_type="application/sparql-update", headers=auth)
     assert (r.status_code, r.get_data(as_text=True)) == (
-        403, "LOAD <http://127.0.0.1:9/data.ttl> is not allowed: this endpoint calls no other endpoint "
-             "(its SERVICE allowlist, CKG_SERVICE_ALLOWLIST, is empty)\n")
+        403, "LOAD <http://127.0.0.1:9/data.ttl> is not allowed: this endpoint fetches no documents from the "
+             "network (load files with `ckg build`/`ckg update`, or send the triples in INSERT DATA)\n")
     r = client.post("/sparql", data=b"INSERT DATA { <x> }", content_type="application/sparql-update", headers=auth)
     assert r.status_code == 400 and r.get_data(as_text=True).startswith("error at 1:")
     assert ask(client) == '{"head": {}, "boolean": false}'  # neither wrote anything

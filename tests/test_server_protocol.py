@@ -61,7 +61,7 @@ def test_post_form_query(client):
 def test_post_sparql_query_body(client):
     r = client.post("/sparql", data=SELECT.encode(), content_type="application/sparql-query")
     assert (r.status_code, r.content_type, r.get_data(as_text=True)) == (200, JSON, SELECT_JSON)
-    r = client.post("/sparql", data=SELECT.encode("utf-16"), content_type="application/sparql-query; charset=utf-16")
+    r = client.post("/sparql", data=SELECT.encode(), content_type="application/sparql-query; charset=UTF-8")
     assert (r.status_code, r.get_data(as_text=True)) == (200, SELECT_JSON)
 
 
@@ -193,6 +193,49 @@ def test_default_graph_is_the_union_of_the_named_graphs(client, mini_store):
     from ckg.store import open_store
 
     assert count(get(client, COUNT)) == len(open_store(mini_store[0], read_only=True))
+
+
+DISTINCT_TRIPLES = "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } }"
+QUADS = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+
+
+def test_the_union_default_graph_is_a_union_of_quads():
+    """pyoxigraph's union default graph (and a default graph of several graphs) is the union of the
+    quads: a triple held in two graphs matches twice. ckg keeps each triple in one graph (below),
+    so for ckg's data it is the RDF merge SPARQL means; this pins pyoxigraph's behaviour."""
+    g1, g2 = ox.NamedNode("http://example.org/g1"), ox.NamedNode("http://example.org/g2")
+    triple = (ox.NamedNode("http://example.org/s"), ox.NamedNode("http://example.org/p"), ox.Literal("o"))
+    store = ox.Store()
+    store.extend([ox.Quad(*triple, g1), ox.Quad(*triple, g2)])
+    assert len(list(store.query("SELECT * { ?s ?p ?o }", use_default_graph_as_union=True))) == 2
+    assert len(list(store.query("SELECT * { ?s ?p ?o }", default_graph=[g1, g2]))) == 2
+
+
+def each_triple_in_one_graph(store) -> None:
+    """ckg's data puts every triple in exactly one named graph (and none in the default graph),
+    so the union default graph holds each triple once."""
+    [quads] = store.query(QUADS)
+    [distinct] = store.query(DISTINCT_TRIPLES)
+    assert int(quads["n"].value) == int(distinct["n"].value) == len(store)
+
+
+@pytest.mark.slow  # builds and updates the demo corpus
+def test_each_triple_of_ckgs_data_is_in_one_graph(mini_store, demo_releases, tmp_path):
+    from ckg.etl.build import build, update
+    from ckg.store import open_store
+
+    each_triple_in_one_graph(open_store(mini_store[0], read_only=True))
+    path = tmp_path / "demo"
+    build(path, [demo_releases[0]], release="demo-1")
+    update(path, [demo_releases[1]], release="demo-2")  # an update too: changed papers, recomputed edges
+    each_triple_in_one_graph(open_store(path, read_only=True))
+
+
+@pytest.mark.realdata
+def test_each_triple_of_the_real_data_is_in_one_graph(real_biorxiv):
+    from ckg.store import open_store
+
+    each_triple_in_one_graph(open_store(real_biorxiv[0], read_only=True))
 
 
 def test_default_graph_uri_replaces_the_union(client):
@@ -380,3 +423,189 @@ def test_serve_errors_are_one_line(tmp_path, monkeypatch):
     result = CliRunner().invoke(main, ["serve", "--store", str(tmp_path), "--allow-service", "ftp://x"])
     assert (result.exit_code, result.output) == (
         1, "Error: SERVICE allowlist entry 'ftp://x' is not an http(s) endpoint URL\n")
+
+
+# -- HEAD, Allow, encodings, the update's dataset, the base IRI ----------------------------
+
+def test_head_is_get_without_a_body(client):
+    got, head = get(client, SELECT), client.head("/sparql?query=" + quote(SELECT))
+    assert (head.status_code, head.content_type, head.get_data()) == (200, JSON, b"")
+    assert head.headers["Content-Length"] == got.headers["Content-Length"] == str(len(SELECT_JSON))
+    assert head.headers["X-CKG-Rows"] == "1"
+    head = client.head("/sparql")  # the service description
+    assert (head.status_code, head.content_type, head.get_data()) == (200, "text/turtle", b"")
+    assert client.head("/sparql?query=" + quote("ASK {")).status_code == 400
+
+
+def test_405_says_which_methods_are_allowed(client):
+    for method in ("PUT", "DELETE", "PATCH"):
+        r = client.open("/sparql?query=" + quote("ASK {}"), method=method)
+        assert (r.status_code, r.content_type) == (405, "text/plain; charset=utf-8")
+        assert r.headers["Allow"] == "GET, HEAD, OPTIONS, POST"
+    r = client.delete("/api/queries")
+    assert (r.status_code, r.content_type, r.headers["Allow"]) == (405, "application/json", "GET, HEAD, OPTIONS")
+
+
+@pytest.mark.parametrize("path, body, message", [
+    ("/sparql?query=ASK%20%7B%7D%FF", None,
+     "the query string's 'query' value is not UTF-8 once percent-decoded (byte 0xff at offset 6)"),
+    ("/sparql?query=ASK%20%7B%7D&%C3=1", None,
+     "the query string's a parameter name ('\ufffd') is not UTF-8 once percent-decoded (byte 0xc3 at offset 0)"),
+    ("/sparql?query=ASK%20%7B%7D%", None,
+     "the query string has a '%' that starts no percent-escape (two hex digits) at offset 18: b'%'"),
+    ("/sparql", b"query=ASK%20%7B%7D%E9",
+     "the form's 'query' value is not UTF-8 once percent-decoded (byte 0xe9 at offset 6)"),
+    ("/sparql", b"query=ASK%20%7B%7D%2",
+     "the form has a '%' that starts no percent-escape (two hex digits) at offset 18: b'%2'"),
+])
+def test_bad_percent_encoding_is_400(client, path, body, message):
+    if body is None:
+        r = client.get(path)
+    else:
+        r = client.post(path, data=body, content_type="application/x-www-form-urlencoded")
+    assert (r.status_code, r.content_type, r.get_data(as_text=True)) == (400, "text/plain; charset=utf-8", message + "\n")
+
+
+def test_bad_percent_encoding_is_400_on_every_path(client):
+    r = client.get("/api/queries/find-papers?text=%FF")
+    assert (r.status_code, r.get_json()) == (400, {
+        "error": "the query string's 'text' value is not UTF-8 once percent-decoded (byte 0xff at offset 0)",
+        "status": 400})
+    assert client.get("/?query=%FF").status_code == 400
+
+
+def test_non_utf8_text_is_400(client):
+    r = client.post("/sparql", data=SELECT.encode("utf-16"), content_type="application/sparql-query; charset=utf-16")
+    assert (r.status_code, r.get_data(as_text=True)) == (
+        400, "the request body is declared as 'utf-16' text: this endpoint takes UTF-8 only (charset=utf-8 or none)\n")
+    r = client.post("/sparql", data=SELECT.encode("latin-1") + b" # caf\xe9", content_type="application/sparql-query")
+    assert (r.status_code, r.get_data(as_text=True)) == (
+        400, f"the request body is not UTF-8 text (byte 0xe9 at offset {len(SELECT) + 6}); send the query or "
+             "update in UTF-8\n")
+    form = "application/x-www-form-urlencoded"
+    r = client.post("/sparql", data="query=" + quote(SELECT), content_type=form + "; charset=iso-8859-1")
+    assert (r.status_code, r.get_data(as_text=True)) == (
+        400, "the form is declared as 'iso-8859-1' text: this endpoint takes UTF-8 only (charset=utf-8 or none)\n")
+    r = client.post("/sparql", data="query=" + quote(SELECT), content_type=form + "; charset=utf-8")
+    assert (r.status_code, r.get_data(as_text=True)) == (200, SELECT_JSON)
+    # UTF-8 beyond ASCII, percent-encoded, is what it says
+    r = client.get("/sparql?query=" + quote("SELECT ('caf\u00e9 \u2713' AS ?x) {}"), headers={"Accept": "text/csv"})
+    assert r.get_data(as_text=True) == "x\r\ncaf\u00e9 \u2713\r\n"
+
+
+def test_a_form_takes_the_urls_parameters_too(client):
+    ranking = "https://w3id.org/ckg/resource/graph/ranking"
+    assert count(client.post(f"/sparql?default-graph-uri={quote(ranking)}", data={"query": COUNT})) == 5
+    r = client.post(f"/sparql?query={quote(COUNT)}", data={"query": COUNT})
+    assert (r.status_code, r.get_data(as_text=True)) == (400, "give exactly one query\n")
+    r = client.post(f"/sparql?query={quote(COUNT)}", data=COUNT.encode(), content_type="application/sparql-query")
+    assert (r.status_code, r.get_data(as_text=True)) == (
+        400, "a POST of application/sparql-query has its query in the body: the URL must have no 'query' or 'update' "
+             "parameter\n")
+
+
+def test_default_graph_uri_alone_leaves_no_named_graphs(client):
+    ranking = "https://w3id.org/ckg/resource/graph/ranking"
+    q = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+    assert count(get(client, q)) > 0
+    assert count(client.get(f"/sparql?query={quote(q)}&default-graph-uri={quote(ranking)}")) == 0
+
+
+def test_relative_iris_resolve_against_the_endpoint(client):
+    r = get(client, "CONSTRUCT { <s> <p> 1 } WHERE {}", headers={"Accept": "application/n-triples"})
+    assert (r.status_code, r.get_data(as_text=True)) == (
+        200, '<http://localhost/s> <http://localhost/p> "1"^^<http://www.w3.org/2001/XMLSchema#integer> .\n')
+    r = get(client, "SELECT ?x WHERE { BIND(<paper/aaaa0001> AS ?x) }", headers={"Accept": "text/csv"})
+    assert r.get_data(as_text=True) == "x\r\nhttp://localhost/paper/aaaa0001\r\n"
+    r = get(client, "BASE <https://w3id.org/ckg/resource/> SELECT ?x WHERE { BIND(<paper/aaaa0001> AS ?x) }",
+            headers={"Accept": "text/csv"})
+    assert r.get_data(as_text=True) == f"x\r\n{P1}\r\n"
+
+
+def test_using_graph_uri_in_a_query_is_400(client):
+    r = client.get(f"/sparql?query={quote(COUNT)}&using-graph-uri={quote(P1)}")
+    assert (r.status_code, r.get_data(as_text=True)) == (
+        400, "using-graph-uri does not apply to a query: the dataset of a query is given by default-graph-uri and "
+             "named-graph-uri\n")
+
+
+TOKEN = "protocol-test-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+EX = "http://example.org/"
+
+
+@pytest.fixture(scope="module")
+def writable_client(tmp_path_factory):
+    from ckg.etl.build import build
+
+    from conftest import MINI
+
+    path = tmp_path_factory.mktemp("protocol-updates") / "store"
+    build(path, [MINI], release="r1")
+    app = create_app(path, {"engines": 1, "update_token": TOKEN})
+    yield app.test_client()
+    app.extensions["ckg"].close()
+
+
+def update(client, text: str, query_string: str = "", form: bool = False):
+    if form:
+        return client.post("/sparql" + query_string, data={"update": text}, headers=AUTH)
+    return client.post("/sparql" + query_string, data=text.encode(), content_type="application/sparql-update",
+                       headers=AUTH)
+
+
+def test_one_update_per_request(writable_client):
+    insert = f"INSERT DATA {{ GRAPH <{EX}g> {{ <{EX}s> <{EX}p> 1 }} }}"
+    form = f"update={quote(insert)}&update={quote('CLEAR ALL')}"
+    r = writable_client.post("/sparql", data=form, content_type="application/x-www-form-urlencoded", headers=AUTH)
+    assert (r.status_code, r.get_data(as_text=True)) == (400, "give exactly one update (the request has 2 'update' fields)\n")
+    r = writable_client.post(f"/sparql?update={quote('CLEAR ALL')}", data=insert.encode(),
+                             content_type="application/sparql-update", headers=AUTH)
+    assert r.status_code == 400
+    assert count(writable_client.get("/sparql?query=" + quote(COUNT))) > 0  # nothing was cleared
+
+
+def test_using_graph_uri_sets_the_updates_dataset(writable_client):
+    setup = (f"INSERT DATA {{ GRAPH <{EX}a> {{ <{EX}x> a <{EX}Doc> }} GRAPH <{EX}b> {{ <{EX}y> a <{EX}Doc> }} "
+             f"GRAPH <{EX}c> {{ <{EX}z> a <{EX}Doc> }} }}")
+    assert update(writable_client, setup).status_code == 204
+    tagged = f"INSERT {{ GRAPH <{EX}out> {{ ?s <{EX}in> ?in }} }} WHERE {{ {{ ?s a <{EX}Doc> BIND('default' AS ?in) }} " \
+             f"UNION {{ GRAPH ?g {{ ?s a <{EX}Doc> }} BIND(?g AS ?in) }} }}"
+    r = update(writable_client, tagged, f"?using-graph-uri={quote(EX + 'a')}&using-named-graph-uri={quote(EX + 'b')}")
+    assert r.status_code == 204, r.get_data(as_text=True)
+    tags = f"SELECT ?s ?in WHERE {{ GRAPH <{EX}out> {{ ?s <{EX}in> ?in }} }} ORDER BY ?s"
+    rows = writable_client.get("/sparql?query=" + quote(tags), headers={"Accept": "text/csv"})
+    assert rows.get_data(as_text=True) == f"s,in\r\n{EX}x,default\r\n{EX}y,{EX}b\r\n"
+    # DELETE WHERE gets the dataset too (its GRAPH ?g ranges over the named graphs given), and a
+    # form's update takes the URL's parameters
+    delete = f"DELETE WHERE {{ GRAPH ?g {{ ?s <{EX}in> 'default' }} }}"
+    outs = "/sparql?query=" + quote(f"SELECT ?s WHERE {{ GRAPH <{EX}out> {{ ?s ?p ?o }} }} ORDER BY ?s")
+    for graph, left in (("b", f"s\r\n{EX}x\r\n{EX}y\r\n"), ("out", f"s\r\n{EX}y\r\n")):
+        r = update(writable_client, delete, f"?using-named-graph-uri={quote(EX + graph)}", form=True)
+        assert r.status_code == 204, r.get_data(as_text=True)
+        assert writable_client.get(outs, headers={"Accept": "text/csv"}).get_data(as_text=True) == left
+
+
+@pytest.mark.parametrize("text, query_string, message", [
+    (f"WITH <{EX}a> DELETE {{ ?s ?p ?o }} WHERE {{ ?s ?p ?o }}", f"?using-named-graph-uri={quote(EX + 'a')}",
+     "using-graph-uri/using-named-graph-uri cannot be combined with WITH in the update (SPARQL 1.1 Protocol 2.2.3): "
+     "give the dataset in one place"),
+    (f"DELETE {{ ?s ?p ?o }} USING <{EX}a> WHERE {{ ?s ?p ?o }}", f"?using-graph-uri={quote(EX + 'b')}",
+     "using-graph-uri/using-named-graph-uri cannot be combined with USING in the update (SPARQL 1.1 Protocol 2.2.3): "
+     "give the dataset in one place"),
+    ("CLEAR ALL", "?using-graph-uri=not%20an%20iri", "using-graph-uri 'not an iri' is not an IRI"),
+    ("CLEAR ALL", f"?default-graph-uri={quote(EX + 'a')}",
+     "default-graph-uri does not apply to an update: the dataset of an update is given by using-graph-uri and "
+     "using-named-graph-uri"),
+])
+def test_update_dataset_errors_are_400(writable_client, text, query_string, message):
+    r = update(writable_client, text, query_string)
+    assert (r.status_code, r.get_data(as_text=True)) == (400, message + "\n")
+    assert count(writable_client.get("/sparql?query=" + quote(COUNT))) > 0  # nothing was cleared
+
+
+def test_relative_iris_of_an_update_resolve_against_the_endpoint(writable_client):
+    assert update(writable_client, f"INSERT DATA {{ GRAPH <{EX}base> {{ <{EX}s> <{EX}p> <test> }} }}").status_code == 204
+    r = writable_client.get("/sparql?query=" + quote(f"SELECT ?o WHERE {{ GRAPH <{EX}base> {{ ?s ?p ?o }} }}"),
+                            headers={"Accept": "text/csv"})
+    assert r.get_data(as_text=True) == "o\r\nhttp://localhost/test\r\n"

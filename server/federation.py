@@ -1,0 +1,319 @@
+"""SERVICE clauses evaluated by ckg, not by pyoxigraph: the only place the endpoint calls out.
+
+The query processes have no network (:mod:`ckg.server.sandbox`), so pyoxigraph's own SERVICE
+evaluation can never reach anything. Before a query or update goes to a query process, the web
+worker finds its outermost ``SERVICE`` clauses (:mod:`ckg.sparql_text`), and for each one:
+
+1. resolves the endpoint IRI (``PREFIX``/``BASE`` declarations included) and refuses it unless
+   it is on the allowlist (403; 400 for a variable endpoint or a malformed IRI);
+2. sends the clause's pattern to the endpoint as ``SELECT * WHERE { … }`` with the text's prefix
+   declarations, by GET (form-encoded POST when the URL would be too long), asking for SPARQL
+   JSON results; the request goes to exactly the allowlisted scheme, host and port, checked
+   again where the connection is made (:func:`fetch`); redirects are not followed;
+3. replaces the clause by a ``VALUES`` block of the answer — in the grammar both are a
+   "graph pattern not triples" of the same group, joined with the rest of it the same way.
+
+``SERVICE SILENT`` turns any failure into one empty solution, as SPARQL 1.1 Federated Query
+says. Without SILENT a failure answers 502 (504 when the endpoint took too long). An answer of
+more than ``max_rows`` rows (``CKG_SERVICE_MAX_ROWS``), or one that another ckg endpoint says
+it cut, is a failure (never silently cut). Blank nodes of an answer become
+IRIs ``urn:ckg:service-bnode:…`` (``VALUES`` cannot hold blank nodes). A text that does not lex
+goes on unchanged: pyoxigraph reports the syntax error, and a ``SERVICE`` it reads where this
+lexer did not fails in the closed network of the query process.
+
+``LOAD`` is refused (403): the endpoint fetches no documents.
+
+>>> plan("SELECT * WHERE { ?s ?p ?o }", allowlist=())
+[]
+>>> plan("SELECT * WHERE { SERVICE <http://a.org/sparql> { ?s ?p ?o } }", allowlist=())
+Traceback (most recent call last):
+...
+ckg.server.guard.ServiceNotAllowed: SERVICE <http://a.org/sparql> is not allowed: this endpoint calls no other endpoint (its SERVICE allowlist, CKG_SERVICE_ALLOWLIST, is empty)
+>>> [(c.endpoint, c.silent, c.pattern) for c in plan(
+...     "PREFIX e: <http://a.org/> ASK { SERVICE SILENT e:sparql { ?s ?p ?o } }", allowlist=["http://a.org/sparql"])]
+[('http://a.org/sparql', True, ' ?s ?p ?o ')]
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode, urljoin, urlsplit
+
+import pyoxigraph as ox
+
+from ckg.server.guard import (
+    GuardError,
+    ServiceNotAllowed,
+    ServiceNotChecked,
+    allowlist_reason,
+    normalize_endpoint,
+)
+from ckg.sparql_text import LexError, Token, closing, declarations, iri_value, tokens
+from ckg.terms import PREFIXES
+
+MAX_GET_URL = 4096
+"""Longest GET URL sent; a longer query is POSTed as a form."""
+MAX_ANSWER_BYTES = 64 * 2**20
+USER_AGENT = "ckg-federation (+https://w3id.org/ckg)"
+
+
+class FederationError(Exception):
+    """A SERVICE call failed: ``status`` is the HTTP status to answer (502, or 504 on a timeout)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One outermost SERVICE clause: where it stands in the text and what it asks."""
+
+    start: int
+    end: int
+    endpoint: str
+    silent: bool
+    pattern: str
+    prologue: str
+
+
+def plan(text: str, allowlist, *, update: bool = False, base_iri: str | None = None) -> list[Clause]:
+    """The outermost SERVICE clauses of a text, each checked against the allowlist.
+
+    Raises :class:`~ckg.server.guard.GuardError` for a LOAD, a variable or malformed endpoint, or
+    an endpoint off the allowlist. A text that does not lex has no clauses here.
+    """
+    try:
+        toks = list(tokens(text))
+    except LexError:
+        return []
+    if not _balanced(toks):
+        return []  # the parser refuses it anyway: call nothing for it
+    allowed = {normalize_endpoint(a): a for a in allowlist}
+    clauses: list[Clause] = []
+    i = 0
+    while i < len(toks):
+        tok = toks[i]
+        if tok.is_keyword("LOAD") and update:
+            rest = [t for t in toks[i + 1:i + 3] if not t.is_keyword("SILENT")]
+            target = f" {rest[0].text}" if rest else ""
+            raise ServiceNotAllowed(f"LOAD{target} is not allowed: this endpoint fetches no documents from the "
+                                    "network (load files with `ckg build`/`ckg update`, or send the triples in "
+                                    "INSERT DATA)")
+        if not tok.is_keyword("SERVICE"):
+            i += 1
+            continue
+        clause, i = _clause(text, toks, i, allowed, base_iri)
+        if clause is not None:
+            clauses.append(clause)
+    return clauses
+
+
+def _balanced(toks: list[Token]) -> bool:
+    depth = 0
+    for t in toks:
+        if t.kind == "punct" and t.text in "{([":
+            depth += 1
+        elif t.kind == "punct" and t.text in "})]":
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0
+
+
+def _clause(text: str, toks: list[Token], i: int, allowed: dict[str, str],
+            base_iri: str | None) -> tuple[Clause | None, int]:
+    """The clause starting at token ``i`` (SERVICE) and the index after it."""
+    j = i + 1
+    silent = j < len(toks) and toks[j].is_keyword("SILENT")
+    j += silent
+    if j + 1 >= len(toks) or toks[j + 1].text != "{":
+        return None, i + 1  # not a SERVICE clause the parser will accept: left to its error
+    target = toks[j]
+    if target.kind == "var":
+        names = ", ".join(allowed.values()) or "none are allowed"
+        raise ServiceNotChecked(f"SERVICE with a variable endpoint ({target.text}) is not allowed: "
+                                f"name the endpoint, one of {names}")
+    base, prefixes = declarations(toks, i)
+    iri = iri_value(target, {**PREFIXES, **prefixes})
+    if iri is None:
+        return None, i + 1  # an undeclared prefix: the parser reports it
+    base = base or base_iri
+    if base and not urlsplit(iri).scheme:
+        iri = urljoin(base, iri)
+    endpoint = _check_endpoint(iri, allowed)
+    try:
+        end = closing(toks, j + 1)
+    except LexError:
+        return None, len(toks)  # unbalanced: the parser reports it
+    pattern = text[toks[j + 1].end:toks[end].start]
+    lines = [f"PREFIX {p}: <{v}>" for p, v in {**PREFIXES, **prefixes}.items()]
+    if base:
+        lines.insert(0, f"BASE <{base}>")
+    return Clause(toks[i].start, toks[end].end, endpoint, silent, pattern, "\n".join(lines)), end + 1
+
+
+def _check_endpoint(iri: str, allowed: dict[str, str]) -> str:
+    try:
+        key = normalize_endpoint(iri)
+    except ValueError as exc:
+        raise ServiceNotChecked(f"SERVICE <{iri}> is not a valid endpoint IRI: {exc}") from None
+    if key not in allowed:
+        raise ServiceNotAllowed(f"SERVICE <{iri}> is not allowed: {allowlist_reason(allowed.values())}")
+    return allowed[key]
+
+
+def prepare(text: str, allowlist, *, update: bool = False, base_iri: str | None = None,
+            deadline: float | None = None, max_rows: int = 10000) -> str:
+    """The text with every outermost SERVICE clause replaced by the VALUES of its answer.
+
+    ``deadline`` is a :func:`time.monotonic` time by which every call must have answered.
+    """
+    clauses = plan(text, allowlist, update=update, base_iri=base_iri)
+    if not clauses:
+        return text
+    deadline = deadline if deadline is not None else time.monotonic() + 30
+    out = []
+    last = 0
+    for clause in clauses:
+        out.append(text[last:clause.start])
+        out.append(_values_for(clause, allowlist, deadline, max_rows))
+        last = clause.end
+    out.append(text[last:])
+    return "".join(out)
+
+
+def _values_for(clause: Clause, allowlist, deadline: float, max_rows: int) -> str:
+    query = f"{clause.prologue}\nSELECT * WHERE {{{clause.pattern}}}"
+    try:
+        answer = fetch(clause.endpoint, query, allowlist=allowlist, deadline=deadline)
+        return values_block(answer, max_rows=max_rows, endpoint=clause.endpoint)
+    except FederationError:
+        if clause.silent:
+            return "VALUES () { () }"
+        raise
+
+
+def fetch(endpoint: str, query: str, *, allowlist, deadline: float) -> dict[str, Any]:
+    """Ask a SPARQL endpoint on the allowlist for SELECT results (SPARQL JSON), by the deadline.
+
+    The allowlist is checked here, on the very URL the connection is made to.
+    """
+    allowed = {normalize_endpoint(a) for a in allowlist}
+    url = normalize_endpoint(endpoint)
+    if url not in allowed:  # enforced where the request is made, whatever called this
+        raise ServiceNotAllowed(f"SERVICE <{endpoint}> is not allowed: {allowlist_reason(allowlist)}")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise ServiceNotAllowed(f"SERVICE <{endpoint}> is not allowed: only http(s) endpoints can be called")
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise FederationError(504, f"SERVICE <{endpoint}> was not called: the query's time was up")
+    connection_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    connection = connection_class(parts.hostname, parts.port, timeout=remaining)
+    path = parts.path or "/"
+    headers = {"Accept": "application/sparql-results+json", "User-Agent": USER_AGENT}
+    params = urlencode({"query": query})
+    joined = f"{path}?{parts.query + '&' if parts.query else ''}{params}"
+    try:
+        if len(joined) <= MAX_GET_URL:
+            connection.request("GET", joined, headers=headers)
+        else:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            target = f"{path}?{parts.query}" if parts.query else path
+            connection.request("POST", target, body=params.encode("ascii"), headers=headers)
+        response = connection.getresponse()
+        body = _read(response, deadline, endpoint)
+    except TimeoutError:
+        raise FederationError(504, f"SERVICE <{endpoint}> did not answer in time") from None
+    except (OSError, http.client.HTTPException) as exc:
+        raise FederationError(502, f"SERVICE <{endpoint}> failed: {exc or type(exc).__name__}") from None
+    finally:
+        connection.close()
+    if response.status != 200:
+        snippet = body[:200].decode("utf-8", "replace").strip()
+        where = f" (to {response.getheader('Location')}; redirects are not followed)" if 300 <= response.status < 400 else ""
+        raise FederationError(502, f"SERVICE <{endpoint}> answered HTTP {response.status}{where}: {snippet}")
+    if (response.getheader("X-CKG-Truncated") or "").lower() == "true":
+        raise FederationError(502, f"SERVICE <{endpoint}> cut its answer at its row limit "
+                                   f"({response.getheader('X-CKG-Row-Limit')} rows): narrow the pattern")
+    try:
+        answer = json.loads(body)
+        if not isinstance(answer, dict):
+            raise ValueError("not a JSON object")
+    except ValueError as exc:
+        raise FederationError(502, f"SERVICE <{endpoint}> did not answer SPARQL JSON results: {exc}") from None
+    return answer
+
+
+def _read(response: http.client.HTTPResponse, deadline: float, endpoint: str) -> bytes:
+    chunks, size = [], 0
+    while True:
+        if time.monotonic() > deadline:
+            raise TimeoutError
+        chunk = response.read1(1 << 16) if hasattr(response, "read1") else response.read(1 << 16)
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > MAX_ANSWER_BYTES:
+            raise FederationError(502, f"SERVICE <{endpoint}> answered more than {MAX_ANSWER_BYTES} bytes")
+        chunks.append(chunk)
+
+
+def values_block(answer: dict[str, Any], *, max_rows: int, endpoint: str = "the endpoint") -> str:
+    """A SPARQL JSON result as a ``VALUES`` block.
+
+    >>> values_block({"head": {"vars": ["a", "b"]}, "results": {"bindings": [
+    ...     {"a": {"type": "uri", "value": "http://e/x"}, "b": {"type": "literal", "value": "hi", "xml:lang": "en"}},
+    ...     {"b": {"type": "literal", "value": "2", "datatype": "http://www.w3.org/2001/XMLSchema#integer"}}]}},
+    ...     max_rows=10)
+    'VALUES (?a ?b) { (<http://e/x> "hi"@en) (UNDEF "2"^^<http://www.w3.org/2001/XMLSchema#integer>) }'
+    """
+    try:
+        names = [str(v) for v in answer["head"].get("vars", [])]
+        bindings = answer["results"]["bindings"]
+        if not isinstance(bindings, list):
+            raise TypeError("results.bindings is not a list")
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise FederationError(502, f"SERVICE <{endpoint}> did not answer SELECT results: {exc}") from None
+    if len(bindings) > max_rows:
+        raise FederationError(502, f"SERVICE <{endpoint}> answered more than {max_rows} rows, this endpoint's "
+                                   "limit for one SERVICE call (CKG_SERVICE_MAX_ROWS): narrow the pattern")
+    for name in names:
+        ox.Variable(name)  # raises ValueError for a malformed name
+    bnodes: dict[str, str] = {}
+    scope = uuid.uuid4().hex
+    rows = []
+    try:
+        for binding in bindings:
+            cells = [_term(binding.get(name), bnodes, scope) for name in names]
+            rows.append("(" + " ".join(cells) + ")")
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise FederationError(502, f"SERVICE <{endpoint}> answered a malformed term: {exc}") from None
+    head = " ".join(f"?{n}" for n in names)
+    return f"VALUES ({head}) {{ {' '.join(rows)} }}"
+
+
+def _term(cell: Any, bnodes: dict[str, str], scope: str) -> str:
+    if cell is None:
+        return "UNDEF"
+    kind, value = cell["type"], cell["value"]
+    if kind == "uri":
+        return str(ox.NamedNode(value))
+    if kind == "bnode":
+        return str(ox.NamedNode(bnodes.setdefault(value, f"urn:ckg:service-bnode:{scope}:{len(bnodes)}")))
+    if kind in ("literal", "typed-literal"):
+        if cell.get("xml:lang"):
+            return str(ox.Literal(value, language=cell["xml:lang"]))
+        if cell.get("datatype"):
+            return str(ox.Literal(value, datatype=ox.NamedNode(cell["datatype"])))
+        return str(ox.Literal(value))
+    raise ValueError(f"unknown term type {kind!r}")
+
+
+__all__ = ["Clause", "FederationError", "GuardError", "fetch", "plan", "prepare", "values_block"]
