@@ -85,6 +85,7 @@ PROVENANCE_GRAPH_NAME = "provenance"
 RANKING_GRAPH_NAME = "ranking"
 CONCEPTS_GRAPH_NAME = "concepts"
 TOPICS_GRAPH_NAME = "topics"
+SIGNALS_GRAPH_NAME = "signals"
 
 
 def graph(name: str) -> ox.NamedNode:
@@ -92,7 +93,8 @@ def graph(name: str) -> ox.NamedNode:
     'citations' (cites/citedBy edges), 'concepts' (concept nodes, associatedConcept edges and
     their annotation nodes), 'topics' (topic nodes, associatedTopic edges and their annotation
     nodes), 'provenance' (releases, source files), 'ranking' (PageRank scores of the papers, see
-    :mod:`ckg.etl.ranking`)."""
+    :mod:`ckg.etl.ranking`), 'signals' (name keys and counts the queries read, see
+    :mod:`ckg.etl.signals`)."""
     return _iri("graph", name)
 
 

@@ -11,14 +11,18 @@ Both are the same procedure, :func:`apply_release`; a build starts from an empty
    bulk-loaded into Oxigraph.
 4. **Entities.** Author and institution nodes and affiliatedWith edges are recomputed from
    the catalog for the entities the changed papers mention (all of them in a build).
-5. **Citations.** Every bibliography entry is resolved again against the new corpus
-   (:mod:`ckg.etl.citations`), so entries that pointed outside the corpus and now point at a
-   new paper become edges; the difference with the stored edges is applied.
+5. **Citations.** Bibliography entries are resolved against the new corpus
+   (:mod:`ckg.etl.citations`): every entry in a build; in an update, the entries of new and
+   changed papers and the old entries the change can affect (found through the catalog's
+   posting tables), so entries that pointed outside the corpus and now point at a new paper
+   become edges. The difference with the stored edges is applied.
 6. **Ranking.** PageRank over the citation graph replaces the graph ``graph/ranking``
    (:mod:`ckg.etl.ranking`).
 7. **Concepts and topics** (:mod:`ckg.etl.annotate`). New and changed papers' concepts are
    extracted; concept edges (document-frequency rule, confidence) and the topic model are
    recomputed corpus-wide, and their difference with the store is applied.
+   Then the query signals (:mod:`ckg.etl.signals`: name keys, citation, paper and top-topic
+   counts, in ``graph/signals``) are recomputed from the graphs and their difference applied.
 8. **Provenance and manifest.** The release node, first/last release of each paper and a
    manifest with inputs, configuration, versions, counts, rejects and timings.
 
@@ -54,7 +58,7 @@ import pyoxigraph as ox
 
 import ckg
 from ckg import faults, resources
-from ckg.etl import emit, ranking
+from ckg.etl import emit, ranking, signals
 from ckg.etl.annotate import AnnotationOptions, concepts_stage, topics_stage
 from ckg.etl.assemble import Assembler, InputError, discover
 from ckg.etl.catalog import Catalog
@@ -329,18 +333,14 @@ def apply_release(store_path: Path, folder: Path, inputs: list[Path], *, release
                     touched_authors, touched_institutions = catalog.all_entity_keys()
                 _apply_entities(store, catalog, touched_authors, touched_institutions, staging, fresh=(mode == "build"))
 
-            with timer.stage("citations"):
+            with timer.stage("citations"):  # resolution keeps its outcomes and the edges in the catalog
                 resolution = resolve(catalog)
-                old_edges = catalog.citation_edges()
-                added = sorted(set(resolution.edges) - set(old_edges))
-                dropped = sorted(set(old_edges) - set(resolution.edges))
-                for citing, cited in dropped:
+                for citing, cited in resolution.dropped:
                     for q in emit.citation_quads(citing, cited):
                         store.remove(q)
-                _add(store, (q for citing, cited in added for q in emit.citation_quads(citing, cited)), staging,
-                     bulk=(mode == "build"))
-                catalog.replace_citations(resolution.edges)
-                tick("citations", len(added))
+                _add(store, (q for citing, cited in resolution.added for q in emit.citation_quads(citing, cited)),
+                     staging, bulk=(mode == "build"))
+                tick("citations", resolution.added_count)
 
             with timer.stage("ranking"):  # PageRank over the new citation graph (ckg.etl.ranking)
                 ranking.store_pagerank(store, catalog.keys(), catalog.citation_edges())
@@ -350,6 +350,8 @@ def apply_release(store_path: Path, folder: Path, inputs: list[Path], *, release
                 concepts = concepts_stage(store, catalog, annotation, tick)
             with timer.stage("topics"):
                 topics = topics_stage(store, catalog, annotation)
+            with timer.stage("signals"):  # name keys and counts the named queries read (ckg.etl.signals)
+                signal_counts = signals.apply_signals(store)
 
             catalog.commit()
             with timer.stage("flush"):
@@ -380,9 +382,12 @@ def apply_release(store_path: Path, folder: Path, inputs: list[Path], *, release
                 "new": len(changes.new), "changed": len(changes.changed), "unchanged": changes.unchanged,
                 "removed": len(changes.removed), "provenance_only": len(changes.provenance_only),
             },
-            "citations": {**resolution.summary(), "edges_added": len(added), "edges_removed": len(dropped)},
+            "citations": {**resolution.summary(), "edges_added": resolution.added_count,
+                          "edges_removed": len(resolution.dropped), "resolution": resolution.mode,
+                          "resolution_work": resolution.work},
             "concepts": concepts.counts,
             "topics": topics.counts,
+            "signals": signal_counts,
             **counts,
         },
         "rejects": report.summary(),

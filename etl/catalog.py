@@ -50,6 +50,16 @@ CREATE TABLE IF NOT EXISTS bib (
 );
 CREATE INDEX IF NOT EXISTS bib_key ON bib(key);
 CREATE TABLE IF NOT EXISTS citations (citing TEXT NOT NULL, cited TEXT NOT NULL, method TEXT, PRIMARY KEY (citing, cited));
+CREATE TABLE IF NOT EXISTS cite_outcomes (entry INTEGER NOT NULL, code INTEGER NOT NULL, paper TEXT NOT NULL,
+    PRIMARY KEY (entry, paper)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS cite_outcomes_paper ON cite_outcomes(paper);
+CREATE TABLE IF NOT EXISTS cite_entry_keys (k INTEGER PRIMARY KEY, v BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS cite_entry_words (k INTEGER PRIMARY KEY, v BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS cite_paper_keys (k INTEGER PRIMARY KEY, v BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS cite_words (word TEXT PRIMARY KEY, tier INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS cite_dirty (key TEXT PRIMARY KEY, old TEXT) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS cite_dead (entry INTEGER PRIMARY KEY, title_norm TEXT, doi TEXT, pmid TEXT, pmcid TEXT,
+    arxiv TEXT, code INTEGER);
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT);
 CREATE TABLE IF NOT EXISTS concept_mentions (
     key TEXT NOT NULL, concept TEXT NOT NULL, title INTEGER NOT NULL, abstract INTEGER NOT NULL, body INTEGER NOT NULL
@@ -77,6 +87,7 @@ class Catalog:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+        self._log_citations: bool | None = None  # whether put/delete are logged for citation resolution
 
     def __enter__(self) -> Catalog:
         return self
@@ -128,12 +139,17 @@ class Catalog:
             "INSERT INTO bib VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [(paper.key, b.ref_id, normalize_title(b.title), b.year, b.doi, b.pmid, b.pmcid, b.arxiv) for b in paper.bib],
         )
+        if self._citations_logged():
+            db.execute("INSERT OR IGNORE INTO cite_dirty VALUES (?, NULL)", (paper.key,))
 
     def set_provenance(self, key: str, last_release: str, files: list[str]) -> None:
         self.db.execute("UPDATE papers SET last_release = ?, files = ? WHERE key = ?", (last_release, json.dumps(files), key))
 
     def delete_papers(self, keys: Iterable[str]) -> None:
         rows = [(k,) for k in keys]
+        if self._citations_logged():
+            for key, in rows:
+                self._log_deletion(key)
         for table in _PER_PAPER_TABLES:
             self.db.executemany(f"DELETE FROM {table} WHERE key = ?", rows)
         self.db.executemany("DELETE FROM papers WHERE key = ?", rows)
@@ -212,6 +228,77 @@ class Catalog:
 
     def citation_methods(self) -> Counter[str]:
         return Counter(dict(self.db.execute("SELECT method, COUNT(*) FROM citations GROUP BY method").fetchall()))
+
+    # The state of citation resolution (ckg.etl.citations): each decided entry's outcome and
+    # candidate papers (cite_outcomes), posting tables of the keys that find papers from entries
+    # (cite_paper_keys: identifiers, title keys, fuzzy keys) and entries from papers
+    # (cite_entry_keys: identifiers and title keys; cite_entry_words: fuzzy) with bib and papers
+    # rowids,
+    # the tiers of common words (cite_words), and, once a resolution has run, a log of what
+    # changed since: the papers put or deleted with their old title, year and identifiers
+    # (cite_dirty) and the entries deleted (cite_dead). Rowids are kept by SQLite's backup (the
+    # copy of a generation); a VACUUM would renumber them.
+
+    def citation_state(self) -> dict | None:
+        value = self.get_meta("citations_state")
+        return json.loads(value) if value else None
+
+    def put_citation_state(self, state: dict) -> None:
+        self.set_meta("citations_state", json.dumps(state, sort_keys=True))
+        self._log_citations = True
+
+    def clear_citation_state(self) -> None:
+        """Forget every outcome, posting and log (the citation edges stay, to be compared)."""
+        for table in ("cite_outcomes", "cite_entry_keys", "cite_entry_words", "cite_paper_keys", "cite_words",
+                      "cite_dirty", "cite_dead"):
+            self.db.execute(f"DELETE FROM {table}")
+        self.db.execute("DELETE FROM meta WHERE k = 'citations_state'")
+        self._log_citations = False
+
+    def put_citation_words(self, tiers: dict[str, int]) -> None:
+        self.db.execute("DELETE FROM cite_words")
+        self.db.executemany("INSERT INTO cite_words VALUES (?, ?)", sorted(tiers.items()))
+
+    def citation_words(self) -> dict[str, int]:
+        return dict(self.db.execute("SELECT word, tier FROM cite_words"))
+
+    def citation_dirty_count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM cite_dirty").fetchone()[0]
+
+    def citation_dirty(self) -> dict[str, dict | None]:
+        """Papers put or deleted since the last resolution: key -> the paper as that resolution
+        saw it (rowid, title, year, ids), or None for a paper new since."""
+        return {k: (json.loads(old) if old else None) for k, old in self.db.execute("SELECT key, old FROM cite_dirty")}
+
+    def citation_dead(self) -> list[tuple[int, str, str, str, str, str, int | None]]:
+        """Entries deleted since the last resolution: (rowid, title_norm, doi, pmid, pmcid, arxiv,
+        outcome code or None when unresolved)."""
+        return self.db.execute("SELECT entry, title_norm, doi, pmid, pmcid, arxiv, code FROM cite_dead").fetchall()
+
+    def clear_citation_log(self) -> None:
+        self.db.execute("DELETE FROM cite_dirty")
+        self.db.execute("DELETE FROM cite_dead")
+
+    def _citations_logged(self) -> bool:
+        if self._log_citations is None:
+            self._log_citations = self.get_meta("citations_state") is not None
+        return self._log_citations
+
+    def _log_deletion(self, key: str) -> None:
+        """Before a paper's rows go: its old version and its resolved entries, for the next
+        resolution. A paper put since the last resolution has nothing resolved: nothing to log."""
+        db = self.db
+        if db.execute("SELECT 1 FROM cite_dirty WHERE key = ?", (key,)).fetchone():
+            return
+        row = db.execute("SELECT rowid, title_norm, year FROM papers WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return
+        ids = [list(r) for r in db.execute("SELECT scheme, value FROM paper_ids WHERE key = ? ORDER BY rowid", (key,))]
+        old = {"rowid": row[0], "key": key, "title": row[1], "year": row[2], "ids": ids}
+        db.execute("INSERT INTO cite_dirty VALUES (?, ?)", (key, json.dumps(old)))
+        db.execute("INSERT OR REPLACE INTO cite_dead SELECT b.rowid, b.title_norm, b.doi, b.pmid, b.pmcid, b.arxiv, "
+                   "(SELECT MIN(o.code) FROM cite_outcomes o WHERE o.entry = b.rowid) FROM bib b WHERE b.key = ?", (key,))
+        db.execute("DELETE FROM cite_outcomes WHERE entry IN (SELECT rowid FROM bib WHERE key = ?)", (key,))
 
     # -- concepts and topics (ckg.etl.annotate) --------------------------------------------------
 

@@ -87,13 +87,17 @@ _LISTS = {"ckg:sha": "sha", "ckg:sourceCollection": "sources", "schema:url": "ur
 
 
 def _subjects(store, functions, paper, prop: str) -> list[dict[str, Any]]:
+    # pyoxigraph plans each OPTIONAL group on its own, before ?paper is bound: the edge's paper
+    # comes first in it and the property is a FILTER, or the group would start from every
+    # annotation node of the property (all the corpus's concept edges) for each row
     rows = _select(store, functions, f"""
         SELECT ?paper ?subject ?label ?match ?weight ?value WHERE {{
           ?paper {prop} ?subject .
           OPTIONAL {{ ?subject skos:prefLabel|rdfs:label ?label }}
           OPTIONAL {{ ?subject skos:exactMatch ?match }}
-          OPTIONAL {{ ?annotation ckg:annotatedSource ?paper ; ckg:annotatedProperty {prop} ;
-                                  ckg:annotatedTarget ?subject ; ?weight ?value . FILTER(isLiteral(?value)) }}
+          OPTIONAL {{ ?annotation ckg:annotatedSource ?paper ; ckg:annotatedTarget ?subject ;
+                                  ckg:annotatedProperty ?annotated ; ?weight ?value .
+                      FILTER(?annotated = {prop} && isLiteral(?value)) }}
         }} ORDER BY ?subject""", paper=paper)
     out: dict[str, dict[str, Any]] = {}
     for r in rows:
@@ -194,11 +198,19 @@ def rank_papers(store: ox.Store, functions: Functions, *, concept: str | None = 
     ranks by ``about`` (that customised count, the default), ``citations`` or ``pagerank``. A
     concept or topic is a key, an IRI, or an IRI a concept is skos:exactMatch to (a MeSH id).
     Without concept and topic, every paper is ranked by its citations.
+
+    The work follows the answer: the walk starts from the concept and topic (bound first, see
+    ``queries/paper-authors.rq``), and citations are each paper's materialised ``ckg:citedByCount``
+    (:mod:`ckg.etl.signals`). Without concept and topic, only the cited papers are ranked first:
+    every one of them is ahead of every uncited paper in each order (more citations; a PageRank
+    above the uncited papers' common minimum), so when they fill the k places the answer is
+    theirs, and only a corpus with fewer than k cited papers ranks all papers.
     """
     if order not in ORDERS:
         raise ValueError(f"order must be one of {', '.join(ORDERS)}, got {order!r}")
     bindings: dict[str, ox.NamedNode] = {}
-    patterns = ["?paper a ckg:Paper ."]
+    starts: list[str] = []
+    patterns: list[str] = []
     about = []
 
     def subject(kind: str, value: str) -> ox.NamedNode:
@@ -209,28 +221,42 @@ def rank_papers(store: ox.Store, functions: Functions, *, concept: str | None = 
 
     if concept:
         bindings["concept"] = subject("concept", concept)
-        patterns.append("?paper ckg:associatedConcept/skos:exactMatch? ?concept .")
+        starts.append("BIND (COALESCE(?concept, rdf:nil) AS ?thisConcept)")
+        patterns.append("?paper ckg:associatedConcept/skos:exactMatch? ?thisConcept .")
         about.append("?concept")
     if topic:
         bindings["topic"] = subject("topic", topic)
-        patterns.append("?paper ckg:associatedTopic/skos:exactMatch? ?topic .")
+        starts.append("BIND (COALESCE(?topic, rdf:nil) AS ?thisTopic)")
+        patterns.append("?paper ckg:associatedTopic/skos:exactMatch? ?thisTopic .")
         about.append("?topic")
-    about_count = f"ckg:citationCountAbout(?paper, {', '.join(about)})" if about else "ckg:citationCount(?paper)"
+    about_count = f"ckg:citationCountAbout(?paper, {', '.join(about)})" if about else "?citations"
     sort = {"about": "DESC(?citations_about) DESC(?citations)", "citations": "DESC(?citations) DESC(?citations_about)",
             "pagerank": "DESC(?pagerank)"}[order]
     projection = " ".join(f"?{name}" for name in bindings)
-    sparql = f"""SELECT DISTINCT {projection} ?paper ?title ?year ?citations ?citations_about ?pagerank WHERE {{
-        {' '.join(patterns)}
-        OPTIONAL {{ ?paper dcterms:title ?title }}
-        OPTIONAL {{ ?paper ckg:publicationYear ?year }}
-        BIND(ckg:citationCount(?paper) AS ?citations)
-        BIND({about_count} AS ?citations_about)
-        BIND(ckg:pageRank(?paper) AS ?pagerank)
-    }} ORDER BY {sort} ?paper"""
-    result = execute(store, sparql, substitutions={ox.Variable(n): v for n, v in bindings.items()},
-                     custom_functions=functions, limit=k)
+
+    def ranked(candidates: list[str]):
+        sparql = f"""SELECT DISTINCT {projection} ?paper ?title ?year ?citations ?citations_about ?pagerank WHERE {{
+            {' '.join(starts)}
+            {' '.join(candidates)}
+            ?paper a ckg:Paper .
+            OPTIONAL {{ ?paper dcterms:title ?title }}
+            OPTIONAL {{ ?paper ckg:publicationYear ?year }}
+            OPTIONAL {{ ?paper ckg:citedByCount ?cited }}
+            BIND(COALESCE(?cited, 0) AS ?citations)
+            BIND({about_count} AS ?citations_about)
+            BIND(ckg:pageRank(?paper) AS ?pagerank)
+        }} ORDER BY {sort} ?paper"""
+        return _rows(execute(store, sparql, substitutions={ox.Variable(n): v for n, v in bindings.items()},
+                             custom_functions=functions, limit=k))
+
+    if about:
+        rows = ranked(patterns)
+    else:
+        rows = ranked(["?paper ckg:citedByCount ?count ."])
+        if len(rows) < k:
+            rows = ranked([])
     papers = []
-    for r in _rows(result):
+    for r in rows:
         papers.append({"iri": r["paper"].value, "key": _key(r["paper"].value), "title": plain(r["title"]),
                        "year": plain(r["year"]), "citations": plain(r["citations"]),
                        "citations_about": plain(r["citations_about"]), "pagerank": plain(r["pagerank"])})

@@ -59,6 +59,7 @@ def subject_quads() -> list[ox.Quad]:
 def build_subject_store(path: Path) -> Path:
     """The mini corpus's store plus :func:`subject_quads`."""
     from ckg.etl.build import build
+    from ckg.etl.signals import apply_signals
     from ckg.store import open_store
 
     from conftest import MINI
@@ -72,6 +73,7 @@ def build_subject_store(path: Path) -> Path:
     for name in (resources.CONCEPTS_GRAPH_NAME, resources.TOPICS_GRAPH_NAME):
         store.remove_graph(resources.graph(name))
     store.extend(subject_quads())
+    apply_signals(store)  # the name keys and counts the named queries read, for these subjects
     store.flush()
     del store
     return path

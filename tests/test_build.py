@@ -35,7 +35,8 @@ def test_manifest_records_inputs_config_versions_counts_rejects_timings(mini_sto
     assert counts["changes"] == {"new": 5, "changed": 0, "unchanged": 0, "removed": 0, "provenance_only": 0}
     assert counts["per_class"][CKG.Paper.value] == 5 and counts["per_class"][CKG.Author.value] == 7
     assert counts["per_property"][CKG.cites.value] == 4
-    assert counts["named_graphs"] == 5 + 6  # papers + entities, citations, concepts, topics, provenance, ranking
+    # papers + entities, citations, concepts, topics, provenance, ranking, signals
+    assert counts["named_graphs"] == 5 + 7
     assert counts["citations"]["edges_by_method"] == {"doi": 2, "title": 2}
     assert counts["citations"]["outcomes"] == {"resolved:doi": 2, "resolved:title": 2, "self": 2, "unresolved": 2}
     assert m["rejects"]["rejected"] == 5 and m["rejects"]["rejected_by_reason"]["malformed-json"] == 1
@@ -50,7 +51,8 @@ def test_named_graph_layout(mini_store):
     store = open_store(mini_store[0], read_only=True)
     graphs = {g.value for g in store.named_graphs()}
     assert graphs == {resources.paper_graph(k).value for k in ("aaaa0001", "aaaa0002", "aaaa0003", "aaaa0008", "9" * 40)} | {
-        resources.graph(n).value for n in ("entities", "citations", "concepts", "topics", "provenance", "ranking")}
+        resources.graph(n).value for n in ("entities", "citations", "concepts", "topics", "provenance", "ranking",
+                                           "signals")}
     # a paper's graph holds its own node and authorship nodes only
     subjects = {q.subject.value for q in store.quads_for_pattern(None, None, None, resources.paper_graph("aaaa0002"))}
     assert subjects == {resources.paper("aaaa0002").value} | {resources.authorship("aaaa0002", i).value for i in (1, 2)}

@@ -1,0 +1,89 @@
+"""Materialised query signals: lookup keys and counts that let a query's cost follow its answer.
+
+The named queries resolve a concept or topic by any of its names and rank papers by citations,
+concepts and topics by papers. Computed at query time, that means filtering every name of every
+concept and counting every edge of the corpus. So every build and update writes, in the named
+graph ``graph/signals``, plain triples that any SPARQL engine reads:
+
+* ``?c ckg:nameKey "asthma"``: each name of a concept (``skos:prefLabel``, ``skos:altLabel``,
+  ``skos:notation``, ``ckg:meshId``) and of a topic (``skos:prefLabel``, ``skos:notation``),
+  lower-cased by SPARQL's own ``LCASE(STR(?name))`` (an empty name gives no key). A query looks a
+  name up with ``BIND(COALESCE(LCASE(STR(?text)), "") AS ?key) ?c ckg:nameKey ?key``: an index
+  hit, not a scan of all names (pyoxigraph's planner starts from a ``COALESCE``, which it knows is
+  always bound, and walks on from the key).
+* ``?paper ckg:citedByCount n``: how many papers of the corpus cite the paper (its distinct
+  ``ckg:citedBy`` edges), for every paper cited at least once (no triple means 0).
+* ``?c ckg:paperCount n``: how many papers are associated with a concept (``ckg:associatedConcept``,
+  its document frequency) or a topic (``ckg:associatedTopic``), for every concept and topic node.
+* ``?t ckg:topTopicCount n``: how many papers have the topic as their top topic (``ckg:topicRank 1``),
+  for every topic node.
+
+They are a function of the other graphs only: :func:`apply_signals` computes them all from the
+store (as SPARQL aggregates) after the citation, concept and topic stages and applies their
+difference with the graph, so an update writes only the counts that changed and still equals a
+fresh build (``tests/test_update.py``). SPARQL updates sent to the endpoint do not recompute
+them (like PageRank): the next ``ckg update`` does.
+
+>>> store = ox.Store()
+>>> from ckg.etl.emit import citation_quads
+>>> store.extend(citation_quads("a", "c") + citation_quads("b", "c"))
+>>> apply_signals(store)
+{'quads': 1, 'added': 1, 'removed': 0}
+>>> [(q.subject.value.rsplit("/", 1)[1], q.predicate.value.rsplit("#", 1)[1], q.object.value) for q in store.quads_for_pattern(None, None, None, GRAPH)]
+[('c', 'citedByCount', '2')]
+>>> apply_signals(store)
+{'quads': 1, 'added': 0, 'removed': 0}
+"""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+
+from ckg import resources
+from ckg.store import query
+from ckg.terms import CKG
+
+GRAPH = resources.graph(resources.SIGNALS_GRAPH_NAME)
+
+CONCEPT_NAMES = "skos:prefLabel|skos:altLabel|skos:notation|ckg:meshId"
+"""The properties a concept is named by in a query (any of them, any case)."""
+TOPIC_NAMES = "skos:prefLabel|skos:notation"
+"""The properties a topic is named by in a query (its label or its key)."""
+
+_QUERIES = {
+    # (subject, predicate, value) rows; every value is computed by the store's own SPARQL functions
+    "nameKey": f"""SELECT DISTINCT ?s ?v WHERE {{
+        {{ ?s a ckg:Concept ; {CONCEPT_NAMES} ?name }} UNION {{ ?s a ckg:Topic ; {TOPIC_NAMES} ?name }}
+        BIND (LCASE(STR(?name)) AS ?v) FILTER (?v != "") }}""",
+    "citedByCount": "SELECT ?s (COUNT(DISTINCT ?citing) AS ?v) WHERE { ?s ckg:citedBy ?citing } GROUP BY ?s",
+    "paperCount": """SELECT ?s (COUNT(DISTINCT ?paper) AS ?v) WHERE {
+        { ?s a ckg:Concept OPTIONAL { ?paper ckg:associatedConcept ?s } }
+        UNION { ?s a ckg:Topic OPTIONAL { ?paper ckg:associatedTopic ?s } } } GROUP BY ?s""",
+    "topTopicCount": """SELECT ?s (COUNT(DISTINCT ?paper) AS ?v) WHERE {
+        ?s a ckg:Topic
+        OPTIONAL { ?association ckg:annotatedTarget ?s ; ckg:annotatedProperty ckg:associatedTopic ;
+                                ckg:topicRank 1 ; ckg:annotatedSource ?paper } } GROUP BY ?s""",
+}
+
+
+def signal_quads(store: ox.Store) -> set[ox.Quad]:
+    """The quads ``graph/signals`` should hold for the store's other graphs."""
+    out: set[ox.Quad] = set()
+    for name, sparql in _QUERIES.items():  # none of them reads a predicate of graph/signals
+        predicate = CKG[name]
+        for row in query(store, sparql):
+            subject, value = row["s"], row["v"]
+            if isinstance(subject, ox.NamedNode) and value is not None:
+                out.add(ox.Quad(subject, predicate, value, GRAPH))
+    return out
+
+
+def apply_signals(store: ox.Store) -> dict[str, int]:
+    """Recompute the signals and apply their difference with ``graph/signals``."""
+    new = signal_quads(store)
+    old = set(store.quads_for_pattern(None, None, None, GRAPH))
+    removed, added = old - new, new - old
+    for q in sorted(removed, key=str):
+        store.remove(q)
+    store.extend(sorted(added, key=str))
+    return {"quads": len(new), "added": len(added), "removed": len(removed)}
