@@ -476,13 +476,76 @@ def evaluate(store, out, holdout, k, epochs, samples, seed, progress):
 @click.option("--seed", default=7, show_default=True, type=int, help="Random seed (same seed, same files).")
 @click.option("--release", default=1, show_default=True, type=click.IntRange(min=1, max=2),
               help="1: the first release; 2: the next weekly release of the same corpus.")
-def demo_corpus(out, papers, seed, release):
+@click.option("--shape", type=click.Choice(["demo", "cord19"]), default="demo", show_default=True,
+              help="demo: the small demo corpus of `ckg demo` and the tests; cord19: CORD-19's own distributions "
+                   "and size (streamed to disk, for 10k to 1M papers and more).")
+@click.option("--processes", type=click.IntRange(min=1), default=None,
+              help="[cord19] Worker processes (default: the CPUs available).")
+@click.option("--text-scale", type=click.FloatRange(min=0.001), default=1.0, show_default=True,
+              help="[cord19] Body length as a share of real bodies (bibliographies keep their real size).")
+@click.option("--in-corpus-share", type=click.FloatRange(0, 1), default=0.3, show_default=True,
+              help="[cord19] Share of references citing a paper of the corpus.")
+@click.option("--duplicate-rows", type=click.FloatRange(0, 1), default=None,
+              help="[cord19] Share of papers listed on a second row with the same cord_uid (default: 0.044, "
+                   "CORD-19's).")
+@click.option("--new-share", type=click.FloatRange(0, 1), default=0.01, show_default=True,
+              help="[cord19] Release 2: papers added, as a share of release 1.")
+@click.option("--changed-share", type=click.FloatRange(0, 1), default=0.01, show_default=True,
+              help="[cord19] Release 2: papers changed.")
+@click.option("--removed-share", type=click.FloatRange(0, 1), default=0.001, show_default=True,
+              help="[cord19] Release 2: papers removed.")
+@click.option("--compact-json", is_flag=True,
+              help="[cord19] Write parses without the real files' indentation (about half the bytes).")
+@click.option("--metadata-only", is_flag=True, help="[cord19] Write metadata.csv only (no parses).")
+@click.option("--compare-real", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
+              help="[cord19] Then print the release's statistics beside real CORD-19's (the shared data folder, "
+                   "e.g. ../shared/data).")
+@click.pass_context
+def demo_corpus(ctx, out, papers, seed, release, shape, processes, text_scale, in_corpus_share, duplicate_rows,
+                new_share, changed_share, removed_share, compact_json, metadata_only, compare_real):
     """Write a synthetic CORD-19 release (metadata.csv + pdf_json/pmc_json parses) for demos and benchmarks."""
-    from ckg.demo_corpus import generate
+    scale_only = ("processes", "text_scale", "in_corpus_share", "duplicate_rows", "new_share", "changed_share",
+                  "removed_share", "compact_json", "metadata_only", "compare_real")
+    if shape == "demo":
+        given = [f"--{name.replace('_', '-')}" for name in scale_only
+                 if ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE]
+        if given:
+            raise click.UsageError(f"{', '.join(given)} only apply to --shape cord19")
+        from ckg.demo_corpus import generate
 
-    result = _run(generate, out, papers=papers, seed=seed, release=release)
-    click.echo(f"wrote {len(result.papers)} papers ({result.n_pdf_json} pdf_json, {result.n_pmc_json} pmc_json parses, "
-               f"{result.in_corpus_citations} in-corpus references) to {out}")
+        result = _run(generate, out, papers=papers, seed=seed, release=release)
+        click.echo(f"wrote {len(result.papers)} papers ({result.n_pdf_json} pdf_json, {result.n_pmc_json} pmc_json "
+                   f"parses, {result.in_corpus_citations} in-corpus references) to {out}")
+        return
+    from ckg.corpusgen.scale import generate as generate_scale
+
+    options = dict(text_scale=text_scale, in_corpus_share=in_corpus_share, new_share=new_share,
+                   changed_share=changed_share, removed_share=removed_share, compact_json=compact_json,
+                   parses=not metadata_only)
+    if duplicate_rows is not None:
+        options["duplicate_rows"] = duplicate_rows
+    bar = None
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(unit=" shards", desc="writing", file=sys.stderr, dynamic_ncols=True)
+
+    def progress(done, total):
+        if bar is not None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+    try:
+        result = _run(generate_scale, out, papers=papers, seed=seed, release=release, processes=processes,
+                      progress=progress, **options)
+    finally:
+        if bar is not None:
+            bar.close()
+    click.echo(result.summary())
+    if compare_real is not None:
+        from ckg.corpusgen import stats
+
+        click.echo(stats.compare(stats.real_reference(compare_real), stats.generated_stats(out)))
 
 
 @main.command()
