@@ -6,9 +6,9 @@ STAMP  := $(VENV)/.installed
 
 DEMO_PORT ?= 8000
 
-.PHONY: install browser demo test test-fast bench constraints clean
+.PHONY: install browser virtuoso demo test test-fast bench bench-parts constraints clean
 
-install: $(STAMP) browser
+install: $(STAMP) browser virtuoso
 
 # torch first (the CPU build 2.13.0; an unpinned torch pulls GBs of CUDA packages), then the
 # project and its dependencies in one pip command, pinned by constraints.txt.
@@ -32,6 +32,23 @@ browser:
 	    echo "chromium is not installed (installing it needs root and apt-get): the browser test will be skipped"; \
 	  fi; }
 
+# Debian's Virtuoso 7.2 (virtuoso-t, isql-vt), the engine the benchmarks and tests/test_virtuoso.py compare
+# ckg with. Installed when missing and possible (root and apt-get), without the recommended VAD packages;
+# the package's own service is not started (the benchmarks run private instances on free loopback ports).
+# Without it the install goes on and the Virtuoso tests and comparisons are skipped.
+virtuoso:
+	@command -v virtuoso-t >/dev/null 2>&1 && command -v isql-vt >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's virtuoso-opensource for the ckg/Virtuoso comparisons (apt-get)"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    timeout 900 apt-get install -y -qq --no-install-recommends virtuoso-opensource >/dev/null 2>&1 || \
+	      { timeout 300 apt-get update -qq >/dev/null 2>&1 && \
+	        timeout 900 apt-get install -y -qq --no-install-recommends virtuoso-opensource >/dev/null 2>&1; } || \
+	      echo "could not install virtuoso-opensource: the Virtuoso tests and comparisons will be skipped"; \
+	  else \
+	    echo "Virtuoso is not installed (installing it needs root and apt-get): the Virtuoso tests and comparisons will be skipped"; \
+	  fi; }
+
 # Build, update and show the demo graph, then serve it on http://127.0.0.1:$(DEMO_PORT)/ (Ctrl-C stops).
 demo: install
 	$(BIN)/ckg demo --out demo-data
@@ -43,7 +60,17 @@ test: install
 test-fast: install
 	$(BIN)/python -m pytest -m "not slow and not realdata"
 
+# The scale benchmark (bench/scale.py): build, update, memory, store size, every named query on ckg and on
+# Virtuoso, the endpoint under load, FAISS exact/approximate, training throughput; tables on stdout, JSON
+# and PNG curves in bench/out/. BENCH_PAPERS=100k,1M for the full run (hours; see README "Scale");
+# BENCH_ARGS passes other options (python bench/scale.py --help).
+BENCH_PAPERS ?= 2k,10k
+BENCH_ARGS ?=
 bench: install
+	$(BIN)/python bench/scale.py --papers $(BENCH_PAPERS) $(BENCH_ARGS)
+
+# The component benchmarks, each against its own baseline.
+bench-parts: install
 	$(BIN)/python bench/bench_build.py
 	$(BIN)/python bench/bench_server.py
 	$(BIN)/python bench/bench_concepts.py --build
