@@ -51,6 +51,7 @@ from ckg.etl.catalog import Catalog
 from ckg.etl.concepts import ExtractionConfig, Gazetteer, default_processes, extract_many, make_extractor
 from ckg.etl.vocab import DEMO_VOCABULARY, Vocabulary, VocabularyError, describe, load
 from ckg.settings import get
+from ckg.store import add_quads
 from ckg.terms import CKG, DCTERMS
 
 _META_OPTIONS = "annotation_options"
@@ -162,7 +163,7 @@ def _apply_edges(store: ox.Store, catalog: Catalog, graph: str, new: dict[tuple[
         weight, extra = old[(k, t)]
         for q in quads(k, t, float(weight), extra):
             store.remove(q)
-    store.extend(q for k, t in added for q in quads(k, t, float(new[(k, t)][0]), new[(k, t)][1]))
+    add_quads(store, (q for k, t in added for q in quads(k, t, float(new[(k, t)][0]), new[(k, t)][1])))
     catalog.replace_annotation_edges(graph, new)
     return len(added), len(removed)
 

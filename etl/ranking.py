@@ -29,6 +29,7 @@ import numpy as np
 import pyoxigraph as ox
 
 from ckg import resources
+from ckg.store import add_quads
 from ckg.terms import CKG, XSD
 
 DAMPING = 0.85
@@ -88,5 +89,5 @@ def store_pagerank(store: ox.Store, papers: Iterable[str], edges: Iterable[tuple
     """Compute PageRank for the papers and citation edges and replace ``graph/ranking`` with it."""
     ranks = pagerank(papers, edges)
     store.remove_graph(resources.graph(resources.RANKING_GRAPH_NAME))
-    store.extend(ranking_quads(ranks))
+    add_quads(store, ranking_quads(ranks))
     return ranks

@@ -40,7 +40,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 
 from ckg import resources
-from ckg.store import query
+from ckg.store import add_quads, query
 from ckg.terms import CKG
 
 GRAPH = resources.graph(resources.SIGNALS_GRAPH_NAME)
@@ -85,5 +85,5 @@ def apply_signals(store: ox.Store) -> dict[str, int]:
     removed, added = old - new, new - old
     for q in sorted(removed, key=str):
         store.remove(q)
-    store.extend(sorted(added, key=str))
+    add_quads(store, sorted(added, key=str))
     return {"quads": len(new), "added": len(added), "removed": len(removed)}
