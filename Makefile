@@ -75,6 +75,7 @@ bench-parts: install
 	$(BIN)/python bench/bench_server.py
 	$(BIN)/python bench/bench_concepts.py --build
 	$(BIN)/python bench/bench_embed.py
+	$(BIN)/python bench/bench_citations.py
 
 # Re-pin every dependency after changing pyproject.toml (run on a machine of the CI's kind).
 constraints: install

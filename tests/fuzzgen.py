@@ -101,7 +101,7 @@ def make_unreadable(folder: Path, monkeypatch) -> None:
     refused = os.path.abspath(folder)
 
     def scandir(path="."):
-        if os.path.abspath(os.fsdecode(path)) == refused:
+        if not isinstance(path, int) and os.path.abspath(os.fsdecode(path)) == refused:  # an int: a folder's fd
             raise PermissionError(13, "Permission denied", os.fsdecode(path))
         return real_scandir(path)
 
