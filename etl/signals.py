@@ -13,6 +13,11 @@ graph ``graph/signals``, plain triples that any SPARQL engine reads:
   always bound, and walks on from the key).
 * ``?paper ckg:citedByCount n``: how many papers of the corpus cite the paper (its distinct
   ``ckg:citedBy`` edges), for every paper cited at least once (no triple means 0).
+* ``?paper ckg:citedByTop n``: the paper's place in the most-cited order (``ckg:citedByCount``
+  descending, then the paper's IRI, the order of ``most-cited-papers``) rounded up to a power of
+  ten: 10 for the first ten papers, 100 for the next ninety, and so on. The first page of a
+  ranking is then an index lookup of a few values (``VALUES ?top { 10 100 }``) instead of a sort
+  of every cited paper, and an update rewrites only the papers that cross a boundary.
 * ``?c ckg:paperCount n``: how many papers are associated with a concept (``ckg:associatedConcept``,
   its document frequency) or a topic (``ckg:associatedTopic``), for every concept and topic node.
 * ``?t ckg:topTopicCount n``: how many papers have the topic as their top topic (``ckg:topicRank 1``),
@@ -28,11 +33,13 @@ them (like PageRank): the next ``ckg update`` does.
 >>> from ckg.etl.emit import citation_quads
 >>> store.extend(citation_quads("a", "c") + citation_quads("b", "c"))
 >>> apply_signals(store)
-{'quads': 1, 'added': 1, 'removed': 0}
->>> [(q.subject.value.rsplit("/", 1)[1], q.predicate.value.rsplit("#", 1)[1], q.object.value) for q in store.quads_for_pattern(None, None, None, GRAPH)]
-[('c', 'citedByCount', '2')]
+{'quads': 2, 'added': 2, 'removed': 0}
+>>> sorted((q.subject.value.rsplit("/", 1)[1], q.predicate.value.rsplit("#", 1)[1], q.object.value) for q in store.quads_for_pattern(None, None, None, GRAPH))
+[('c', 'citedByCount', '2'), ('c', 'citedByTop', '10')]
 >>> apply_signals(store)
-{'quads': 1, 'added': 0, 'removed': 0}
+{'quads': 2, 'added': 0, 'removed': 0}
+>>> [top_bound(rank) for rank in (1, 10, 11, 100, 101, 123456)]
+[10, 10, 100, 100, 1000, 1000000]
 """
 
 from __future__ import annotations
@@ -41,7 +48,7 @@ import pyoxigraph as ox
 
 from ckg import resources
 from ckg.store import add_quads, query
-from ckg.terms import CKG
+from ckg.terms import CKG, XSD
 
 GRAPH = resources.graph(resources.SIGNALS_GRAPH_NAME)
 
@@ -66,15 +73,29 @@ _QUERIES = {
 }
 
 
+def top_bound(rank: int) -> int:
+    """The smallest power of ten at or above a 1-based rank (at least 10)."""
+    bound = 10
+    while bound < rank:
+        bound *= 10
+    return bound
+
+
 def signal_quads(store: ox.Store) -> set[ox.Quad]:
     """The quads ``graph/signals`` should hold for the store's other graphs."""
     out: set[ox.Quad] = set()
+    counts: list[tuple[int, str]] = []
     for name, sparql in _QUERIES.items():  # none of them reads a predicate of graph/signals
         predicate = CKG[name]
         for row in query(store, sparql):
             subject, value = row["s"], row["v"]
             if isinstance(subject, ox.NamedNode) and value is not None:
                 out.add(ox.Quad(subject, predicate, value, GRAPH))
+                if name == "citedByCount":
+                    counts.append((-int(value.value), subject.value))
+    # most-cited order: count descending, then the IRI (SPARQL orders IRIs by their code points)
+    for rank, (_count, iri) in enumerate(sorted(counts), start=1):
+        out.add(ox.Quad(ox.NamedNode(iri), CKG.citedByTop, ox.Literal(str(top_bound(rank)), datatype=XSD.integer), GRAPH))
     return out
 
 

@@ -201,7 +201,9 @@ def rank_papers(store: ox.Store, functions: Functions, *, concept: str | None = 
 
     The work follows the answer: the walk starts from the concept and topic (bound first, see
     ``queries/paper-authors.rq``), and citations are each paper's materialised ``ckg:citedByCount``
-    (:mod:`ckg.etl.signals`). Without concept and topic, only the cited papers are ranked first:
+    (:mod:`ckg.etl.signals`). Without concept and topic, by citations, the first k papers are read
+    by their materialised place (``ckg:citedByTop``, a power of ten) and only they are sorted; by
+    PageRank, only the cited papers are ranked first:
     every one of them is ahead of every uncited paper in each order (more citations; a PageRank
     above the uncited papers' common minimum), so when they fill the k places the answer is
     theirs, and only a corpus with fewer than k cited papers ranks all papers.
@@ -252,7 +254,13 @@ def rank_papers(store: ox.Store, functions: Functions, *, concept: str | None = 
     if about:
         rows = ranked(patterns)
     else:
-        rows = ranked(["?paper ckg:citedByCount ?count ."])
+        if order == "pagerank":
+            rows = ranked(["?paper ckg:citedByCount ?count ."])
+        else:  # the most-cited order: the first k papers are those whose ckg:citedByTop is at most k rounded up
+            bounds = [10]
+            while bounds[-1] < k:
+                bounds.append(bounds[-1] * 10)
+            rows = ranked([f"VALUES ?top {{ {' '.join(map(str, bounds))} }} ?paper ckg:citedByTop ?top ."])
         if len(rows) < k:
             rows = ranked([])
     papers = []
