@@ -122,16 +122,20 @@ def _release_options(f):
         click.option("--scispacy-model", default=None, help="The scispacy model's name or path (default en_core_sci_sm)."),
         click.option("--processes", type=click.IntRange(min=1), default=None,
                      help="Processes for concept extraction (default: $CKG_PROCESSES, else the CPUs)."),
+        click.option("--topics-from", "topics_from", type=click.Path(exists=True, file_okay=False, path_type=Path),
+                     default=None, help="Infer every paper's topics with the sampled topic model of this store "
+                                        "(corpora above max_training_papers; see ckg.etl.topics)."),
     ]):
         f = option(f)
     return f
 
 
-def _run_release(fn, store, inputs, progress, vocab, topics, extractor, scispacy_model, processes, **kwargs) -> None:
+def _run_release(fn, store, inputs, progress, vocab, topics, extractor, scispacy_model, processes, topics_from,
+                 **kwargs) -> None:
     from ckg.etl.annotate import AnnotationOptions
 
     annotation = AnnotationOptions(vocabularies=list(vocab) or None, topics=topics, extractor=extractor,
-                                   scispacy_model=scispacy_model, processes=processes)
+                                   scispacy_model=scispacy_model, processes=processes, topics_from=topics_from)
     bar = _Progress(sys.stderr.isatty() if progress is None else progress)
     try:
         result = _run(fn, _store(store), list(inputs), progress=bar, annotation=annotation, **kwargs)

@@ -17,11 +17,14 @@ and citations are in the store:
    confidence) and only their difference with the edges in the store (the catalog keeps those)
    is applied; the concept nodes that edges point at are rewritten where their triples change.
 
-**Topics** (:mod:`ckg.etl.topics`). The seeded LDA is trained on the whole corpus (papers in key
-order, texts read back from the store), deterministically; the difference between its
-topic nodes and paper edges and those in the store is applied. When no paper's triples and no
-setting changed since the last run (the catalog keeps a fingerprint of both), training would
-give the same model, and it is skipped.
+**Topics** (:mod:`ckg.etl.topics`). Up to the configuration's ``max_training_papers``, the
+seeded LDA is trained on the whole corpus (papers in key order, texts read back from the store),
+deterministically; the difference between its topic nodes and paper edges and those in the store
+is applied. When no paper's triples and no setting changed since the last run (the catalog keeps
+a fingerprint of both), training would give the same model, and it is skipped. Above that size,
+the model is trained on a sample, kept in the catalog, and papers are inferred with it: an
+update infers the new and changed papers only (and drops the edges of removed ones), until the
+papers inferred since training exceed ``retrain_share`` of the corpus.
 
 Both graphs are thus a function of the corpus, the vocabulary files and the configuration
 only, whatever history the store has: ``ckg update`` gives exactly the triples of a fresh build
@@ -57,6 +60,7 @@ from ckg.terms import CKG, DCTERMS
 _META_OPTIONS = "annotation_options"
 _META_FINGERPRINT = "concepts_fingerprint"
 _META_TOPICS = "topics_fingerprint"
+_META_RULES = "concept_edge_rules"
 CONCEPTS = resources.CONCEPTS_GRAPH_NAME
 TOPICS = resources.TOPICS_GRAPH_NAME
 
@@ -73,6 +77,7 @@ class AnnotationOptions:
     scispacy_model: str | None = None
     processes: int | None = None
     rules: concept_edges.EdgeRules = field(default_factory=concept_edges.EdgeRules)
+    topics_from: Path | None = None  # a store whose sampled topic model to infer with (see ckg.etl.topics)
 
 
 @dataclass
@@ -154,18 +159,55 @@ def paper_texts(store: ox.Store, keys: Iterable[str]) -> Iterator[tuple[str, str
 
 # -- applying differences ----------------------------------------------------------------------------
 
-def _apply_edges(store: ox.Store, catalog: Catalog, graph: str, new: dict[tuple[str, str], tuple[str, int]],
-                 quads: Callable[[str, str, float, int], list[ox.Quad]]) -> tuple[int, int]:
-    old = catalog.annotation_edges(graph)
-    removed = [e for e, v in old.items() if new.get(e) != v]
-    added = [e for e, v in new.items() if old.get(e) != v]
+def _write_difference(store: ox.Store, old: dict[tuple[str, str], tuple[str, int]],
+                      new: dict[tuple[str, str], tuple[str, int]],
+                      quads: Callable[[str, str, float, int], list[ox.Quad]]) -> tuple[int, int]:
+    """Write the difference between two sets of edges to the store: the quads of removed edges go,
+    those of added edges come, and of an edge whose weight changed only the quads that differ
+    (its weight literal). Returns (edges added or changed, edges removed or changed)."""
+    changed = [e for e, v in new.items() if e in old and old[e] != v]
+    added = [e for e in new if e not in old]
+    removed = [e for e in old if e not in new]
     for k, t in removed:
         weight, extra = old[(k, t)]
         for q in quads(k, t, float(weight), extra):
             store.remove(q)
+    fresh: list[ox.Quad] = []
+    for k, t in changed:
+        before = set(quads(k, t, float(old[(k, t)][0]), old[(k, t)][1]))
+        after = quads(k, t, float(new[(k, t)][0]), new[(k, t)][1])
+        for q in before.difference(after):
+            store.remove(q)
+        fresh.extend(q for q in after if q not in before)
+    store.extend(fresh)
     add_quads(store, (q for k, t in added for q in quads(k, t, float(new[(k, t)][0]), new[(k, t)][1])))
+    return len(added) + len(changed), len(removed) + len(changed)
+
+
+def _apply_edges(store: ox.Store, catalog: Catalog, graph: str, new: dict[tuple[str, str], tuple[str, int]],
+                 quads: Callable[[str, str, float, int], list[ox.Quad]]) -> tuple[int, int]:
+    old = catalog.annotation_edges(graph)
+    counts = _write_difference(store, old, new, quads)
     catalog.replace_annotation_edges(graph, new)
-    return len(added), len(removed)
+    return counts
+
+
+def _apply_paper_edges(store: ox.Store, catalog: Catalog, graph: str, keys: set[str],
+                       new: dict[tuple[str, str], tuple[str, int]],
+                       quads: Callable[[str, str, float, int], list[ox.Quad]]) -> tuple[int, int]:
+    """:func:`_apply_edges` for the given papers only (``new`` holds their edges)."""
+    counts = _write_difference(store, catalog.annotation_edges_of(graph, keys), new, quads)
+    catalog.replace_annotation_edges_of(graph, keys, new)
+    return counts
+
+
+def _apply_scope_edges(store: ox.Store, catalog: Catalog, graph: str, keys: set[str], targets: set[str],
+                       new: dict[tuple[str, str], tuple[str, int]],
+                       quads: Callable[[str, str, float, int], list[ox.Quad]]) -> tuple[int, int]:
+    """:func:`_apply_edges` for the edges of the given papers and targets (``new`` holds their edges)."""
+    counts = _write_difference(store, catalog.annotation_edges_scope(graph, keys, targets), new, quads)
+    catalog.replace_annotation_edges_scope(graph, keys, targets, new)
+    return counts
 
 
 def _apply_nodes(store: ox.Store, catalog: Catalog, graph: str, nodes: dict[str, list[ox.Quad]],
@@ -197,7 +239,8 @@ def concepts_stage(store: ox.Store, catalog: Catalog, options: AnnotationOptions
     vocabulary, gazetteer, extractor, files = _gazetteer(resolved)
     vocabulary_s = time.perf_counter() - start
     fingerprint = gazetteer.fingerprint()
-    if catalog.get_meta(_META_FINGERPRINT) != fingerprint:
+    cleared = catalog.get_meta(_META_FINGERPRINT) != fingerprint
+    if cleared:
         catalog.clear_concept_mentions()
     todo = catalog.keys_without_concepts()
     processes = resolved.processes if len(todo) >= 8 * resolved.processes else 1
@@ -212,14 +255,33 @@ def concepts_stage(store: ox.Store, catalog: Catalog, options: AnnotationOptions
     catalog.set_meta(_META_OPTIONS, resolved.recorded())
 
     papers = catalog.count()
-    selection = concept_edges.select(catalog.concept_mention_rows(), papers, rules)
-    edges = {e: (f"{c:.3f}", n) for e, (c, n) in selection.edges.items()}
-    added, removed = _apply_edges(store, catalog, CONCEPTS, edges, concept_edges.edge_quads)
-    used = sorted({c for _k, c in edges})
+    df = catalog.concept_document_frequencies()
+    states = {c: concept_edges.concept_state(n, papers, rules) for c, n in df.items()}
+    rules_key = json.dumps(rules.as_dict(), sort_keys=True)
+    incremental = not cleared and catalog.get_meta(_META_RULES) == rules_key
+    if incremental:
+        # only the edges of new, changed and removed papers, and of concepts whose state changed
+        previous = catalog.concept_states()
+        concepts_changed = {c for c in states.keys() | previous.keys() if states.get(c) != previous.get(c)}
+        papers_changed = set(todo) | set(catalog.annotation_orphans(CONCEPTS))
+        selection = concept_edges.decide(catalog.concept_mention_rows_scope(papers_changed, concepts_changed), df,
+                                         papers, rules)
+        edges = {e: (f"{c:.3f}", n) for e, (c, n) in selection.edges.items()}
+        added, removed = _apply_scope_edges(store, catalog, CONCEPTS, papers_changed, concepts_changed, edges,
+                                            concept_edges.edge_quads)
+    else:
+        concepts_changed = set(states)
+        selection = concept_edges.decide(catalog.concept_mention_rows(), df, papers, rules)
+        edges = {e: (f"{c:.3f}", n) for e, (c, n) in selection.edges.items()}
+        added, removed = _apply_edges(store, catalog, CONCEPTS, edges, concept_edges.edge_quads)
+    catalog.set_concept_states(states)
+    catalog.set_meta(_META_RULES, rules_key)
+    dropped = {c: n for c, n in df.items() if states[c][1]}
+    below_evidence = sum(n for c, n in catalog.weak_mentions(rules.min_body_mentions).items() if not states[c][1])
+    edge_count, with_concepts, used = catalog.annotation_edge_totals(CONCEPTS)
     nodes = {c: concept_edges.concept_quads(vocabulary.by_key[c]) for c in used if c in vocabulary.by_key}
     nodes_written, nodes_removed = _apply_nodes(store, catalog, CONCEPTS, nodes, resources.concept)
     kinds = Counter(vocabulary.by_key[c].kind for c in used if c in vocabulary.by_key)
-    with_concepts = len({k for k, _c in edges})
     config = {
         "vocabularies": files,
         "extraction": resolved.extraction.as_dict(),
@@ -234,12 +296,14 @@ def concepts_stage(store: ox.Store, catalog: Catalog, options: AnnotationOptions
                        "words_per_s": round(words / extraction_s) if todo and extraction_s else None},
         "papers": papers,
         "papers_with_concepts": with_concepts,
-        "edges": len(edges),
+        "edges": edge_count,
         "concepts": len(used),
         "concepts_by_kind": dict(sorted(kinds.items())),
-        "below_evidence": selection.below_evidence,
-        "dropped_by_df": {c: n for c, n in sorted(selection.dropped_by_df.items(), key=lambda kv: (-kv[1], kv[0]))},
+        "below_evidence": below_evidence,
+        "dropped_by_df": {c: n for c, n in sorted(dropped.items(), key=lambda kv: (-kv[1], kv[0]))},
         "edges_added": added, "edges_removed": removed,
+        "edges_recomputed": len(edges), "concepts_restated": len(concepts_changed),
+        "incremental": incremental,
         "nodes_written": nodes_written, "nodes_removed": nodes_removed,
     }
     return StageResult(config, counts)
@@ -253,10 +317,17 @@ def _tomotopy_isa() -> str:
 
 
 def topics_stage(store: ox.Store, catalog: Catalog, options: AnnotationOptions | None) -> StageResult:
-    """Train the topic model on the corpus and apply its topic nodes and paper edges."""
+    """Train the topic model on the corpus (or a sample of it) and apply its topic nodes and paper edges."""
     resolved = _resolve(options, catalog)
     config = topics.load_config(resolved.topics)
-    settings = {k: v for k, v in config.as_dict().items() if k != "path"}
+    donor = options.topics_from if options else None
+    if donor is not None or catalog.count() > config.max_training_papers:
+        return _sampled_topics(store, catalog, config, donor)
+    if catalog.topic_model() is not None:  # the corpus shrank below the sample size: back to a full model
+        catalog.set_topic_model(None, None)
+        catalog.set_topics_inferred(None)
+        catalog.set_meta(_META_TOPICS, "")
+    settings = _topic_settings(config)
     fingerprint = hashlib.sha256((json.dumps(settings, sort_keys=True) + catalog.corpus_hash()).encode()).hexdigest()
     if catalog.get_meta(_META_TOPICS) == fingerprint:
         # same papers, same configuration: training would give the topics already in the store
@@ -278,6 +349,7 @@ def topics_stage(store: ox.Store, catalog: Catalog, options: AnnotationOptions |
     top = Counter(t for (_k, t), (_p, rank) in edges.items() if rank == 1)
     papers = Counter(t for (_k, t) in edges)
     counts = {
+        "mode": "full",
         "documents": result.documents, "tokens": result.tokens, "vocabulary": result.vocabulary,
         "log_likelihood_per_word": result.log_likelihood_per_word, "tomotopy_isa": _tomotopy_isa(),
         "tokenize_s": round(tokenize_s, 3), "train_s": round(train_s, 3),
@@ -289,4 +361,108 @@ def topics_stage(store: ox.Store, catalog: Catalog, options: AnnotationOptions |
     }
     catalog.set_meta(_META_TOPICS, fingerprint)
     catalog.set_meta(_META_TOPICS + "_counts", json.dumps(counts))
+    return StageResult({"topics": config.as_dict()}, counts)
+
+
+def _topic_settings(config: topics.TopicConfig) -> dict[str, Any]:
+    return {k: v for k, v in config.as_dict().items() if k != "path"}
+
+
+def _donor_model(donor: Path, settings_hash: str) -> tuple[bytes, dict]:
+    """The sampled topic model of another store (``--topics-from``), checked against our settings."""
+    from ckg.store import CATALOG_FILE, StoreError, current_folder
+
+    folder = current_folder(Path(donor))
+    if folder is None or not (folder / CATALOG_FILE).is_file():
+        raise StoreError(f"{donor} is not a ckg store: --topics-from needs a store built with a sampled topic model")
+    import sqlite3
+
+    db = sqlite3.connect(f"file:{folder / CATALOG_FILE}?mode=ro", uri=True)  # another store: read only
+    try:
+        rows = dict(db.execute("SELECT k, v FROM topic_model"))
+    except sqlite3.OperationalError:
+        rows = {}
+    finally:
+        db.close()
+    model = (bytes(rows["model"]), json.loads(rows["info"])) if "model" in rows and "info" in rows else None
+    if model is None:
+        raise StoreError(f"{donor} has no sampled topic model (its corpus was within max_training_papers): "
+                         "there is no model to reuse")
+    if model[1].get("settings") != settings_hash:
+        raise StoreError(f"{donor}'s topic model was trained with other topic settings than this run's")
+    return model
+
+
+def _sampled_topics(store: ox.Store, catalog: Catalog, config: topics.TopicConfig, donor: Path | None) -> StageResult:
+    """Topics above ``max_training_papers``: a model trained on a sample, papers inferred with it."""
+    settings_hash = hashlib.sha256(json.dumps(_topic_settings(config), sort_keys=True).encode()).hexdigest()
+    papers_now = catalog.count()
+    held = catalog.topic_model()
+    pending = catalog.keys_without_topics()
+    tokenize_s = train_s = 0.0
+    phrases = config.phrases()
+    trained = False
+    if donor is not None:
+        data, info = _donor_model(donor, settings_hash)
+        if held is None or held[0] != data:
+            catalog.set_topic_model(data, {**info, "inferred_since": 0})
+            catalog.set_topics_inferred(None)
+            pending = catalog.keys_without_topics()
+        info = catalog.topic_model()[1]
+    elif (held is None or held[1].get("settings") != settings_hash
+          or held[1].get("inferred_since", 0) + len(pending) > config.retrain_share * papers_now):
+        start = time.perf_counter()
+        sample = topics.training_sample(catalog.keys(), config.max_training_papers)
+        documents = [(key, topics.tokenize(" ".join((title, abstract, body)), phrases))
+                     for key, title, abstract, body in paper_texts(store, sample)]
+        tokenize_s = time.perf_counter() - start
+        start = time.perf_counter()
+        model = topics.train_sample(documents, config)
+        train_s = time.perf_counter() - start
+        info = {"settings": settings_hash, "papers_at_training": papers_now, "sample": model.documents,
+                "tokens": model.tokens, "vocabulary": model.vocabulary,
+                "log_likelihood_per_word": model.log_likelihood_per_word,
+                "topics": [{"key": t.key, "label": t.label, "seed_words": list(t.seed_words), "top_terms": t.top_terms,
+                            "missing": t.missing_seeds} for t in model.topics],
+                "inferred_since": 0}
+        catalog.set_topic_model(model.data, info)
+        catalog.set_topics_inferred(None)
+        pending = catalog.keys_without_topics()
+        trained = True
+    else:
+        info = held[1]
+    data = catalog.topic_model()[0]
+    start = time.perf_counter()
+    inferrer = topics.Inferrer(data, config)
+    edges: dict[tuple[str, str], tuple[str, int]] = {}
+    for key, title, abstract, body in paper_texts(store, pending):
+        for e, (p, rank) in inferrer.edges(key, topics.tokenize(" ".join((title, abstract, body)), phrases)).items():
+            edges[e] = (f"{p:.3f}", rank)
+    infer_s = time.perf_counter() - start
+    keys = set(pending) | set(catalog.annotation_orphans(TOPICS))
+    added, removed = _apply_paper_edges(store, catalog, TOPICS, keys, edges, topics.edge_quads)
+    catalog.set_topics_inferred(pending)
+    if not trained:
+        info = {**info, "inferred_since": info.get("inferred_since", 0) + len(pending)}
+        catalog.set_topic_model(data, info)
+    model_topics = [topics.Topic(t["key"], t["label"], tuple(t["seed_words"]), t["top_terms"], t["missing"])
+                    for t in info["topics"]]
+    nodes = {t.key: topics.topic_quads(t) for t in model_topics}
+    nodes_written, nodes_removed = _apply_nodes(store, catalog, TOPICS, nodes, resources.topic)
+    catalog.set_meta(_META_TOPICS, "")  # a full model, should the corpus shrink back, is trained again
+    summary = catalog.annotation_edge_summary(TOPICS)
+    counts = {
+        "mode": "sampled", "trained": trained, "model_from": str(Path(donor).resolve()) if donor else None,
+        "documents": info["sample"], "papers_at_training": info["papers_at_training"], "tokens": info["tokens"],
+        "vocabulary": info["vocabulary"], "log_likelihood_per_word": info["log_likelihood_per_word"],
+        "inferred": len(pending), "inferred_since_training": info["inferred_since"] if not trained else 0,
+        "tomotopy_isa": _tomotopy_isa(),
+        "tokenize_s": round(tokenize_s, 3), "train_s": round(train_s, 3), "infer_s": round(infer_s, 3),
+        "edges": sum(n for _top, n in summary.values()), "edges_added": added, "edges_removed": removed,
+        "nodes_written": nodes_written, "nodes_removed": nodes_removed,
+        "topics": [{"key": t.key, "label": t.label, "top_topic_of": summary.get(t.key, (0, 0))[0],
+                    "papers": summary.get(t.key, (0, 0))[1], "top_terms": t.top_terms,
+                    "seeds_not_in_corpus": t.missing_seeds} for t in model_topics],
+        "skipped": not pending and not keys,
+    }
     return StageResult({"topics": config.as_dict()}, counts)

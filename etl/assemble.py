@@ -27,13 +27,24 @@ but with an abstract or body (35 of the 803 parses of the first release) is kept
 ``no-title`` warning, so its text and references are not lost; a record with neither title
 nor text is rejected (``empty-title``). A second record with a key already read is rejected
 (``duplicate-paper``), and its parses are not turned into papers of their own.
+
+**Unchanged input is not read again.** Each paper read from a metadata row gets an input
+fingerprint (:func:`input_fingerprint`: the row's cells, the names and bytes of its parse files,
+the metadata file's name, ckg's version). An update passes the fingerprints its store recorded
+(``known``); a row whose fingerprint is known yields :class:`Unchanged` (its key) without its
+parses being parsed, normalised or emitted again: hashing a file's bytes costs a fraction of
+parsing it, so an update reads what changed, not the release. A paper whose assembly reported
+anything (a warning or a rejected parse) gets no fingerprint, so it is read, and its issues
+reported, at every run. Papers made from parses alone are always read (their key is inside the
+parse).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,6 +90,7 @@ class AssemblyCounts:
     metadata_only: int = 0
     parse_only: int = 0
     parses_read: int = 0
+    unchanged_not_read: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -119,12 +131,57 @@ def _clean_id(value: str) -> str:
     return value[:-2] if re.fullmatch(r"\d+\.0", value) else value
 
 
-class Assembler:
-    """Joins rows and parses into :class:`Paper` records, reporting what it cannot use."""
+def _version() -> str:
+    import ckg
 
-    def __init__(self, inputs: Inputs, report: Report) -> None:
+    return ckg.__version__
+
+
+FINGERPRINT_FORMAT = "ckg-input-1"
+"""Changes when what goes into a paper's input fingerprint changes."""
+
+
+def input_fingerprint(fields: dict[str, str], metadata_name: str, parse_names: list[str], parse_paths: list[Path],
+                      version: str) -> str:
+    """A digest of everything a paper read from a metadata row is made of: the row's cells, the
+    metadata file's name, the names and bytes of its parse files, and the code's version.
+
+    >>> input_fingerprint({"title": "A"}, "metadata.csv", [], [], "1.0") == input_fingerprint({"title": "A"}, "metadata.csv", [], [], "1.0")
+    True
+    >>> input_fingerprint({"title": "A"}, "metadata.csv", [], [], "1.0") == input_fingerprint({"title": "B"}, "metadata.csv", [], [], "1.0")
+    False
+    """
+    h = hashlib.blake2b(digest_size=20)
+    h.update("\x1f".join([FINGERPRINT_FORMAT, version, metadata_name, *parse_names, "",
+                           *(f"{k}\x1e{v}" for k, v in sorted(fields.items()))]).encode("utf-8", "surrogatepass"))
+    for path in parse_paths:
+        with open(path, "rb") as handle:
+            h.update(b"\0" + hashlib.file_digest(handle, "blake2b").digest())
+    return h.hexdigest()
+
+
+@dataclass
+class Unchanged:
+    """A paper whose input fingerprint the store already holds: not read again."""
+
+    key: str
+    fingerprint: str
+
+
+KnownInput = Callable[[str, str], "str | None"]
+"""known(key, fingerprint): the paper's stored DOI ('' for none) when the store holds the paper
+with this input fingerprint, else None."""
+
+
+class Assembler:
+    """Joins rows and parses into :class:`Paper` records, reporting what it cannot use.
+
+    ``known`` (see :data:`KnownInput`) lets unchanged rows through as :class:`Unchanged`."""
+
+    def __init__(self, inputs: Inputs, report: Report, known: KnownInput | None = None) -> None:
         self.inputs = inputs
         self.report = report
+        self.known = known
         self.counts = AssemblyCounts()
         self._used: set[Path] = set()
         self._seen: dict[str, str] = {}  # paper key -> where it was read
@@ -172,8 +229,9 @@ class Assembler:
 
     # -- papers ------------------------------------------------------------------------------
 
-    def papers(self) -> Iterator[Paper]:
-        """Every paper of the release, metadata rows first, then parses no row claimed."""
+    def papers(self) -> Iterator[Paper | Unchanged]:
+        """Every paper of the release, metadata rows first, then parses no row claimed
+        (:class:`Unchanged` for a row the store holds as it is, when ``known`` is given)."""
         for csv_path, root in self.inputs.metadata_files:
             name = relative_name(csv_path, root)
             try:
@@ -205,14 +263,21 @@ class Assembler:
                            + ("" if earlier == key else f" (as paper {earlier})"))
         return True
 
-    def _register(self, paper: Paper, where: str, parse_ids: list[str]) -> None:
-        self._seen[paper.key] = where
+    def _register(self, key: str, where: str, parse_ids: list[str]) -> None:
+        self._seen[key] = where
         for pid in parse_ids:
-            other = self._parse_ids.setdefault(pid, paper.key)
-            if other != paper.key:
+            other = self._parse_ids.setdefault(pid, key)
+            if other != key:
                 self.report.warn("shared-parse-id", where, f"{pid} also belongs to paper {other}")
 
-    def _from_row(self, row: MetadataRow, root: Path, name: str) -> Paper | None:
+    def _from_row(self, row: MetadataRow, root: Path, name: str) -> Paper | Unchanged | None:
+        issues = sum(self.report.counts.values())
+        paper = self._read_row(row, root, name)
+        if isinstance(paper, Paper) and sum(self.report.counts.values()) != issues:
+            paper.input_hash = ""  # read again, and its issues reported again, at every run
+        return paper
+
+    def _read_row(self, row: MetadataRow, root: Path, name: str) -> Paper | Unchanged | None:
         f = row.fields
         where = row.where
         shas = []
@@ -240,11 +305,31 @@ class Assembler:
         if self._duplicate(key, where):
             self._used.update(parse_paths)  # a duplicate row's parses are not papers of their own
             return None
+        files = [name] + [self.inputs.parses.relative(p) for p in parse_paths]
+        fingerprint = ""
+        if self.known is not None:
+            try:
+                fingerprint = input_fingerprint(f, name, files[1:], parse_paths, _version())
+            except OSError:
+                fingerprint = ""  # unreadable: read below, where the parse is reported
+            stored_doi = self.known(key, fingerprint) if fingerprint else None
+            if stored_doi is not None:
+                self._used.update(parse_paths)
+                self._register(key, where, shas + ([pmcid] if pmcid else []))
+                self.counts.unchanged_not_read += 1
+                self._count_kind(key, stored_doi, files, bool(parse_paths))
+                return Unchanged(key, fingerprint)
         docs = [d for p in parse_paths if (d := self._read(p)) is not None]
-        paper = self._compose(key, where, f, docs, [name] + [self.inputs.parses.relative(p) for p in parse_paths])
+        paper = self._compose(key, where, f, docs, files)
         if paper is None:
             return None
-        self._register(paper, where, shas + ([pmcid] if pmcid else []))
+        if not fingerprint:
+            try:
+                fingerprint = input_fingerprint(f, name, files[1:], parse_paths, _version())
+            except OSError:
+                fingerprint = ""
+        paper.input_hash = fingerprint
+        self._register(paper.key, where, shas + ([pmcid] if pmcid else []))
         paper.cord_uid, paper.shas, paper.pmcid, paper.pmid = cord_uid, shas, pmcid, pmid
         if doi:
             paper.doi, paper.doi_from_text = doi, False
@@ -267,25 +352,28 @@ class Assembler:
         paper = self._compose(key, where, {}, [doc], [where])
         if paper is None:
             return None
-        self._register(paper, where, [key])
+        self._register(paper.key, where, [key])
         paper.shas = [sha] if sha else []
         paper.pmcid = pmcid
         return self._count(paper, True)
 
     def _count(self, paper: Paper, has_parse: bool) -> Paper:
+        self._count_kind(paper.key, paper.doi, paper.source_files, has_parse)
+        return paper
+
+    def _count_kind(self, key: str, doi: str, source_files: list[str], has_parse: bool) -> None:
         self.counts.papers += 1
-        if paper.source_files and paper.source_files[0].lower().endswith(".csv"):
+        if source_files and source_files[0].lower().endswith(".csv"):
             if has_parse:
                 self.counts.with_metadata_and_parse += 1
             else:
                 self.counts.metadata_only += 1
         else:
             self.counts.parse_only += 1
-        if paper.doi:
-            other = self._dois.setdefault(paper.doi, paper.key)
-            if other != paper.key:
-                self.report.warn("duplicate-doi", paper.key, f"DOI {paper.doi} is also the DOI of paper {other}")
-        return paper
+        if doi:
+            other = self._dois.setdefault(doi, key)
+            if other != key:
+                self.report.warn("duplicate-doi", key, f"DOI {doi} is also the DOI of paper {other}")
 
     def _compose(self, key: str, where: str, f: dict[str, str], docs: list[ParseDoc], files: list[str]) -> Paper | None:
         title = clean_title(f.get("title")) or next((t for d in docs if (t := clean_title(d.title))), "")

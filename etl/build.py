@@ -4,7 +4,9 @@ Both are the same procedure, :func:`apply_release`; a build starts from an empty
 
 1. **Papers.** Rows and parses are joined into papers (:mod:`ckg.etl.assemble`), each paper's
    named graph is computed and hashed. New and changed papers are streamed as N-Quads to a
-   staging file; unchanged papers are left alone.
+   staging file; unchanged papers are left alone. An update does not even read again a row
+   whose input fingerprint (row cells, parse names and bytes) the catalog holds: it costs a
+   hash of its files, not a parse.
 2. **Removals.** Papers of the store missing from the new release are removed (unless
    ``keep_removed``), with their graphs.
 3. **Load.** Graphs of changed and removed papers are dropped and the staging file is
@@ -60,7 +62,7 @@ import ckg
 from ckg import faults, resources
 from ckg.etl import emit, ranking, signals
 from ckg.etl.annotate import AnnotationOptions, concepts_stage, topics_stage
-from ckg.etl.assemble import Assembler, InputError, discover
+from ckg.etl.assemble import Assembler, InputError, Unchanged, discover
 from ckg.etl.catalog import Catalog
 from ckg.etl.citations import resolve
 from ckg.etl.report import Report
@@ -274,17 +276,22 @@ def apply_release(store_path: Path, folder: Path, inputs: list[Path], *, release
             touched_authors: set[str] = set()
             touched_institutions: set[str] = set()
             seen: set[str] = set()
-            assembler = Assembler(found, report)
+            # an update does not read again the rows whose input the store holds as it is
+            assembler = Assembler(found, report, known=catalog.known_input if mode == "update" else None)
             with timer.stage("read_and_emit"), open(staging, "wb") as out:
                 for paper in assembler.papers():
                     tick("papers", 1)
                     faults.point("read.paper")
                     seen.add(paper.key)
+                    if isinstance(paper, Unchanged):
+                        changes.unchanged += 1
+                        continue
                     nquads = emit.to_nquads(emit.paper_quads(paper))
                     content_hash = _hash(nquads)
                     state = catalog.paper_state(paper.key)
                     if state is not None and state[0] == content_hash:
                         changes.unchanged += 1
+                        catalog.set_input(paper.key, paper.input_hash)
                         if json.loads(state[2]) != paper.source_files:
                             changes.provenance_only.append(paper.key)
                             catalog.set_provenance(paper.key, label, paper.source_files)

@@ -28,6 +28,7 @@ CREATE TABLE IF NOT EXISTS papers (
     key TEXT PRIMARY KEY, hash TEXT NOT NULL, title_norm TEXT, year INTEGER,
     first_release TEXT, last_release TEXT, files TEXT
 );
+CREATE TABLE IF NOT EXISTS paper_inputs (key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS paper_ids (key TEXT NOT NULL, scheme TEXT NOT NULL, value TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS paper_ids_key ON paper_ids(key);
 CREATE INDEX IF NOT EXISTS paper_ids_value ON paper_ids(scheme, value);
@@ -65,17 +66,24 @@ CREATE TABLE IF NOT EXISTS concept_mentions (
     key TEXT NOT NULL, concept TEXT NOT NULL, title INTEGER NOT NULL, abstract INTEGER NOT NULL, body INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS concept_mentions_key ON concept_mentions(key);
+CREATE INDEX IF NOT EXISTS concept_mentions_concept ON concept_mentions(concept);
+CREATE TABLE IF NOT EXISTS concept_state (concept TEXT PRIMARY KEY, tenths INTEGER NOT NULL, dropped INTEGER NOT NULL)
+    WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS concepts_extracted (key TEXT PRIMARY KEY, words INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS annotation_edges (
     graph TEXT NOT NULL, key TEXT NOT NULL, target TEXT NOT NULL, weight TEXT NOT NULL, extra INTEGER NOT NULL,
     PRIMARY KEY (graph, key, target)
 );
+CREATE TABLE IF NOT EXISTS topic_model (k TEXT PRIMARY KEY, v BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS topics_inferred (key TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS annotation_edges_target ON annotation_edges(graph, target);
 CREATE TABLE IF NOT EXISTS annotation_nodes (graph TEXT NOT NULL, node TEXT NOT NULL, hash TEXT NOT NULL,
     PRIMARY KEY (graph, node));
 """
 
 # concept_mentions and concepts_extracted are per paper: a changed paper loses them and is extracted again.
-_PER_PAPER_TABLES = ("paper_ids", "authors", "affiliations", "bib", "concept_mentions", "concepts_extracted")
+_PER_PAPER_TABLES = ("paper_inputs", "paper_ids", "authors", "affiliations", "bib", "concept_mentions", "concepts_extracted",
+                     "topics_inferred")
 
 
 class Catalog:
@@ -124,6 +132,8 @@ class Catalog:
             (paper.key, content_hash, normalize_title(paper.title), paper.year, first_release, last_release,
              json.dumps(paper.source_files)),
         )
+        if paper.input_hash:
+            db.execute("INSERT INTO paper_inputs VALUES (?, ?)", (paper.key, paper.input_hash))
         ids = [("doi", paper.doi), ("pmid", paper.pmid), ("pmcid", paper.pmcid), ("arxiv", paper.arxiv_id.lower())]
         db.executemany("INSERT INTO paper_ids VALUES (?, ?, ?)", [(paper.key, s, v) for s, v in ids if v])
         author_rows, affiliation_rows = [], []
@@ -141,6 +151,22 @@ class Catalog:
         )
         if self._citations_logged():
             db.execute("INSERT OR IGNORE INTO cite_dirty VALUES (?, NULL)", (paper.key,))
+
+    def known_input(self, key: str, fingerprint: str) -> str | None:
+        """The paper's DOI ('' for none) when the store holds it read from this input fingerprint
+        (:func:`ckg.etl.assemble.input_fingerprint`), else None."""
+        row = self.db.execute(  # +scheme: look the paper up by key, not every DOI by scheme
+            "SELECT i.fingerprint, d.value FROM paper_inputs i LEFT JOIN paper_ids d ON d.key = i.key "
+            "AND +d.scheme = 'doi' WHERE i.key = ?", (key,)).fetchone()
+        if row is None or row[0] != fingerprint:
+            return None
+        return row[1] or ""
+
+    def set_input(self, key: str, fingerprint: str) -> None:
+        """Record (or forget, with '') the input fingerprint of a paper whose content did not change."""
+        self.db.execute("DELETE FROM paper_inputs WHERE key = ?", (key,))
+        if fingerprint:
+            self.db.execute("INSERT INTO paper_inputs VALUES (?, ?)", (key, fingerprint))
 
     def set_provenance(self, key: str, last_release: str, files: list[str]) -> None:
         self.db.execute("UPDATE papers SET last_release = ?, files = ? WHERE key = ?", (last_release, json.dumps(files), key))
@@ -342,6 +368,121 @@ class Catalog:
         self.db.execute("DELETE FROM annotation_edges WHERE graph = ?", (graph,))
         self.db.executemany("INSERT INTO annotation_edges VALUES (?, ?, ?, ?, ?)",
                             [(graph, k, t, w, x) for (k, t), (w, x) in sorted(edges.items())])
+
+    def annotation_edges_of(self, graph: str, keys: Iterable[str]) -> dict[tuple[str, str], tuple[str, int]]:
+        """:meth:`annotation_edges` of the given papers only."""
+        self._select(keys)
+        return {(k, t): (w, x) for k, t, w, x in self.db.execute(
+            "SELECT e.key, e.target, e.weight, e.extra FROM annotation_edges e JOIN temp.selected s ON s.key = e.key "
+            "WHERE e.graph = ?", (graph,))}
+
+    def replace_annotation_edges_of(self, graph: str, keys: Iterable[str],
+                                    edges: dict[tuple[str, str], tuple[str, int]]) -> None:
+        """Replace the edges of the given papers (``edges`` holds their new ones)."""
+        self._select(keys)
+        self.db.execute("DELETE FROM annotation_edges WHERE graph = ? AND key IN (SELECT key FROM temp.selected)", (graph,))
+        self.db.executemany("INSERT INTO annotation_edges VALUES (?, ?, ?, ?, ?)",
+                            [(graph, k, t, w, x) for (k, t), (w, x) in sorted(edges.items())])
+
+    def annotation_orphans(self, graph: str) -> list[str]:
+        """Papers with edges in a graph that are no longer in the store (removed papers)."""
+        return [k for (k,) in self.db.execute(
+            "SELECT DISTINCT key FROM annotation_edges WHERE graph = ? AND key NOT IN (SELECT key FROM papers)", (graph,))]
+
+    def annotation_edge_summary(self, graph: str) -> dict[str, tuple[int, int]]:
+        """Target -> (papers whose first-ranked edge it is, papers) of a graph's edges."""
+        return {t: (top, n) for t, top, n in self.db.execute(
+            "SELECT target, SUM(extra = 1), COUNT(*) FROM annotation_edges WHERE graph = ? GROUP BY target", (graph,))}
+
+    def annotation_edges_scope(self, graph: str, keys: Iterable[str],
+                               targets: Iterable[str]) -> dict[tuple[str, str], tuple[str, int]]:
+        """:meth:`annotation_edges` of the given papers and of the given targets (concepts)."""
+        self._select(keys)
+        self._select(targets, "selected_targets")
+        return {(k, t): (w, x) for k, t, w, x in self.db.execute(
+            "SELECT key, target, weight, extra FROM annotation_edges WHERE graph = ? AND key IN temp.selected "
+            "UNION SELECT key, target, weight, extra FROM annotation_edges WHERE graph = ? "
+            "AND target IN temp.selected_targets", (graph, graph))}
+
+    def replace_annotation_edges_scope(self, graph: str, keys: Iterable[str], targets: Iterable[str],
+                                       edges: dict[tuple[str, str], tuple[str, int]]) -> None:
+        """Replace the edges of the given papers and targets (``edges`` holds their new ones)."""
+        self._select(keys)
+        self._select(targets, "selected_targets")
+        self.db.execute("DELETE FROM annotation_edges WHERE graph = ? AND key IN temp.selected", (graph,))
+        self.db.execute("DELETE FROM annotation_edges WHERE graph = ? AND target IN temp.selected_targets", (graph,))
+        self.db.executemany("INSERT INTO annotation_edges VALUES (?, ?, ?, ?, ?)",
+                            [(graph, k, t, w, x) for (k, t), (w, x) in sorted(edges.items())])
+
+    def annotation_edge_totals(self, graph: str) -> tuple[int, int, list[str]]:
+        """(edges, papers with an edge, targets with an edge in key order) of a graph."""
+        edges, papers = self.db.execute(
+            "SELECT COUNT(*), COUNT(DISTINCT key) FROM annotation_edges WHERE graph = ?", (graph,)).fetchone()
+        targets = [t for (t,) in self.db.execute(
+            "SELECT DISTINCT target FROM annotation_edges WHERE graph = ? ORDER BY target", (graph,))]
+        return edges, papers, targets
+
+    def _select(self, keys: Iterable[str], table: str = "selected") -> None:
+        self.db.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table} (key TEXT PRIMARY KEY) WITHOUT ROWID")
+        self.db.execute(f"DELETE FROM temp.{table}")
+        self.db.executemany(f"INSERT OR IGNORE INTO temp.{table} VALUES (?)", ((k,) for k in keys))
+
+    # -- concept edges (ckg.etl.concept_edges) ----------------------------------------------------
+
+    def concept_document_frequencies(self) -> dict[str, int]:
+        """Concept -> papers with a mention of it."""
+        return dict(self.db.execute("SELECT concept, COUNT(*) FROM concept_mentions GROUP BY concept"))
+
+    def weak_mentions(self, min_body_mentions: int) -> dict[str, int]:
+        """Concept -> papers that name it only in their body, fewer than ``min_body_mentions`` times."""
+        return dict(self.db.execute(
+            "SELECT concept, COUNT(*) FROM concept_mentions WHERE title = 0 AND abstract = 0 AND body < ? "
+            "GROUP BY concept", (min_body_mentions,)))
+
+    def concept_mention_rows_scope(self, keys: Iterable[str],
+                                   concepts: Iterable[str]) -> Iterator[tuple[str, str, int, int, int]]:
+        """The mention rows of the given papers and of the given concepts."""
+        self._select(keys)
+        self._select(concepts, "selected_targets")
+        yield from self.db.execute(
+            "SELECT key, concept, title, abstract, body FROM concept_mentions WHERE key IN temp.selected "
+            "UNION SELECT key, concept, title, abstract, body FROM concept_mentions "
+            "WHERE concept IN temp.selected_targets")
+
+    def concept_states(self) -> dict[str, tuple[int, int]]:
+        """Concept -> (specificity tenths, dropped) as of the last run (:func:`ckg.etl.concept_edges.concept_state`)."""
+        return {c: (t, d) for c, t, d in self.db.execute("SELECT concept, tenths, dropped FROM concept_state")}
+
+    def set_concept_states(self, states: dict[str, tuple[int, int]]) -> None:
+        self.db.execute("DELETE FROM concept_state")
+        self.db.executemany("INSERT INTO concept_state VALUES (?, ?, ?)", [(c, t, d) for c, (t, d) in states.items()])
+
+    # -- the sampled topic model (ckg.etl.topics) ------------------------------------------------
+
+    def topic_model(self) -> tuple[bytes, dict] | None:
+        """(model bytes, its description) of the store's sampled topic model, or None."""
+        rows = dict(self.db.execute("SELECT k, v FROM topic_model"))
+        if "model" not in rows or "info" not in rows:
+            return None
+        return bytes(rows["model"]), json.loads(rows["info"])
+
+    def set_topic_model(self, data: bytes | None, info: dict | None) -> None:
+        """Keep (or, with None, drop) the sampled topic model and its description."""
+        self.db.execute("DELETE FROM topic_model")
+        if data is not None and info is not None:
+            self.db.executemany("INSERT INTO topic_model VALUES (?, ?)", [("model", data), ("info", json.dumps(info))])
+
+    def keys_without_topics(self) -> list[str]:
+        """Papers whose topics were not inferred with the current sampled model, in key order."""
+        return [k for (k,) in self.db.execute(
+            "SELECT key FROM papers WHERE key NOT IN (SELECT key FROM topics_inferred) ORDER BY key")]
+
+    def set_topics_inferred(self, keys: Iterable[str] | None) -> None:
+        """Record papers as inferred; None forgets every paper (a new model)."""
+        if keys is None:
+            self.db.execute("DELETE FROM topics_inferred")
+        else:
+            self.db.executemany("INSERT OR IGNORE INTO topics_inferred VALUES (?)", ((k,) for k in keys))
 
     def annotation_nodes(self, graph: str) -> dict[str, str]:
         """Node key -> hash of its triples, for the concept or topic nodes of a graph in the store."""

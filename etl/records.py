@@ -79,6 +79,7 @@ class Paper:
     bib: list[BibEntry] = field(default_factory=list)
     source_files: list[str] = field(default_factory=list)
     has_full_text: bool = False
+    input_hash: str = ""  # ckg.etl.assemble.input_fingerprint; "" when the paper must be read at every run
 
     @property
     def year(self) -> int | None:

@@ -11,11 +11,22 @@ unlabelled background topic (``background_topics``) takes up the words of method
 statistics, so that they do not make a labelled topic everyone's second topic; it gets no node
 and no edges (on the demo corpus: 58 of 60 papers get their generated topic).
 
-**Determinism and updates.** The model is trained on the whole corpus at every build and
-update: the papers in key order, one training thread, the configured seed. The same papers
-therefore give the same topics, top terms and probabilities, so an update gives exactly the
-topic triples of a fresh build of the newer release (an inferred-only update would drift from
-it). Training is the cost: about 4 s for the 803 full texts of the first CORD-19 release.
+**Determinism and updates.** Up to ``max_training_papers`` papers (20,000 by default), the model
+is trained on the whole corpus at every build and update: the papers in key order, one training
+thread, the configured seed. The same papers therefore give the same topics, top terms and
+probabilities, so an update gives exactly the topic triples of a fresh build of the newer
+release. Training is the cost: about 4 s for the 803 full texts of the first CORD-19 release,
+40 s for 10,000 papers, hours for a million.
+
+Above that size the model is trained on a **sample**: the ``max_training_papers`` papers whose
+keys hash lowest (:func:`training_sample`, a choice that does not depend on the order or the
+history of the corpus), and every paper's topics are then **inferred** with it
+(``infer_iterations`` Gibbs iterations, one document at a time: a paper's topics depend on the
+model and its own text only). The model is kept in the store's catalog; an update infers the
+new and changed papers only, until the papers inferred since training exceed
+``retrain_share`` of the corpus, when the model is trained again on the sample of the day. An
+update that keeps the model equals a fresh build of the newer release given the same model
+(``ckg build --topics-from STORE``); one that retrains equals a plain fresh build.
 
 **Text.** Words are lower-cased runs of letters and digits (inner hyphens and apostrophes
 kept: "covid-19", "sars-cov-2"), of at least three characters, not English stop words nor
@@ -99,6 +110,9 @@ class TopicConfig:
     top_terms: int = 10
     threshold: float = 0.2
     background_topics: int = 1
+    max_training_papers: int = 20_000
+    infer_iterations: int = 50
+    retrain_share: float = 0.2
     path: str = ""
 
     def phrases(self) -> dict[str, dict[tuple[str, ...], str]]:
@@ -136,6 +150,10 @@ def load_config(path: Path | None = None) -> TopicConfig:
         topics.append(TopicSpec(str(t["label"]), tuple(str(w) for w in t.get("seed_words", []))))
     if not topics:
         raise TopicConfigError(f"{path}: no [[topic]] defined")
+    if not isinstance(model.get("max_training_papers", 1), int) or model.get("max_training_papers", 1) < 1:
+        raise TopicConfigError(f"{path}: max_training_papers must be a positive integer")
+    if not 0 < float(model.get("retrain_share", 0.2)) <= 1:
+        raise TopicConfigError(f"{path}: retrain_share must be in (0, 1]")
     if model.get("term_weight", "idf") not in ("one", "idf", "pmi"):
         raise TopicConfigError(f"{path}: term_weight must be one, idf or pmi")
     keys = [t.key for t in topics]
@@ -196,13 +214,11 @@ class TopicModelResult:
     log_likelihood_per_word: float
 
 
-def train(documents: list[tuple[str, list[str]]], config: TopicConfig) -> TopicModelResult:
-    """Train the seeded LDA on (paper key, tokens) — in the order given, which must be
-    deterministic (the build gives key order) — and read topics and paper edges from it."""
+def _model(documents: list[tuple[str, list[str]]], config: TopicConfig):
+    """A tomotopy model with the documents added and the seed priors set: (model, keys, tokens, display)."""
     import tomotopy as tp
 
-    k = len(config.topics)
-    total = k + config.background_topics  # background topics: unlabelled, no node, no edges
+    total = len(config.topics) + config.background_topics  # background topics: unlabelled, no node, no edges
     weights = {"one": tp.TermWeight.ONE, "idf": tp.TermWeight.IDF, "pmi": tp.TermWeight.PMI}
     model = tp.LDAModel(tw=weights[config.term_weight], k=total, alpha=config.alpha, eta=config.eta,
                         seed=config.seed, min_cf=config.min_word_count, min_df=config.min_doc_count)
@@ -222,23 +238,98 @@ def train(documents: list[tuple[str, list[str]]], config: TopicConfig) -> TopicM
     for token, (i, _s) in seeds.items():
         model.set_word_prior(token, [config.seed_weight if j == i else config.other_weight for j in range(total)])
     display = {token: s for token, (_i, s) in seeds.items()}
-    if not keys:
-        return TopicModelResult([Topic(t.key, t.label, t.seed_words, []) for t in config.topics], {}, 0, 0, 0, 0.0)
-    model.train(config.iterations, workers=1)
+    return model, keys, tokens, display
+
+
+def _topics_of(model, config: TopicConfig, display: dict[str, str]) -> list[Topic]:
     used = set(model.used_vocabs)
     topics = []
     for i, t in enumerate(config.topics):
         terms = [display.get(w, w.replace("_", " ")) for w, _p in model.get_topic_words(i, top_n=config.top_terms)]
         missing = [s for s in t.seed_words if "_".join(_words(s)) not in used]
         topics.append(Topic(t.key, t.label, t.seed_words, terms, missing))
+    return topics
+
+
+def _edges_of(key: str, distribution, config: TopicConfig) -> dict[tuple[str, str], tuple[float, int]]:
+    """A paper's edges from its topic distribution: its top labelled topic and those above the threshold."""
+    k = len(config.topics)
+    dist = [round(float(p), 3) for p in distribution]
+    order = sorted(range(k), key=lambda j: (-dist[j], j))
+    return {(key, config.topics[j].key): (dist[j], rank) for rank, j in enumerate(order, start=1)
+            if rank == 1 or dist[j] >= config.threshold}
+
+
+def train(documents: list[tuple[str, list[str]]], config: TopicConfig) -> TopicModelResult:
+    """Train the seeded LDA on (paper key, tokens) — in the order given, which must be
+    deterministic (the build gives key order) — and read topics and paper edges from it."""
+    model, keys, tokens, display = _model(documents, config)
+    if not keys:
+        return TopicModelResult([Topic(t.key, t.label, t.seed_words, []) for t in config.topics], {}, 0, 0, 0, 0.0)
+    model.train(config.iterations, workers=1)
     edges: dict[tuple[str, str], tuple[float, int]] = {}
     for key, doc in zip(keys, model.docs):
-        dist = [round(float(p), 3) for p in doc.get_topic_dist()]
-        order = sorted(range(k), key=lambda j: (-dist[j], j))
-        for rank, j in enumerate(order, start=1):
-            if rank == 1 or dist[j] >= config.threshold:
-                edges[(key, config.topics[j].key)] = (dist[j], rank)
-    return TopicModelResult(topics, edges, len(keys), tokens, len(used), round(float(model.ll_per_word), 4))
+        edges.update(_edges_of(key, doc.get_topic_dist(), config))
+    return TopicModelResult(_topics_of(model, config, display), edges, len(keys), tokens, len(model.used_vocabs),
+                            round(float(model.ll_per_word), 4))
+
+
+def training_sample(keys, size: int) -> list[str]:
+    """The ``size`` paper keys whose BLAKE2b hashes are lowest, in key order: a sample that depends
+    on the set of keys only.
+
+    >>> training_sample(["a", "b", "c", "d"], 2) == training_sample(["d", "c", "b", "a"], 2)
+    True
+    >>> len(training_sample(["a", "b", "c"], 5))
+    3
+    """
+    import hashlib
+    import heapq
+
+    lowest = heapq.nsmallest(size, keys, key=lambda k: hashlib.blake2b(k.encode(), digest_size=8).digest())
+    return sorted(lowest)
+
+
+@dataclass
+class SampledModel:
+    """A model trained on a sample (:func:`train_sample`): its bytes, its topics and statistics."""
+
+    data: bytes
+    topics: list[Topic]
+    documents: int
+    tokens: int
+    vocabulary: int
+    log_likelihood_per_word: float
+
+
+def train_sample(documents: list[tuple[str, list[str]]], config: TopicConfig) -> SampledModel:
+    """Train the seeded LDA on the sample's (key, tokens), in the order given, to infer papers with."""
+    model, keys, tokens, display = _model(documents, config)
+    if not keys:
+        raise ValueError("no paper of the training sample has text for the topic model")
+    model.train(config.iterations, workers=1)
+    return SampledModel(model.saves(full=False), _topics_of(model, config, display), len(keys), tokens,
+                        len(model.used_vocabs), round(float(model.ll_per_word), 4))
+
+
+class Inferrer:
+    """Topic edges of papers inferred with a sampled model, one document at a time."""
+
+    def __init__(self, data: bytes, config: TopicConfig) -> None:
+        import tomotopy as tp
+
+        self.model = tp.LDAModel.loads(data)
+        self.config = config
+
+    def edges(self, key: str, words: list[str]) -> dict[tuple[str, str], tuple[float, int]]:
+        """The paper's edges ({} when none of its words is in the model's vocabulary)."""
+        if not words:
+            return {}
+        doc = self.model.make_doc(words)
+        if not len(doc):  # none of its words is in the model's vocabulary
+            return {}
+        self.model.infer(doc, iterations=self.config.infer_iterations, workers=1)
+        return _edges_of(key, doc.get_topic_dist(), self.config)
 
 
 def topic_quads(topic: Topic) -> list[ox.Quad]:

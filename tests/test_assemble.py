@@ -19,7 +19,7 @@ def test_mini_release_papers_and_rejects():
     papers, assembler, report = assemble([MINI])
     assert sorted(papers) == ["9" * 40, "aaaa0001", "aaaa0002", "aaaa0003", "aaaa0008"]
     assert assembler.counts.as_dict() == {"rows": 7, "papers": 5, "with_metadata_and_parse": 2, "metadata_only": 2,
-                                          "parse_only": 1, "parses_read": 5}
+                                          "parse_only": 1, "parses_read": 5, "unchanged_not_read": 0}
     assert report.by_reason("rejected") == {"csv-field-count": 1, "duplicate-paper": 1, "empty-title": 1,
                                             "malformed-json": 1, "missing-id": 1}
     where = {r: [i.where for i in report.examples[r]] for r in report.examples}

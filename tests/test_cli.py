@@ -82,6 +82,7 @@ def test_errors_are_one_line_messages(built, cli, tmp_path):
         (("build", "--store", tmp_path / "new", "--cord19", tmp_path / "missing"), "no such file or directory"),
         (("build", "--store", built, "--cord19", MINI), "use `ckg update`"),
         (("query", "--store", built, "most-cited-papers", "--param", "x"), "is not key=value"),
+        (("build", "--store", tmp_path / "other", "--cord19", MINI, "--topics-from", built), "has no sampled topic model"),
     ]
     for args, message in cases:
         result = cli(*args, ok=False)

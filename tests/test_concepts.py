@@ -146,6 +146,30 @@ def test_edge_rules_evidence_and_document_frequency():
     assert ("p3", "common") in small.edges
 
 
+def test_specificity_in_tenths_keeps_confidence_steady_as_the_corpus_grows():
+    """A 1% larger corpus (every df and N up by 1%) changes the confidence of the concepts whose
+    df crosses a tenth only; an edge's value depends on its counts and its concept's state."""
+    import random
+
+    from ckg.etl.concept_edges import concept_state, decide
+
+    rng = random.Random(3)
+    rules = EdgeRules()
+    dfs = [max(1, int(rng.paretovariate(0.8))) for _ in range(2000)]
+    states_before = [concept_state(df, 100_000, rules) for df in dfs]
+    states_after = [concept_state(round(df * 1.01), 101_000, rules) for df in dfs]
+    # edges rewritten: a concept's edges are its df papers
+    moved = sum(df for df, a, b in zip(dfs, states_before, states_after) if a != b)
+    unrounded = sum(df for df in dfs if round(0.5 + 0.5 * (1 - math.log(df) / math.log(100_000)), 3)
+                    != round(0.5 + 0.5 * (1 - math.log(round(df * 1.01)) / math.log(101_000)), 3))
+    assert moved < 0.05 * sum(dfs) and unrounded > 3 * moved, (moved, unrounded, sum(dfs))
+
+    rows = [("p1", "a", 1, 0, 0), ("p2", "a", 0, 0, 3), ("p2", "b", 0, 1, 0), ("p3", "b", 0, 0, 1)]
+    whole = select(rows, papers=3, rules=rules)
+    part = decide([r for r in rows if r[0] == "p2"], {"a": 2, "b": 2}, 3, rules)
+    assert part.edges == {e: v for e, v in whole.edges.items() if e[0] == "p2"}
+
+
 def scispacy_and_ckg_abbreviations(texts):
     """(scispacy's AbbreviationDetector, ckg's AbbreviationFinder) results on the same docs."""
     import warnings

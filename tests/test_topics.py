@@ -87,3 +87,75 @@ def test_topic_nodes(demo_store):
                skos:notation ?n ; ckg:topTerms ?terms ; ckg:seedTerms ?seeds } ORDER BY ?n""")]
     assert len(rows) == 10
     assert rows[0] == ("https://w3id.org/ckg/resource/topic/clinical-care", "clinical care", "clinical-care", 10)
+
+
+def _sampled_config(tmp_path, sample: int, retrain_share: float):
+    """The default topics with a small training sample, so that the 60-paper demo corpus is 'large'."""
+    from ckg.etl.topics import default_config_path
+
+    import re
+
+    text = re.sub(r"(?m)^max_training_papers = \d+", f"max_training_papers = {sample}", default_config_path().read_text())
+    text = re.sub(r"(?m)^retrain_share = [\d.]+", f"retrain_share = {retrain_share}", text)
+    assert f"max_training_papers = {sample}" in text and f"retrain_share = {retrain_share}" in text
+    path = tmp_path / f"topics-{sample}-{retrain_share}.toml"
+    path.write_text(text)
+    return path
+
+
+def test_training_sample_depends_on_the_keys_only():
+    from ckg.etl.topics import training_sample
+
+    keys = [f"k{i:03d}" for i in range(500)]
+    sample = training_sample(keys, 50)
+    assert sample == sorted(sample) and len(set(sample)) == 50
+    assert training_sample(reversed(keys), 50) == sample
+    # adding papers changes the sample only by the new keys that hash lower
+    grown = training_sample(keys + [f"n{i:03d}" for i in range(5)], 50)
+    assert len(set(grown) - set(sample)) <= 5
+
+
+def test_a_large_corpus_is_inferred_with_a_sampled_model_and_an_update_infers_what_changed(tmp_path, demo_releases):
+    """Above max_training_papers: a model trained on a sample infers every paper; an update infers
+    the new and changed papers only and equals a fresh build given the same model; past
+    retrain_share of the corpus, the update trains again and equals a plain fresh build."""
+    from ckg.etl.annotate import AnnotationOptions
+    from ckg.etl.build import build, update
+    from test_update import content
+
+    r1, r2 = demo_releases
+    keep = AnnotationOptions(topics=_sampled_config(tmp_path, 20, 0.9))
+    updated, fresh = tmp_path / "updated", tmp_path / "fresh"
+    first = build(updated, [r1], release="demo-1", annotation=keep)
+    counts = first.counts["topics"]
+    assert counts["mode"] == "sampled" and counts["trained"] and counts["documents"] == 20
+    assert counts["inferred"] == first.counts["papers_in_store"] == 60
+    assert counts["edges"] >= 60 and sum(t["top_topic_of"] for t in counts["topics"]) == 60
+    tops = {t["key"]: t["top_topic_of"] for t in counts["topics"]}
+    assert sum(1 for n in tops.values() if n >= 5) >= 3  # the sample's model tells the demo topics apart
+
+    result = update(updated, [r2], release="demo-2", annotation=keep)
+    changes, topics_counts = result.counts["changes"], result.counts["topics"]
+    assert not topics_counts["trained"] and topics_counts["inferred"] == changes["new"] + changes["changed"]
+    assert topics_counts["inferred_since_training"] == topics_counts["inferred"]
+    build(fresh, [r2], release="demo-2", annotation=AnnotationOptions(topics=keep.topics, topics_from=updated))
+    assert content(updated) == content(fresh)
+
+    # retrain_share small: the same update trains a model on the sample of release 2 instead
+    retrain = AnnotationOptions(topics=_sampled_config(tmp_path, 20, 0.01))
+    again, plain = tmp_path / "again", tmp_path / "plain"
+    build(again, [r1], release="demo-1", annotation=retrain)
+    assert update(again, [r2], release="demo-2", annotation=retrain).counts["topics"]["trained"]
+    build(plain, [r2], release="demo-2", annotation=retrain)
+    assert content(again) == content(plain)
+
+
+def test_topics_from_a_store_without_a_sampled_model_is_refused(tmp_path, mini_store):
+    from ckg.etl.annotate import AnnotationOptions
+    from ckg.etl.build import build
+    from ckg.store import StoreError
+
+    from conftest import MINI
+
+    with pytest.raises(StoreError, match="has no sampled topic model"):
+        build(tmp_path / "s", [MINI], annotation=AnnotationOptions(topics_from=mini_store[0]))

@@ -105,6 +105,43 @@ def test_applying_the_same_release_again_changes_nothing(tmp_path):
     assert content(path) == before
 
 
+def test_an_update_does_not_read_unchanged_rows_again_but_sees_a_changed_parse(tmp_path):
+    """Rows whose input fingerprint (row cells, parse names and bytes) the store holds are not
+    parsed again; a parse file whose bytes changed under an unchanged row makes its paper changed;
+    a paper whose reading reported an issue is read (and reported) at every run."""
+    release = tmp_path / "release"
+    shutil.copytree(MINI, release)
+    path = tmp_path / "s"
+    first = build(path, [release], release="r1")
+    again = update(path, [release], release="r1b")
+    read = again.counts["papers_read"]
+    assert again.counts["changes"]["changed"] == again.counts["changes"]["new"] == 0
+    assert 0 < read["unchanged_not_read"] < read["papers"]  # the parse-only papers are read again
+    assert read["papers"] == first.counts["papers_read"]["papers"]
+    # aaaa0002's parse drops an author entry: it is read again, and the issue reported again
+    assert dict(again.report.counts) == dict(first.report.counts) and again.report.counts["author-entry-dropped"] == 1
+    assert again.counts["concepts"]["extraction"]["papers"] == 0
+
+    # aaaa0001's PDF parse changes, but its body comes from its PMC parse: read again, same triples,
+    # and its new fingerprint is recorded, so the next update does not read it again
+    pdf = release / "document_parses" / "pdf_json" / ("1" * 40 + ".json")
+    pdf.write_text(pdf.read_text().replace('"text": "', '"text": "Changed. ', 1))
+    same = update(path, [release], release="r2")
+    assert same.counts["changes"]["changed"] == 0
+    assert same.counts["papers_read"]["unchanged_not_read"] == read["unchanged_not_read"] - 1
+    assert update(path, [release], release="r2").counts["papers_read"]["unchanged_not_read"] == read["unchanged_not_read"]
+    pmc = release / "document_parses" / "pmc_json" / "PMC100001.xml.json"
+    text = pmc.read_text()
+    assert '"text": "' in text
+    pmc.write_text(text.replace('"text": "', '"text": "Changed. ', 1))
+    changed = update(path, [release], release="r2")
+    assert changed.counts["changes"]["changed"] == 1
+    assert changed.counts["papers_read"]["unchanged_not_read"] == read["unchanged_not_read"] - 1
+    fresh = tmp_path / "fresh"
+    build(fresh, [release], release="r2")
+    assert content(path) == content(fresh)
+
+
 def test_moved_parse_file_updates_provenance_only(tmp_path):
     release = tmp_path / "release"
     shutil.copytree(MINI, release)
@@ -130,6 +167,10 @@ def test_update_equals_fresh_build_on_the_demo_corpus(tmp_path, demo_releases):
     assert concepts["extraction"]["papers"] == changes["new"] + changes["changed"]
     assert concepts["edges_added"] > 0 and concepts["edges_removed"] > 0  # the difference only is applied
     assert concepts["edges_added"] < concepts["edges"]
+    # the update recomputes the edges of the papers that changed and of the concepts whose
+    # document-frequency state changed, not the corpus's
+    assert concepts["incremental"] is True
+    assert concepts["edges_recomputed"] < concepts["edges"] and concepts["concepts_restated"] < concepts["concepts"]
     assert topics["edges_added"] > 0 and topics["documents"] == result.counts["papers_in_store"]
     assert graph_sizes(updated)["concepts"] > 2000 and graph_sizes(updated)["topics"] > 500
     assert content(updated) == content(fresh)
