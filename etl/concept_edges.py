@@ -23,8 +23,8 @@ title, abstract and body (the catalog keeps them). The edges are then decided co
    A title mention alone gives s = 0.63, an abstract mention 0.39, two body mentions 0.28; a
    concept of one paper in a thousand keeps its salience, one of half the papers loses 45%.
    Specificity is counted in tenths so that a weekly release, which moves every df and N by
-   a percent, changes the confidence of the few concepts whose df crosses a tenth (about 1% of
-   them), not of every frequent concept's edges (13% of all edges at 10,000 papers with the
+   a percent, changes the confidence of the few concepts whose df crosses a tenth (holding 0.3%
+   of the edges in a simulated 1% growth), not of every frequent concept's edges (13% of all edges at 10,000 papers with the
    unrounded formula): an update rewrites what changed (:func:`concept_state`).
 
 The edge is written twice, as the project's annotation pattern wants: the plain
