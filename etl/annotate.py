@@ -50,7 +50,7 @@ import pyoxigraph as ox
 
 from ckg import resources
 from ckg.etl import concept_edges, topics
-from ckg.etl.catalog import Catalog
+from ckg.etl.catalog import Catalog, read_topic_model
 from ckg.etl.concepts import ExtractionConfig, Gazetteer, default_processes, extract_many, make_extractor
 from ckg.etl.vocab import DEMO_VOCABULARY, Vocabulary, VocabularyError, describe, load
 from ckg.settings import get
@@ -189,15 +189,6 @@ def _apply_edges(store: ox.Store, catalog: Catalog, graph: str, new: dict[tuple[
     old = catalog.annotation_edges(graph)
     counts = _write_difference(store, old, new, quads)
     catalog.replace_annotation_edges(graph, new)
-    return counts
-
-
-def _apply_paper_edges(store: ox.Store, catalog: Catalog, graph: str, keys: set[str],
-                       new: dict[tuple[str, str], tuple[str, int]],
-                       quads: Callable[[str, str, float, int], list[ox.Quad]]) -> tuple[int, int]:
-    """:func:`_apply_edges` for the given papers only (``new`` holds their edges)."""
-    counts = _write_difference(store, catalog.annotation_edges_of(graph, keys), new, quads)
-    catalog.replace_annotation_edges_of(graph, keys, new)
     return counts
 
 
@@ -375,16 +366,7 @@ def _donor_model(donor: Path, settings_hash: str) -> tuple[bytes, dict]:
     folder = current_folder(Path(donor))
     if folder is None or not (folder / CATALOG_FILE).is_file():
         raise StoreError(f"{donor} is not a ckg store: --topics-from needs a store built with a sampled topic model")
-    import sqlite3
-
-    db = sqlite3.connect(f"file:{folder / CATALOG_FILE}?mode=ro", uri=True)  # another store: read only
-    try:
-        rows = dict(db.execute("SELECT k, v FROM topic_model"))
-    except sqlite3.OperationalError:
-        rows = {}
-    finally:
-        db.close()
-    model = (bytes(rows["model"]), json.loads(rows["info"])) if "model" in rows and "info" in rows else None
+    model = read_topic_model(folder / CATALOG_FILE)
     if model is None:
         raise StoreError(f"{donor} has no sampled topic model (its corpus was within max_training_papers): "
                          "there is no model to reuse")
@@ -405,10 +387,12 @@ def _sampled_topics(store: ox.Store, catalog: Catalog, config: topics.TopicConfi
     if donor is not None:
         data, info = _donor_model(donor, settings_hash)
         if held is None or held[0] != data:
-            catalog.set_topic_model(data, {**info, "inferred_since": 0})
+            info = {**info, "inferred_since": 0}
+            catalog.set_topic_model(data, info)
             catalog.set_topics_inferred(None)
             pending = catalog.keys_without_topics()
-        info = catalog.topic_model()[1]
+        else:
+            info = held[1]
     elif (held is None or held[1].get("settings") != settings_hash
           or held[1].get("inferred_since", 0) + len(pending) > config.retrain_share * papers_now):
         start = time.perf_counter()
@@ -425,13 +409,13 @@ def _sampled_topics(store: ox.Store, catalog: Catalog, config: topics.TopicConfi
                 "topics": [{"key": t.key, "label": t.label, "seed_words": list(t.seed_words), "top_terms": t.top_terms,
                             "missing": t.missing_seeds} for t in model.topics],
                 "inferred_since": 0}
-        catalog.set_topic_model(model.data, info)
+        data = model.data
+        catalog.set_topic_model(data, info)
         catalog.set_topics_inferred(None)
         pending = catalog.keys_without_topics()
         trained = True
     else:
-        info = held[1]
-    data = catalog.topic_model()[0]
+        data, info = held
     start = time.perf_counter()
     inferrer = topics.Inferrer(data, config)
     edges: dict[tuple[str, str], tuple[str, int]] = {}
@@ -440,11 +424,11 @@ def _sampled_topics(store: ox.Store, catalog: Catalog, config: topics.TopicConfi
             edges[e] = (f"{p:.3f}", rank)
     infer_s = time.perf_counter() - start
     keys = set(pending) | set(catalog.annotation_orphans(TOPICS))
-    added, removed = _apply_paper_edges(store, catalog, TOPICS, keys, edges, topics.edge_quads)
+    added, removed = _apply_scope_edges(store, catalog, TOPICS, keys, set(), edges, topics.edge_quads)
     catalog.set_topics_inferred(pending)
     if not trained:
         info = {**info, "inferred_since": info.get("inferred_since", 0) + len(pending)}
-        catalog.set_topic_model(data, info)
+        catalog.set_topic_model_info(info)
     model_topics = [topics.Topic(t["key"], t["label"], tuple(t["seed_words"]), t["top_terms"], t["missing"])
                     for t in info["topics"]]
     nodes = {t.key: topics.topic_quads(t) for t in model_topics}
@@ -463,6 +447,6 @@ def _sampled_topics(store: ox.Store, catalog: Catalog, config: topics.TopicConfi
         "topics": [{"key": t.key, "label": t.label, "top_topic_of": summary.get(t.key, (0, 0))[0],
                     "papers": summary.get(t.key, (0, 0))[1], "top_terms": t.top_terms,
                     "seeds_not_in_corpus": t.missing_seeds} for t in model_topics],
-        "skipped": not pending and not keys,
+        "skipped": not keys,
     }
     return StageResult({"topics": config.as_dict()}, counts)

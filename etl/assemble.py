@@ -160,12 +160,20 @@ def input_fingerprint(fields: dict[str, str], metadata_name: str, parse_names: l
     return h.hexdigest()
 
 
+def _fingerprint_or_empty(fields: dict[str, str], metadata_name: str, parse_names: list[str],
+                          parse_paths: list[Path]) -> str:
+    """:func:`input_fingerprint`, or '' when a parse file cannot be read (reading it reports why)."""
+    try:
+        return input_fingerprint(fields, metadata_name, parse_names, parse_paths, _version())
+    except OSError:
+        return ""
+
+
 @dataclass
 class Unchanged:
     """A paper whose input fingerprint the store already holds: not read again."""
 
     key: str
-    fingerprint: str
 
 
 KnownInput = Callable[[str, str], "str | None"]
@@ -308,27 +316,19 @@ class Assembler:
         files = [name] + [self.inputs.parses.relative(p) for p in parse_paths]
         fingerprint = ""
         if self.known is not None:
-            try:
-                fingerprint = input_fingerprint(f, name, files[1:], parse_paths, _version())
-            except OSError:
-                fingerprint = ""  # unreadable: read below, where the parse is reported
+            fingerprint = _fingerprint_or_empty(f, name, files[1:], parse_paths)
             stored_doi = self.known(key, fingerprint) if fingerprint else None
             if stored_doi is not None:
                 self._used.update(parse_paths)
                 self._register(key, where, shas + ([pmcid] if pmcid else []))
                 self.counts.unchanged_not_read += 1
                 self._count_kind(key, stored_doi, files, bool(parse_paths))
-                return Unchanged(key, fingerprint)
+                return Unchanged(key)
         docs = [d for p in parse_paths if (d := self._read(p)) is not None]
         paper = self._compose(key, where, f, docs, files)
         if paper is None:
             return None
-        if not fingerprint:
-            try:
-                fingerprint = input_fingerprint(f, name, files[1:], parse_paths, _version())
-            except OSError:
-                fingerprint = ""
-        paper.input_hash = fingerprint
+        paper.input_hash = fingerprint or _fingerprint_or_empty(f, name, files[1:], parse_paths)
         self._register(paper.key, where, shas + ([pmcid] if pmcid else []))
         paper.cord_uid, paper.shas, paper.pmcid, paper.pmid = cord_uid, shas, pmcid, pmid
         if doi:

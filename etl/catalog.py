@@ -369,21 +369,6 @@ class Catalog:
         self.db.executemany("INSERT INTO annotation_edges VALUES (?, ?, ?, ?, ?)",
                             [(graph, k, t, w, x) for (k, t), (w, x) in sorted(edges.items())])
 
-    def annotation_edges_of(self, graph: str, keys: Iterable[str]) -> dict[tuple[str, str], tuple[str, int]]:
-        """:meth:`annotation_edges` of the given papers only."""
-        self._select(keys)
-        return {(k, t): (w, x) for k, t, w, x in self.db.execute(
-            "SELECT e.key, e.target, e.weight, e.extra FROM annotation_edges e JOIN temp.selected s ON s.key = e.key "
-            "WHERE e.graph = ?", (graph,))}
-
-    def replace_annotation_edges_of(self, graph: str, keys: Iterable[str],
-                                    edges: dict[tuple[str, str], tuple[str, int]]) -> None:
-        """Replace the edges of the given papers (``edges`` holds their new ones)."""
-        self._select(keys)
-        self.db.execute("DELETE FROM annotation_edges WHERE graph = ? AND key IN (SELECT key FROM temp.selected)", (graph,))
-        self.db.executemany("INSERT INTO annotation_edges VALUES (?, ?, ?, ?, ?)",
-                            [(graph, k, t, w, x) for (k, t), (w, x) in sorted(edges.items())])
-
     def annotation_orphans(self, graph: str) -> list[str]:
         """Papers with edges in a graph that are no longer in the store (removed papers)."""
         return [k for (k,) in self.db.execute(
@@ -461,16 +446,17 @@ class Catalog:
 
     def topic_model(self) -> tuple[bytes, dict] | None:
         """(model bytes, its description) of the store's sampled topic model, or None."""
-        rows = dict(self.db.execute("SELECT k, v FROM topic_model"))
-        if "model" not in rows or "info" not in rows:
-            return None
-        return bytes(rows["model"]), json.loads(rows["info"])
+        return _topic_model(self.db)
 
     def set_topic_model(self, data: bytes | None, info: dict | None) -> None:
         """Keep (or, with None, drop) the sampled topic model and its description."""
         self.db.execute("DELETE FROM topic_model")
         if data is not None and info is not None:
             self.db.executemany("INSERT INTO topic_model VALUES (?, ?)", [("model", data), ("info", json.dumps(info))])
+
+    def set_topic_model_info(self, info: dict) -> None:
+        """Replace the description of the sampled topic model (its bytes stay)."""
+        self.db.execute("UPDATE topic_model SET v = ? WHERE k = 'info'", (json.dumps(info),))
 
     def keys_without_topics(self) -> list[str]:
         """Papers whose topics were not inferred with the current sampled model, in key order."""
@@ -500,3 +486,22 @@ class Catalog:
 
     def set_meta(self, key: str, value: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+
+def _topic_model(db: sqlite3.Connection) -> tuple[bytes, dict] | None:
+    try:
+        rows = dict(db.execute("SELECT k, v FROM topic_model"))
+    except sqlite3.OperationalError:  # a catalog written before the table existed
+        return None
+    if "model" not in rows or "info" not in rows:
+        return None
+    return bytes(rows["model"]), json.loads(rows["info"])
+
+
+def read_topic_model(path: Path) -> tuple[bytes, dict] | None:
+    """The sampled topic model of another store's catalog, opened read-only (``--topics-from``)."""
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return _topic_model(db)
+    finally:
+        db.close()
