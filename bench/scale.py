@@ -196,7 +196,10 @@ def bench_queries(n: int, ckg: vt.SparqlClient, other: vt.SparqlClient | None, r
     cases.update(vt.named_query_cases(values))
     limits: dict[str, int] = {}
     for case, (named, params) in list(cases.items()):
-        if named is not None and named.name in RANKINGS:
+        pages = [p for p in named.params if p.choices and p.name not in params] if named is not None else []
+        for p in pages:  # a query that takes its page size (most-cited-papers' first): the largest too
+            cases[f"{case}[{p.name}={p.choices[-1]}]"] = (named, {**params, p.name: p.choices[-1]})
+        if named is not None and named.name in RANKINGS and not pages:
             cases[f"{case} LIMIT {FIRST_PAGE}"] = (named, params)
             limits[f"{case} LIMIT {FIRST_PAGE}"] = FIRST_PAGE
     out = {"parameters": values, "cases": {}}

@@ -76,7 +76,7 @@ def bench_load(ckg_url: str, sparql: dict[str, str], papers: list[str], seconds:
     """Lookup and ranking on each SPARQL endpoint in ``sparql`` ({engine: url}); similar papers on ckg."""
     lookup = ("PREFIX dcterms: <http://purl.org/dc/terms/>\nPREFIX ckg: <https://w3id.org/ckg/ontology#>\n"
               "SELECT ?title ?year WHERE {{ <{}> dcterms:title ?title . OPTIONAL {{ <{}> ckg:publicationYear ?year }} }}")
-    ranking = vt.portable_query("most-cited-papers", limit=10)
+    ranking = vt.portable_query("most-cited-papers", {"first": "10"}, limit=10)
     out = {}
     for engine, url in sparql.items():
         def make(url=url):

@@ -560,14 +560,54 @@ def portable_query(named, params: dict[str, Any] | None = None, *, limit: int | 
     out = text
     if bound:
         where = _where_brace(toks, first)
-        names = " ".join(f"?{v.value}" for v in bound)
-        row = " ".join(_term_text(t) for t in bound.values())
-        block = f" VALUES ({names}) {{ ({row}) }}"
-        position = toks[where].end
-        out = text[:position] + block + text[position:]
+        nested = _used_in_subgroups(toks, where, {v.value for v in bound})
+        if nested:  # a VALUES block joins the WHERE group, which its subgroups do not see: substitute
+            out = _substituted(text, toks, first, where, {v.value: _term_text(t) for v, t in bound.items()})
+        else:
+            names = " ".join(f"?{v.value}" for v in bound)
+            row = " ".join(_term_text(t) for t in bound.values())
+            block = f" VALUES ({names}) {{ ({row}) }}"
+            position = toks[where].end
+            out = text[:position] + block + text[position:]
     if limit is not None and not any(t.is_keyword("LIMIT") for t in toks[closing(toks, _where_brace(toks, first)) + 1:]):
         out = out.rstrip() + f"\nLIMIT {int(limit)}"
     return "\n".join(lines) + ("\n" if lines else "") + out
+
+
+def _used_in_subgroups(toks, where: int, names: set[str]) -> bool:
+    """Whether a variable of ``names`` occurs inside a group nested in the WHERE group."""
+    from ckg.sparql_text import closing
+
+    depth = 0
+    for t in toks[where:closing(toks, where) + 1]:
+        if t.kind == "punct" and t.text == "{":
+            depth += 1
+        elif t.kind == "punct" and t.text == "}":
+            depth -= 1
+        elif t.kind == "var" and depth > 1 and t.text[1:] in names:
+            return True
+    return False
+
+
+def _substituted(text: str, toks, first: int, where: int, terms: dict[str, str]) -> str:
+    """``text`` with the variables of ``terms`` replaced by their values, as SPARQL substitution
+    (SEP-0007, what ckg's named queries use) does: ``(value AS ?v)`` in the projection, ``(value)``
+    after the WHERE group (GROUP BY, ORDER BY), the value in it."""
+    from ckg.sparql_text import closing
+
+    end = closing(toks, where)
+    pieces, position = [], 0
+    for i, t in enumerate(toks):
+        if t.kind != "var" or t.text[1:] not in terms:
+            continue
+        value = terms[t.text[1:]]
+        if first <= i < where:
+            value = f"({value} AS {t.text})"
+        elif i > end:  # GROUP BY, HAVING, ORDER BY take a bracketed expression
+            value = f"({value})"
+        pieces += [text[position:t.start], value]
+        position = t.end
+    return "".join(pieces) + text[position:]
 
 
 def _where_brace(toks, first: int) -> int:

@@ -51,7 +51,7 @@ def run_demo(out: Path, *, papers: int = 60, seed: int = 7, echo: Callable[[str]
 
     top = show("most-cited-papers")
     if top:
-        paper = key_of(top[0][0], "paper")
+        paper = key_of(top[0][1], "paper")  # after the ?first column
         authors = show("paper-authors", limit=8, paper=paper)
         show("paper-institutions", paper=paper)
         show("paper-cited-by", paper=paper)
@@ -76,7 +76,7 @@ def run_demo(out: Path, *, papers: int = 60, seed: int = 7, echo: Callable[[str]
         show("customised-citation-counts", topic=topic)
     if embeddings:
         del db  # training reads the store itself
-        _similar_papers(echo, store, key_of(top[0][0], "paper") if top else None, embed_settings)
+        _similar_papers(echo, store, key_of(top[0][1], "paper") if top else None, embed_settings)
     echo(f"\nstore: {store}  (try: ckg query --store {store} most-cited-papers --format json; "
          f"ckg concepts --store {store}; ckg similar --store {store} PAPER; serve it: ckg serve --store {store})")
     return store

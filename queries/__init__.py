@@ -7,11 +7,13 @@ Each file starts with a header of comment lines that this module reads::
     # param: paper (paper): The paper: its key (cord_uid, SHA-1, PMC id) or its IRI.
     # param: min_year (integer, optional): Only papers published in or after this year.
     # param: k (integer, default 10): ...
+    # param: first (integer, default 100, one of 10 100 1000): ...
 
 A parameter is a variable of the query. Its value is bound with SPARQL substitution (the
 query text is never pasted together with user input): ``paper``, ``author`` and
 ``institution`` take a key or an IRI, ``iri`` an IRI, ``string``, ``integer`` and ``decimal``
-a literal. Parameters are required unless marked ``optional`` or given a ``default``.
+a literal. Parameters are required unless marked ``optional`` or given a ``default``; ``one of``
+lists the only values a parameter takes (any other is refused with the list).
 
 >>> q = get("paper-authors")
 >>> q.summary
@@ -42,7 +44,7 @@ from ckg import resources
 from ckg.terms import XSD
 
 _HEADER = re.compile(r"^#\s*(name|summary|param):\s*(.*?)\s*$")
-_PARAM = re.compile(r"^(\w+)\s*\((\w+)(?:,\s*(optional|default\s+(.+?)))?\)\s*:\s*(.+)$")
+_PARAM = re.compile(r"^(\w+)\s*\((\w+)(?:,\s*(optional|default\s+([^,)]+?)))?(?:,\s*one of\s+([^,)]+?))?\)\s*:\s*(.+)$")
 TYPES = ("paper", "author", "institution", "iri", "string", "integer", "decimal")
 
 
@@ -66,9 +68,13 @@ class Param:
     description: str
     required: bool = True
     default: str | None = None
+    choices: tuple[str, ...] = ()
 
     def to_term(self, value: str, query: str) -> ox.NamedNode | ox.Literal:
         value = str(value).strip()
+        if self.choices and value not in self.choices:
+            raise QueryParameterError(f"{query}: parameter {self.name!r} must be one of {', '.join(self.choices)}, "
+                                      f"got {value!r}")
         if self.type in ("paper", "author", "institution"):
             try:
                 return resources.from_user(self.type, value)
@@ -156,10 +162,18 @@ def parse(text: str, path: Path) -> NamedQuery:
             pm = _PARAM.match(value)
             if not pm or pm.group(2) not in TYPES:
                 raise QueryFileError(f"{path.name}:{number}: bad param line {line!r} "
-                                     f"(expected '# param: NAME (TYPE[, optional|, default VALUE]): DESCRIPTION', "
+                                     f"(expected '# param: NAME (TYPE[, optional|, default VALUE][, one of V1 V2 ...]): "
+                                     f"DESCRIPTION', "
                                      f"TYPE one of {', '.join(TYPES)})")
-            pname, ptype, flag, default, description = pm.groups()
-            params.append(Param(pname, ptype, description, required=flag is None, default=default))
+            pname, ptype, flag, default, choices, description = pm.groups()
+            param = Param(pname, ptype, description, required=flag is None, default=default,
+                          choices=tuple(choices.split()) if choices else ())
+            for value in param.choices + ((default,) if default is not None else ()):
+                try:
+                    param.to_term(value, name or path.stem)
+                except QueryParameterError as exc:
+                    raise QueryFileError(f"{path.name}:{number}: {exc}") from None
+            params.append(param)
     if not name or not summary:
         raise QueryFileError(f"{path.name}: header needs '# name:' and '# summary:' lines")
     if name != path.stem:

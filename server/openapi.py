@@ -46,7 +46,9 @@ def _named_query_operation(q: queries.NamedQuery | None, max_rows: int) -> dict[
         for p in q.params:
             schema = dict(_TYPES.get(p.type, {"type": "string"}))
             if p.default is not None:
-                schema["default"] = p.default
+                schema["default"] = int(p.default) if p.type == "integer" else p.default
+            if p.choices:
+                schema["enum"] = [int(c) if p.type == "integer" else c for c in p.choices]
             kind = {"paper": " A paper key or IRI.", "author": " An author key or IRI.",
                     "institution": " An institution key or IRI.", "iri": " An IRI."}.get(p.type, "")
             params.append(_param(p.name, "query", p.description + kind, schema, required=p.required))

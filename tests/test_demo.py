@@ -32,7 +32,8 @@ def test_demo_builds_updates_and_answers(tmp_path):
     assert manifest["counts"]["concepts"]["extraction"]["papers"] == changes["new"] + changes["changed"]
     # the most-cited table has a first row with a paper and a count
     table = text.split("== most-cited-papers")[1].splitlines()
-    assert table[3].startswith("ckgr:paper/") and table[3].split()[-1].isdigit()
+    assert table[3].split()[:2][0] == "100" and table[3].split()[1].startswith("ckgr:paper/")
+    assert table[3].split()[-1].isdigit()
 
 
 @pytest.mark.slow
@@ -42,7 +43,7 @@ def test_demo_trains_embeddings_and_shows_similar_papers(tmp_path):
     text = "\n".join(lines)
     index = Index.load(store)
     assert f"trained embeddings (run {index.run_id})" in text
-    top = text.split("== most-cited-papers")[1].splitlines()[3].split()[0].removeprefix("ckgr:paper/")
+    top = text.split("== most-cited-papers")[1].splitlines()[3].split()[1].removeprefix("ckgr:paper/")
     for mode in ("combined", "text"):
         shown = text.split(f"== papers most similar to {top} ({mode})")[1].splitlines()[1:6]
         expected = index.similar(top, k=5, mode=mode)

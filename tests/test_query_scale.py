@@ -66,7 +66,8 @@ def cases(store: ox.Store, *, papers: int, authors: int, institutions: int, conc
         GROUP BY ?a ORDER BY DESC(COUNT(?p)) ?a""")][:authors]
     institution_keys = [key(i) for i in one(store, """SELECT ?i WHERE { ?x ckg:statedAffiliation ?i }
         GROUP BY ?i ORDER BY DESC(COUNT(?x)) ?i""")][:institutions]
-    out: list[tuple[str, dict]] = [(n, {}) for n in ("most-cited-papers", "top-concepts", "topics",
+    out: list[tuple[str, dict]] = [("most-cited-papers", {"first": "10"})]
+    out += [(n, {}) for n in ("most-cited-papers", "top-concepts", "topics",
                                                      "customised-citation-counts", "embed-paper-topics",
                                                      "embed-training-triples")]
     for p in dict.fromkeys(paper_keys + cited[:2]):
@@ -125,15 +126,19 @@ def assert_same_answers(store: ox.Store, todo: list[tuple[str, dict]]) -> None:
     (two concepts with the same label and count) may come in another order."""
     differences = []
     for name, params in todo:
-        old_result, new_result = (run_named(store, q, params) for q in (before(name), queries.get(name)))
+        old_params = {k: v for k, v in params.items() if k in {p.name for p in before(name).params}}
+        old_result, new_result = run_named(store, before(name), old_params), run_named(store, queries.get(name), params)
         columns = list(old_result.variables)  # a parameter added since is a column more
         where = [new_result.variables.index(c) for c in columns]
         old = [tuple(None if t is None else str(t) for t in row) for row in old_result.rows]
+        first = next((p for p in queries.get(name).params if p.name == "first"), None)
+        if first is not None:  # most-cited-papers answers the first N rows of the ranking it had
+            old = old[:int(params.get("first", first.default))]
         new = [tuple(None if row[i] is None else str(row[i]) for i in where) for row in new_result.rows]
         if name in UNORDERED:
             old, new = sorted(old), sorted(new)
         elif sorted(old) == sorted(new):
-            keys = order_keys(before(name), run_named(store, before(name), params).variables)
+            keys = order_keys(before(name), old_result.variables)
             old, new = ([tuple(r[i] for i in keys) for r in rs] for rs in (old, new))
         if old != new:
             differences.append(f"{name} {params}: {len(old)} rows before, {len(new)} now; first difference "
@@ -197,6 +202,8 @@ def recount(store: ox.Store) -> set[tuple[str, str, str]]:
     out |= {(p.value, "citedByCount", str(n)) for p, n in cited.items()}
     order = sorted(cited, key=lambda p: (-cited[p], p.value))  # most cited first, then by IRI
     out |= {(p.value, "citedByTop", str(10 ** max(1, math.ceil(math.log10(rank))))) for rank, p in enumerate(order, 1)}
+    out |= {(p.value, "citedByWithin", str(page)) for rank, p in enumerate(order, 1) for page in (10, 100, 1000, 10000)
+            if rank <= page}
     return out
 
 
@@ -212,7 +219,7 @@ def test_signals_are_a_recount_of_the_graph(which, request):
     got = signals(store)
     assert got == recount(store)
     kinds = Counter(p for _s, p, _o in got)
-    assert set(kinds) == {"nameKey", "paperCount", "topTopicCount", "citedByCount", "citedByTop"}
+    assert set(kinds) == {"nameKey", "paperCount", "topTopicCount", "citedByCount", "citedByTop", "citedByWithin"}
     assert kinds["citedByTop"] == kinds["citedByCount"]
     assert kinds["topTopicCount"] == 10
     literals = [q.object for q in store.quads_for_pattern(None, None, None, SIGNALS)]
@@ -240,15 +247,22 @@ FIRST_PAGE = """SELECT ?paper ?citations WHERE {{ VALUES ?top {{ {bounds} }} ?pa
 
 @pytest.mark.parametrize("which", ["mini_store", "demo_store"])
 def test_the_first_papers_of_the_ranking_are_read_by_their_place(which, request):
-    """The first papers of most-cited-papers are those whose ckg:citedByTop is at most their
-    number rounded up to a power of ten, as the ranking route of the API reads them."""
+    """The first N papers of the most-cited order (every cited paper sorted, as the text before
+    issue 13 did) are those whose ckg:citedByTop is at most N rounded up to a power of ten, as the
+    ranking route of the API reads them, and those with ckg:citedByWithin N, as most-cited-papers
+    reads them."""
     path = request.getfixturevalue(which)
     store = open_store(path[0] if isinstance(path, tuple) else path, read_only=True)
-    whole = [(r[0], r[3]) for r in rows(store, queries.get("most-cited-papers"), {})]
+    whole = [(r[0], r[3]) for r in rows(store, before("most-cited-papers"), {})]
     assert len(whole) > 1
     for bounds, expected in (("10", 10), ("10 100", 100), ("10 100 1000 10000", len(whole))):
         page = [(str(r["paper"]), str(r["citations"])) for r in query(store, FIRST_PAGE.format(bounds=bounds))]
         assert page == whole[:expected], bounds
+    named = queries.get("most-cited-papers")
+    for first in ("10", "100", "1000", "10000"):
+        page = [(r[1], r[4]) for r in rows(store, named, {"first": first})]
+        assert page == whole[:int(first)] and {r[0] for r in rows(store, named, {"first": first})} == {f'"{first}"^^<{XSD.integer.value}>'}
+    assert [(r[1], r[4]) for r in rows(store, named, {})] == whole[:100]  # the default: the first 100
     from ckg.server.functions import registry
     from ckg.server.records import rank_papers
 

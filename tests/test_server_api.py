@@ -114,8 +114,12 @@ def test_list_queries(client):
     listed = ok_json(client.get("/api/queries"))
     assert [q["name"] for q in listed] == queries.names()
     authors = next(q for q in listed if q["name"] == "paper-authors")
-    assert authors["params"] == [{"name": "paper", "type": "paper", "required": True, "default": None,
+    assert authors["params"] == [{"name": "paper", "type": "paper", "required": True, "default": None, "choices": [],
                                   "description": "The paper: its key (cord_uid, SHA-1, PMC id) or its IRI."}]
+    cited = next(q for q in listed if q["name"] == "most-cited-papers")
+    assert cited["params"][0] | {"description": ""} == {"name": "first", "type": "integer", "required": False,
+                                                         "default": "100", "choices": ["10", "100", "1000", "10000"],
+                                                         "description": ""}
     assert authors["url"] == "http://localhost/api/queries/paper-authors"
     assert authors["sparql"] == queries.get("paper-authors").text
 
@@ -134,7 +138,7 @@ def test_named_query_formats_and_limit(client):
     r = client.get("/api/queries/most-cited-papers?_format=csv&_limit=1")
     assert (r.status_code, r.content_type) == (200, "text/csv; charset=utf-8")
     assert r.get_data(as_text=True) == (
-        "paper,title,year,citations\r\nhttps://w3id.org/ckg/resource/paper/aaaa0001,"
+        "first,paper,title,year,citations\r\n100,https://w3id.org/ckg/resource/paper/aaaa0001,"
         "Alpha study of coronavirus spike binding to ACE2 receptors,2020,2\r\n")
     assert r.headers["X-CKG-Truncated"] == "true"
     r = client.get("/api/queries/find-papers?text=Gamma&_format=sparql-json")

@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 
 from serving import ckg_serve
@@ -99,6 +100,21 @@ def test_portable_query_binds_parameters_with_values():
     assert declared and {t.text.split(":")[0] for t in toks if t.kind == "pname"} <= set(declared)
     assert vt.portable_query("topics", limit=5).rstrip().endswith("LIMIT 5")
     assert "VALUES" not in vt.portable_query("topics")
+
+
+def test_portable_query_substitutes_parameters_its_subgroups_read():
+    """A VALUES block joins the WHERE group, and SPARQL evaluates a subgroup (a UNION branch) before
+    that join: a parameter read inside one is substituted as ckg's named queries bind it (SEP-0007),
+    or the other engine answers the query without it."""
+    text = vt.portable_query("customised-citation-counts", {"topic": "drugs", "concept": "Azithromycin"})
+    assert "VALUES" not in text and "?topic" in text and "?concept" in text
+    assert 'SELECT ("drugs" AS ?topic) ("Azithromycin" AS ?concept) ?paper' in text
+    assert 'GROUP BY ("drugs") ("Azithromycin") ?paper ?title' in text
+    assert 'LCASE(STR("Azithromycin"))' in text and "STR(?concept)" not in text
+    store = ox.Store()
+    assert store.query(text).variables == [ox.Variable(v) for v in ("topic", "concept", "paper", "title", "citations")]
+    only = vt.portable_query("customised-citation-counts", {"concept": "x"})  # the unbound one stays a variable
+    assert "COALESCE(?topic" in only and '("x" AS ?concept)' in only
 
 
 @pytest.mark.slow
