@@ -24,6 +24,11 @@ graph ``graph/signals``, plain triples that any SPARQL engine reads:
   (``?paper ckg:citedByWithin 100``), on ckg and on Virtuoso alike, where a computed list of
   ``citedByTop`` values left either engine's planner scanning every cited paper. At most 11,110
   triples whatever the corpus.
+* ``?association ckg:rankedWithin n``: the same first pages of each topic's papers in
+  ``topic-papers``' order (``ckg:citedByCount`` descending, then ``ckg:probability`` descending,
+  then the paper's IRI), on the topic association: ``topic-papers`` reads a topic's first N
+  papers by looking up N instead of sorting every paper of the topic. At most 11,110 triples per
+  topic.
 * ``?c ckg:paperCount n``: how many papers are associated with a concept (``ckg:associatedConcept``,
   its document frequency) or a topic (``ckg:associatedTopic``), for every concept and topic node.
 * ``?t ckg:topTopicCount n``: how many papers have the topic as their top topic (``ckg:topicRank 1``),
@@ -91,6 +96,18 @@ def top_bound(rank: int) -> int:
     return bound
 
 
+TOPIC_PAPERS = """SELECT ?association ?topic ?paper ?probability WHERE {
+    ?association ckg:annotatedProperty ckg:associatedTopic ; ckg:annotatedTarget ?topic ;
+                 ckg:annotatedSource ?paper ; ckg:probability ?probability }"""
+"""Every topic association, for the first pages of each topic's papers (:func:`signal_quads`)."""
+
+
+def _pages(node: ox.NamedNode, rank: int, predicate: ox.NamedNode) -> list[ox.Quad]:
+    """The first pages (:data:`FIRST_PAGES`) that hold a node ranked ``rank`` (1-based)."""
+    return [ox.Quad(node, predicate, ox.Literal(str(page), datatype=XSD.integer), GRAPH)
+            for page in FIRST_PAGES if rank <= page]
+
+
 def signal_quads(store: ox.Store) -> set[ox.Quad]:
     """The quads ``graph/signals`` should hold for the store's other graphs."""
     out: set[ox.Quad] = set()
@@ -107,8 +124,19 @@ def signal_quads(store: ox.Store) -> set[ox.Quad]:
     for rank, (_count, iri) in enumerate(sorted(counts), start=1):
         paper = ox.NamedNode(iri)
         out.add(ox.Quad(paper, CKG.citedByTop, ox.Literal(str(top_bound(rank)), datatype=XSD.integer), GRAPH))
-        out.update(ox.Quad(paper, CKG.citedByWithin, ox.Literal(str(page), datatype=XSD.integer), GRAPH)
-                   for page in FIRST_PAGES if rank <= page)
+        out.update(_pages(paper, rank, CKG.citedByWithin))
+    # each topic's papers in topic-papers' order: citations, probability (both descending), IRI
+    cited = {iri: -negative for negative, iri in counts}
+    by_topic: dict[str, list[tuple[int, float, str, str]]] = {}
+    for row in query(store, TOPIC_PAPERS):
+        association, paper = row["association"], row["paper"]
+        if isinstance(association, ox.NamedNode) and isinstance(paper, ox.NamedNode):
+            by_topic.setdefault(row["topic"].value, []).append(
+                (-cited.get(paper.value, 0), -float(row["probability"].value), paper.value, association.value))
+    for associations in by_topic.values():
+        associations.sort()
+        for rank, (*_key, association) in enumerate(associations[:FIRST_PAGES[-1]], start=1):
+            out.update(_pages(ox.NamedNode(association), rank, CKG.rankedWithin))
     return out
 
 

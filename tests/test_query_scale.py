@@ -96,6 +96,7 @@ def cases(store: ox.Store, *, papers: int, authors: int, institutions: int, conc
         ?t a ckg:Topic ; skos:prefLabel ?label ; skos:notation ?key } ORDER BY ?key""")]
     for n, (label, topic_key) in enumerate(labelled[:topics]):
         out.append(("topic-papers", {"topic": label.title() if n % 2 else topic_key}))
+        out.append(("topic-papers", {"topic": label, "first": "10"}))
         out.append(("customised-citation-counts", {"topic": topic_key.upper() if n % 2 else label}))
         if forms:
             out.append(("customised-citation-counts", {"topic": label, "concept": forms[n % len(forms)]}))
@@ -204,6 +205,13 @@ def recount(store: ox.Store) -> set[tuple[str, str, str]]:
     out |= {(p.value, "citedByTop", str(10 ** max(1, math.ceil(math.log10(rank))))) for rank, p in enumerate(order, 1)}
     out |= {(p.value, "citedByWithin", str(page)) for rank, p in enumerate(order, 1) for page in (10, 100, 1000, 10000)
             if rank <= page}
+    by_topic: dict = {}  # each topic's papers by citations, then probability (both descending), then IRI
+    for a in {q.subject for q in store.quads_for_pattern(None, CKG.annotatedProperty, CKG.associatedTopic)}:
+        paper, topic, probability = (objects(a, p)[0] for p in (CKG.annotatedSource, CKG.annotatedTarget, CKG.probability))
+        by_topic.setdefault(topic, []).append((-cited.get(paper, 0), -float(probability.value), paper.value, a.value))
+    for associations in by_topic.values():
+        for rank, (*_key, a) in enumerate(sorted(associations), 1):
+            out |= {(a, "rankedWithin", str(page)) for page in (10, 100, 1000, 10000) if rank <= page}
     return out
 
 
@@ -219,7 +227,8 @@ def test_signals_are_a_recount_of_the_graph(which, request):
     got = signals(store)
     assert got == recount(store)
     kinds = Counter(p for _s, p, _o in got)
-    assert set(kinds) == {"nameKey", "paperCount", "topTopicCount", "citedByCount", "citedByTop", "citedByWithin"}
+    assert set(kinds) == {"nameKey", "paperCount", "topTopicCount", "citedByCount", "citedByTop", "citedByWithin",
+                          "rankedWithin"}
     assert kinds["citedByTop"] == kinds["citedByCount"]
     assert kinds["topTopicCount"] == 10
     literals = [q.object for q in store.quads_for_pattern(None, None, None, SIGNALS)]
