@@ -171,6 +171,18 @@ def test_query_page_runs_a_query_and_shows_the_results(server, browser):
     browser.wait_for("document.querySelectorAll('#results-table th').length === 7")  # paper-authors' columns
     assert [row[3] for row in browser.evaluate(TABLE_ROWS)] == ["Lin Wang", "John A. Smith", "Zoë Müller"]
 
+    # a parameter that takes only some values is a list of them, its default chosen
+    browser.click("a[data-kind=query][data-index='%d']" % browser.evaluate(
+        "JSON.parse(document.getElementById('ckg-data').textContent).queries.findIndex(q => q.name === 'most-cited-papers')"))
+    browser.wait_for("document.querySelector('#named-form select[name=first]') !== null")
+    assert browser.evaluate("Array.from(document.querySelectorAll('#named-form select[name=first] option'))"
+                            ".map(o => o.value)") == ["10", "100", "1000", "10000"]
+    assert browser.evaluate("document.querySelector('#named-form select[name=first]').value") == "100"
+    browser.evaluate("document.querySelector('#named-form select[name=first]').value = '10'")
+    browser.click("#run-named")
+    browser.wait_for("document.querySelectorAll('#results-table th').length === 5")  # first, paper, title, year, citations
+    assert [row[0] for row in browser.evaluate(TABLE_ROWS)] == ["10", "10", "10"]
+
     # an IRI that is not a web address is shown, never made a link
     browser.evaluate("document.getElementById('query').select()")
     browser.call("Input.insertText", {"text": "SELECT ?x WHERE { BIND(IRI('javascript:alert(1)') AS ?x) }"})

@@ -312,7 +312,17 @@
     form.innerHTML = '';
     q.params.forEach(function (p) {
       var label = el('label', {title: p.description}, p.name + ' (' + p.type + (p.required ? '' : ', optional') + ')');
-      var input = el('input', {name: p.name, value: p.default || '', placeholder: p.description});
+      var input;
+      if (p.choices && p.choices.length) {  // a parameter that takes only some values: a list of them
+        input = el('select', {name: p.name});
+        p.choices.forEach(function (c) {
+          var option = el('option', {value: c}, c);
+          if (c === p.default) option.selected = true;
+          input.appendChild(option);
+        });
+      } else {
+        input = el('input', {name: p.name, value: p.default || '', placeholder: p.description});
+      }
       label.appendChild(input);
       form.appendChild(label);
     });
