@@ -77,10 +77,12 @@ _QUERIES = {
     "paperCount": """SELECT ?s (COUNT(DISTINCT ?paper) AS ?v) WHERE {
         { ?s a ckg:Concept OPTIONAL { ?paper ckg:associatedConcept ?s } }
         UNION { ?s a ckg:Topic OPTIONAL { ?paper ckg:associatedTopic ?s } } } GROUP BY ?s""",
+    # every topic (a count of 0), and the top-topic associations (only topic associations have a
+    # ckg:topicRank): a union walks the rank-1 associations once, where an OPTIONAL per topic
+    # walked every association of each topic
     "topTopicCount": """SELECT ?s (COUNT(DISTINCT ?paper) AS ?v) WHERE {
-        ?s a ckg:Topic
-        OPTIONAL { ?association ckg:annotatedTarget ?s ; ckg:annotatedProperty ckg:associatedTopic ;
-                                ckg:topicRank 1 ; ckg:annotatedSource ?paper } } GROUP BY ?s""",
+        { ?s a ckg:Topic }
+        UNION { ?association ckg:topicRank 1 ; ckg:annotatedTarget ?s ; ckg:annotatedSource ?paper } } GROUP BY ?s""",
 }
 
 
@@ -97,9 +99,9 @@ def top_bound(rank: int) -> int:
 
 
 TOPIC_PAPERS = """SELECT ?association ?topic ?paper ?probability WHERE {
-    ?association ckg:annotatedProperty ckg:associatedTopic ; ckg:annotatedTarget ?topic ;
-                 ckg:annotatedSource ?paper ; ckg:probability ?probability }"""
-"""Every topic association, for the first pages of each topic's papers (:func:`signal_quads`)."""
+    ?association ckg:probability ?probability ; ckg:annotatedSource ?paper ; ckg:annotatedTarget ?topic }"""
+"""Every topic association (only they have a ``ckg:probability``), for the first pages of each
+topic's papers (:func:`signal_quads`)."""
 
 
 def _pages(node: ox.NamedNode, rank: int, predicate: ox.NamedNode) -> list[ox.Quad]:
