@@ -155,6 +155,8 @@ def test_named_query_formats_and_limit(client):
     ("/api/queries/nope", 404, "no named query 'nope'; known: " + ", ".join(queries.names())),
     ("/api/queries/most-cited-papers?_format=html", 400, "_format must be one of json, sparql-json, sparql-xml, csv, tsv, got 'html'"),
     ("/api/queries/most-cited-papers?_limit=51", 400, "parameter '_limit' must be an integer from 0 to 50, got 51"),
+    ("/api/queries/most-cited-papers?first=50", 400,
+     "most-cited-papers: parameter 'first' must be one of 10, 100, 1000, 10000, got '50'"),
     ("/api/nothing", 404, "The requested URL was not found on the server. If you entered the URL manually please "
                           "check your spelling and try again."),
 ])
@@ -193,6 +195,8 @@ def test_openapi_describes_paths_that_exist_and_respond(client):
             assert r.content_type.split(";")[0] in described, (url, r.content_type)
             checked += 1
     assert checked == len(doc["paths"])  # every path has a GET that answered
+    first = next(p for p in doc["paths"]["/api/queries/most-cited-papers"]["get"]["parameters"] if p["name"] == "first")
+    assert first["schema"] == {"type": "integer", "default": 100, "enum": [10, 100, 1000, 10000]}
     # every route of the application is described, except the HTML pages and static files
     rules = {re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", r.rule) for r in client.application.url_map.iter_rules()}
     undocumented = rules - set(doc["paths"]) - {"/", "/papers/{paper}", "/-/about", "/static/{filename}"}
