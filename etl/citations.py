@@ -214,18 +214,21 @@ def _prefix_length(size: int) -> int:
     return size - math.ceil(MIN_JACCARD * size) + 1
 
 
-def similar(key: str, words: list[str], content: frozenset[str], other: str, size: int | None = None) -> bool:
+def similar(key: str, words: list[str], content: frozenset[str], other: str, size: int | None = None,
+            other_words: list[str] | None = None, other_content: frozenset[str] | None = None) -> bool:
     """The fuzzy rules: is the entry title key ``key`` (its words and content words given) the
     paper title key ``other``, cut short, with debris around it, or with edits only? ``size``:
     the number of content words of ``other`` when known (it spares the Jaccard similarity when
-    the sizes alone rule it out).
+    the sizes alone rule it out); ``other_words`` and ``other_content``: its words and content
+    words, when the caller compares one title with many entries and keeps them.
 
     >>> t = "the novel coronavirus uses the ace2 receptor and the tmprss2 protease for entry"
     >>> e = "lin yang and daihai he 2020 " + t + " biorxiv"
     >>> similar(e, e.split(), _content_words(e.split()), t), similar(t, t.split(), _content_words(t.split()), e)
     (True, False)
     """
-    other_words = other.split()
+    if other_words is None:
+        other_words = other.split()
     shorter = min(len(words), len(other_words))
     if shorter >= PARTIAL_MIN_WORDS and (other.startswith(key + " ") or key.startswith(other + " ")):
         return True
@@ -234,7 +237,7 @@ def similar(key: str, words: list[str], content: frozenset[str], other: str, siz
     n = len(content)
     if n < FUZZY_MIN_WORDS or (size is not None and size < _SIZE_CAP and not MIN_JACCARD * n <= size <= n / MIN_JACCARD):
         return False  # Jaccard similarity >= 0.8 needs 0.8 |a| <= |b| <= |a| / 0.8
-    b = _content_words(other_words)
+    b = _content_words(other_words) if other_content is None else other_content
     return (len(b) >= FUZZY_MIN_WORDS and len(content & b) / len(content | b) >= MIN_JACCARD
             and differ_by_edits_only(words, other_words))
 
@@ -410,6 +413,17 @@ class _Title:
         self.bloom = bloom
         meta = (min(n, _SIZE_CAP) << 34) | _fold(bloom)
         self.postings = [(crc(w), meta | (roles << 32)) for w, roles in tokens.items()]
+
+    def first_run_minimum(self) -> str:
+        """The first word, in the global order, of the title's first PARTIAL_MIN_WORDS words: the
+        word under which an entry that starts with them is posted (as its first run's minimum).
+
+        >>> order = _Order({"of": 9, "the": 9, "in": 9, "and": 8, "coronavirus": 6, "novel": 5, "china": 5})
+        >>> _Title("x", "clinical characteristics of 2019 novel coronavirus infection in china".split(),
+        ...        order).first_run_minimum()
+        '2019'
+        """
+        return self._order.sort(self.words[:PARTIAL_MIN_WORDS])[0]
 
     @property
     def windows(self) -> list[int]:
@@ -1227,8 +1241,11 @@ def _fuzzy_reach(paper: _Title, words: _Postings) -> set[int]:
     checks: dict[int, list[tuple[str, object]]] = defaultdict(list)
     if len(paper.words) >= PARTIAL_MIN_WORDS:
         checks[_word_hash(paper.rarest)].append(("contains", None))
-        for w in set(paper.words):
-            checks[_word_hash(w)].append(("contained", None))
+        # an entry that is the title cut short (of PARTIAL_MIN_WORDS words at least) starts with
+        # the title's first run of PARTIAL_MIN_WORDS words, so it is posted under that run's
+        # minimum: one lookup of a rare word, where every word of the title ("covid-19",
+        # "patients") read posting lists that grow with the corpus
+        checks[_word_hash(paper.first_run_minimum())].append(("contained", None))
     if paper.n >= FUZZY_MIN_WORDS:
         slack = paper.n - math.ceil(MIN_JACCARD * paper.n) + paper.digits
         for w, roles in paper.tokens.items():
@@ -1311,17 +1328,19 @@ def _incremental(catalog: Catalog, state: dict) -> Resolution:
             probing.append(analysed[id(now)])
     affected = entry_keys.lookup(hashes)
     affected.update(e for (e,) in _select_in(db, "SELECT entry FROM cite_outcomes WHERE paper IN ({})", linked))
-    proposals: dict[int, list[_Title]] = defaultdict(list)  # entry -> new titles that may match it
-    for t in probing:
+    proposals: dict[int, list[int]] = defaultdict(list)  # entry -> new titles that may match it
+    for i, t in enumerate(probing):
         for entry in _fuzzy_reach(t, entry_words):
-            proposals[entry].append(t)
+            proposals[entry].append(i)
     new_rowids = {e.rowid for e in new}
     candidates = set(proposals) - new_rowids - affected
+    probed = [(t.key, t.n, t.words, _content_words(t.words)) for t in probing]  # each title is compared many times
     for e in _entries(db, "rowid", candidates, titles):
         t = e.title
         if t is not None:
             content = _content_words(t.words)
-            if any(similar(t.key, t.words, content, p.key, p.n) for p in proposals[e.rowid]):
+            if any(similar(t.key, t.words, content, key, n, words, title_content)
+                   for key, n, words, title_content in map(probed.__getitem__, proposals[e.rowid])):
                 affected.add(e.rowid)
     affected -= new_rowids
     old_entries = _entries(db, "rowid", affected, titles)
