@@ -113,9 +113,15 @@ def _resolve(options: AnnotationOptions | None, catalog: Catalog) -> _Resolved:
         Path(get("topics")) if get("topics") else None)
     extractor = options.extractor or stored.get("extractor") or "gazetteer"
     model = options.scispacy_model or stored.get("scispacy_model") or "en_core_sci_sm"
-    processes = options.processes or (int(get("processes")) if get("processes") else default_processes())
     return _Resolved([p.resolve() for p in vocab], topic_file.resolve() if topic_file else None,
-                     ExtractionConfig(extractor=extractor, scispacy_model=model), max(1, processes))
+                     ExtractionConfig(extractor=extractor, scispacy_model=model), worker_processes(options))
+
+
+def worker_processes(options: AnnotationOptions | None) -> int:
+    """The processes the heavy stages use: ``--processes``, else the ``processes`` setting, else
+    one per CPU (at most 16)."""
+    chosen = options.processes if options is not None else None
+    return max(1, chosen or (int(get("processes")) if get("processes") else default_processes()))
 
 
 @dataclass
@@ -313,7 +319,7 @@ def topics_stage(store: ox.Store, catalog: Catalog, options: AnnotationOptions |
     config = topics.load_config(resolved.topics)
     donor = options.topics_from if options else None
     if donor is not None or catalog.count() > config.max_training_papers:
-        return _sampled_topics(store, catalog, config, donor)
+        return _sampled_topics(store, catalog, config, donor, resolved.processes)
     if catalog.topic_model() is not None:  # the corpus shrank below the sample size: back to a full model
         catalog.set_topic_model(None, None)
         catalog.set_topics_inferred(None)
@@ -375,7 +381,8 @@ def _donor_model(donor: Path, settings_hash: str) -> tuple[bytes, dict]:
     return model
 
 
-def _sampled_topics(store: ox.Store, catalog: Catalog, config: topics.TopicConfig, donor: Path | None) -> StageResult:
+def _sampled_topics(store: ox.Store, catalog: Catalog, config: topics.TopicConfig, donor: Path | None,
+                    processes: int) -> StageResult:
     """Topics above ``max_training_papers``: a model trained on a sample, papers inferred with it."""
     settings_hash = hashlib.sha256(json.dumps(_topic_settings(config), sort_keys=True).encode()).hexdigest()
     papers_now = catalog.count()
@@ -417,10 +424,10 @@ def _sampled_topics(store: ox.Store, catalog: Catalog, config: topics.TopicConfi
     else:
         data, info = held
     start = time.perf_counter()
-    inferrer = topics.Inferrer(data, config)
     edges: dict[tuple[str, str], tuple[str, int]] = {}
-    for key, title, abstract, body in paper_texts(store, pending):
-        for e, (p, rank) in inferrer.edges(key, topics.tokenize(" ".join((title, abstract, body)), phrases)).items():
+    processes = processes if len(pending) >= 8 * processes else 1
+    for found in topics.infer_many(paper_texts(store, pending), data, config, processes=processes):
+        for e, (p, rank) in found.items():
             edges[e] = (f"{p:.3f}", rank)
     infer_s = time.perf_counter() - start
     keys = set(pending) | set(catalog.annotation_orphans(TOPICS))
@@ -442,6 +449,7 @@ def _sampled_topics(store: ox.Store, catalog: Catalog, config: topics.TopicConfi
         "inferred": len(pending), "inferred_since_training": info["inferred_since"] if not trained else 0,
         "tomotopy_isa": _tomotopy_isa(),
         "tokenize_s": round(tokenize_s, 3), "train_s": round(train_s, 3), "infer_s": round(infer_s, 3),
+        "infer_processes": processes,
         "edges": sum(n for _top, n in summary.values()), "edges_added": added, "edges_removed": removed,
         "nodes_written": nodes_written, "nodes_removed": nodes_removed,
         "topics": [{"key": t.key, "label": t.label, "top_topic_of": summary.get(t.key, (0, 0))[0],

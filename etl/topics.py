@@ -22,7 +22,8 @@ Above that size the model is trained on a **sample**: the ``max_training_papers`
 keys hash lowest (:func:`training_sample`, a choice that does not depend on the order or the
 history of the corpus), and every paper's topics are then **inferred** with it
 (``infer_iterations`` Gibbs iterations, one document at a time: a paper's topics depend on the
-model and its own text only). The model is kept in the store's catalog; an update infers the
+model and its own text only, so :func:`infer_many` spreads the papers over worker processes
+with the same result; ``bench/bench_topic_inference.py`` measures it). The model is kept in the store's catalog; an update infers the
 new and changed papers only, until the papers inferred since training exceed
 ``retrain_share`` of the corpus, when the model is trained again on the sample of the day. An
 update that keeps the model equals a fresh build of the newer release given the same model
@@ -48,8 +49,10 @@ top terms and seed terms. All of it lives in the ``graph/topics`` named graph.
 
 from __future__ import annotations
 
+import multiprocessing
 import re
 import tomllib
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from importlib import resources as importlib_resources
 from pathlib import Path
@@ -330,6 +333,53 @@ class Inferrer:
             return {}
         self.model.infer(doc, iterations=self.config.infer_iterations, workers=1)
         return _edges_of(key, doc.get_topic_dist(), self.config)
+
+
+_INFERRER: tuple[Inferrer, dict] | None = None
+"""A worker process's inferrer and seed phrases (:func:`infer_many`)."""
+
+
+def _init_inferrer(data: bytes, config: TopicConfig) -> None:
+    global _INFERRER
+    _INFERRER = (Inferrer(data, config), config.phrases())
+
+
+def _infer_one(item: tuple[str, str, str, str]) -> dict[tuple[str, str], tuple[float, int]]:
+    inferrer, phrases = _INFERRER
+    key, title, abstract, body = item
+    return inferrer.edges(key, tokenize(" ".join((title, abstract, body)), phrases))
+
+
+def infer_many(items: Iterable[tuple[str, str, str, str]], data: bytes, config: TopicConfig, *,
+               processes: int = 1, batch: int = 1024) -> Iterator[dict[tuple[str, str], tuple[float, int]]]:
+    """The topic edges of each (key, title, abstract, body), inferred with the sampled model
+    ``data``. A paper's edges depend on the model and its own text only (each document is
+    inferred alone, with tomotopy's fixed seed), so with ``processes`` > 1 the papers are spread
+    over forked worker processes, ``batch`` at a time (memory stays bounded), with the same
+    edges as one process; they come in the order they are done.
+
+    >>> config = load_config()
+    >>> docs = [(f"p{i}", "", text, "") for i, text in enumerate(["viral replication in host cells",
+    ...         "case fatality and incidence in the population", "mechanical ventilation of patients"] * 4)]
+    >>> model = train_sample([(k, tokenize(a, config.phrases())) for k, _t, a, _b in docs], config)
+    >>> one = {e: v for d in infer_many(docs, model.data, config) for e, v in d.items()}
+    >>> two = {e: v for d in infer_many(docs, model.data, config, processes=2) for e, v in d.items()}
+    >>> one == two and len(one) >= len(docs)
+    True
+    """
+    items = iter(items)
+    if processes <= 1:
+        _init_inferrer(data, config)
+        yield from map(_infer_one, items)
+        return
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    with context.Pool(processes, initializer=_init_inferrer, initargs=(data, config)) as pool:
+        while True:
+            chunk = [x for _, x in zip(range(batch), items)]
+            if not chunk:
+                break
+            yield from pool.imap_unordered(_infer_one, chunk, chunksize=max(1, min(8, len(chunk) // (8 * processes))))
 
 
 def topic_quads(topic: Topic) -> list[ox.Quad]:

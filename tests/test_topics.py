@@ -124,11 +124,13 @@ def test_a_large_corpus_is_inferred_with_a_sampled_model_and_an_update_infers_wh
     from test_update import content
 
     r1, r2 = demo_releases
-    keep = AnnotationOptions(topics=_sampled_config(tmp_path, 20, 0.9))
+    # two processes: the build infers its 60 papers in two workers, the update its few in one
+    keep = AnnotationOptions(topics=_sampled_config(tmp_path, 20, 0.9), processes=2)
     updated, fresh = tmp_path / "updated", tmp_path / "fresh"
     first = build(updated, [r1], release="demo-1", annotation=keep)
     counts = first.counts["topics"]
     assert counts["mode"] == "sampled" and counts["trained"] and counts["documents"] == 20
+    assert counts["infer_processes"] == 2
     assert counts["inferred"] == first.counts["papers_in_store"] == 60
     assert counts["edges"] >= 60 and sum(t["top_topic_of"] for t in counts["topics"]) == 60
     tops = {t["key"]: t["top_topic_of"] for t in counts["topics"]}
@@ -137,8 +139,9 @@ def test_a_large_corpus_is_inferred_with_a_sampled_model_and_an_update_infers_wh
     result = update(updated, [r2], release="demo-2", annotation=keep)
     changes, topics_counts = result.counts["changes"], result.counts["topics"]
     assert not topics_counts["trained"] and topics_counts["inferred"] == changes["new"] + changes["changed"]
+    assert topics_counts["infer_processes"] == 1  # fewer than 8 papers per process
     assert topics_counts["inferred_since_training"] == topics_counts["inferred"]
-    build(fresh, [r2], release="demo-2", annotation=AnnotationOptions(topics=keep.topics, topics_from=updated))
+    build(fresh, [r2], release="demo-2", annotation=AnnotationOptions(topics=keep.topics, topics_from=updated, processes=2))
     assert content(updated) == content(fresh)
 
     # retrain_share small: the same update trains a model on the sample of release 2 instead

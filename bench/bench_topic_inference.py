@@ -1,0 +1,83 @@
+"""Benchmark: topic inference (:func:`ckg.etl.topics.infer_many`) in one process and in several.
+
+Above ``max_training_papers`` a build infers every paper's topics with a model trained on a
+sample; at 100k papers that inference was the build's longest step (536 s of 1,847 s). This
+bench reads a built store's sampled model and the texts of ``--papers`` of its papers (the
+first in key order), then infers them with 1 process (the baseline) and with ``--processes``,
+in the same run, and checks that both give the same edges.
+
+    python bench/bench_topic_inference.py --store STORE [--papers 5000] [--processes 2]
+
+It prints papers/s and the speed-up, and writes ``bench/out/bench_topic_inference.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--store", required=True, type=Path, help="a ckg store built with a sampled topic model")
+    parser.add_argument("--papers", type=int, default=5000)
+    parser.add_argument("--processes", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "bench_topic_inference.json")
+    args = parser.parse_args()
+
+    import pyoxigraph as ox
+
+    from ckg.etl import topics
+    from ckg.etl.annotate import paper_texts
+    from ckg.etl.catalog import Catalog
+    from ckg.store import CATALOG_FILE, OXIGRAPH_DIR, current_folder
+
+    folder = current_folder(args.store)
+    if folder is None:
+        parser.error(f"{args.store} is not a ckg store")
+    with Catalog(folder / CATALOG_FILE) as catalog:
+        held = catalog.topic_model()
+        keys = sorted(catalog.keys())[:args.papers]
+    if held is None:
+        parser.error(f"{args.store} has no sampled topic model (its corpus is within max_training_papers)")
+    config = topics.load_config()
+    store = ox.Store.read_only(str(folder / OXIGRAPH_DIR))
+    started = time.perf_counter()
+    texts = list(paper_texts(store, keys))
+    read_s = time.perf_counter() - started
+    words = sum(len(" ".join(t[1:]).split()) for t in texts)
+
+    runs, edges = [], {}
+    for processes in sorted({1, args.processes}):
+        started = time.perf_counter()
+        found = {e: v for d in topics.infer_many(texts, held[0], config, processes=processes) for e, v in d.items()}
+        seconds = time.perf_counter() - started
+        edges[processes] = found
+        runs.append({"processes": processes, "seconds": round(seconds, 3), "papers_per_s": round(len(texts) / seconds, 1)})
+    base = runs[0]["seconds"]
+    for run in runs:
+        run["speedup"] = round(base / run["seconds"], 2)
+    equal = all(e == edges[1] for e in edges.values())
+    result = {"store": str(args.store.resolve()), "papers": len(texts), "words": words, "read_s": round(read_s, 3),
+              "cpus": os.cpu_count(), "infer_iterations": config.infer_iterations, "runs": runs,
+              "same_edges": equal, "edges": len(edges[1])}
+    print(f"{len(texts):,} papers ({words:,} words; texts read from the store in {read_s:.1f} s), "
+          f"{config.infer_iterations} Gibbs iterations each")
+    print(f"{'processes':>9} {'seconds':>9} {'papers/s':>9} {'speed-up':>9}")
+    for run in runs:
+        print(f"{run['processes']:>9} {run['seconds']:>9.1f} {run['papers_per_s']:>9.1f} {run['speedup']:>9.2f}")
+    print(f"same edges in every run: {equal} ({len(edges[1]):,} edges)")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=1) + "\n")
+    return 0 if equal else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
