@@ -121,7 +121,7 @@ def _release_options(f):
                      help="Concept extractor (default: gazetteer; scispacy needs a scispacy NER model installed)."),
         click.option("--scispacy-model", default=None, help="The scispacy model's name or path (default en_core_sci_sm)."),
         click.option("--processes", type=click.IntRange(min=1), default=None,
-                     help="Processes for concept extraction (default: $CKG_PROCESSES, else the CPUs)."),
+                     help="Processes for the heavy stages: parses read ahead, concept extraction, topic inference (default: $CKG_PROCESSES, else the CPUs)."),
         click.option("--topics-from", "topics_from", type=click.Path(exists=True, file_okay=False, path_type=Path),
                      default=None, help="Infer every paper's topics with the sampled topic model of this store "
                                         "(corpora above max_training_papers; see ckg.etl.topics)."),

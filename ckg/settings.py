@@ -39,7 +39,7 @@ SETTINGS: dict[str, Setting] = {
         Setting("topics", "CKG_TOPICS", None,
                 "Topic configuration (TOML) for a new build when no --topics is given; unset: ckg's ten default topics."),
         Setting("processes", "CKG_PROCESSES", None,
-                "Processes for concept extraction when no --processes is given; unset: the number of CPUs (at most 16)."),
+                "Processes for a build's heavy stages (parses read ahead, concept extraction, topic inference) when no --processes is given; unset: the number of CPUs (at most 16)."),
         Setting("max_removal", "CKG_MAX_REMOVAL", "20",
                 "Largest share of a store's papers (percent) an update may remove; a release that would remove more "
                 "stops before writing unless given --allow-mass-removal."),

@@ -44,6 +44,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,6 +63,7 @@ from ckg.etl.normalize import (
     split_multi,
 )
 from ckg.etl.parses import ParseDoc, ParseError, ParseIndex, body_text, read_parse, relative_name, scan
+from ckg.etl.prefetch import WINDOW, Prefetcher
 from ckg.etl.records import Paper
 from ckg.etl.report import Report
 
@@ -186,10 +188,14 @@ class Assembler:
 
     ``known`` (see :data:`KnownInput`) lets unchanged rows through as :class:`Unchanged`."""
 
-    def __init__(self, inputs: Inputs, report: Report, known: KnownInput | None = None) -> None:
+    def __init__(self, inputs: Inputs, report: Report, known: KnownInput | None = None, *,
+                 prefetch: int = 0) -> None:
         self.inputs = inputs
         self.report = report
         self.known = known
+        self.prefetch = prefetch  # worker processes reading parses ahead (ckg.etl.prefetch); 0: none
+        self._ahead: Prefetcher | None = None
+        self.parses_read_ahead = 0  # of the parses read, those a worker read
         self.counts = AssemblyCounts()
         self._used: set[Path] = set()
         self._seen: dict[str, str] = {}  # paper key -> where it was read
@@ -201,13 +207,63 @@ class Assembler:
     def _read(self, path: Path) -> ParseDoc | None:
         self._used.add(path)
         where = self.inputs.parses.relative(path)
-        try:
-            doc = read_parse(path, self.report, where)
-        except ParseError as exc:
-            self.report.reject(exc.reason, where, str(exc))
-            return None
+        ahead = self._ahead.take(path, where) if self._ahead is not None else None
+        if ahead is not None:  # read by a worker: its issues are reported here, as if read here
+            self.parses_read_ahead += 1
+            for issue in ahead.issues:
+                self.report.record(issue)
+            if ahead.error is not None:
+                self.report.reject(ahead.error[1], where, ahead.error[0])
+                return None
+            doc = ahead.doc
+        else:
+            try:
+                doc = read_parse(path, self.report, where)
+            except ParseError as exc:
+                self.report.reject(exc.reason, where, str(exc))
+                return None
         self.counts.parses_read += 1
         return doc
+
+    def _guess_parses(self, row: MetadataRow) -> list[Path]:
+        """The parses of the release's index a row names by PMC id or sha (a guess, for reading
+        ahead: :meth:`_row_parses` decides)."""
+        parses = self.inputs.parses
+        f = row.fields
+        out = []
+        pmcid = normalize_pmcid(f.get("pmcid"))
+        if pmcid and pmcid in parses.by_pmcid:
+            out.append(parses.by_pmcid[pmcid])
+        for raw_sha in split_multi(f.get("sha")):
+            path = parses.by_sha.get(normalize_sha(raw_sha))
+            if path is not None and path not in out:
+                out.append(path)
+        return out
+
+    def _read_ahead(self, rows: Iterator[MetadataRow], ahead: Prefetcher) -> Iterator[MetadataRow]:
+        """The rows, each one's parses handed to the workers :data:`~ckg.etl.prefetch.WINDOW`
+        rows before the row is assembled; the reads its row did not take are then dropped. A
+        failure reading the file comes after the rows read before it, as without reading ahead."""
+        window: deque[tuple[MetadataRow, list[Path]]] = deque()
+        failure: Exception | None = None
+        try:
+            for row in rows:
+                guessed = self._guess_parses(row)
+                for path in guessed:
+                    ahead.submit(path, self.inputs.parses.relative(path))
+                window.append((row, guessed))
+                if len(window) > WINDOW:
+                    row, guessed = window.popleft()
+                    yield row
+                    ahead.drop(guessed)
+        except Exception as exc:  # noqa: BLE001 - raised again once the rows before it are assembled
+            failure = exc
+        while window:
+            row, guessed = window.popleft()
+            yield row
+            ahead.drop(guessed)
+        if failure is not None:
+            raise failure
 
     def _row_parses(self, row: MetadataRow, shas: list[str], pmcid: str, root: Path) -> list[Path]:
         paths: list[Path] = []
@@ -240,18 +296,15 @@ class Assembler:
     def papers(self) -> Iterator[Paper | Unchanged]:
         """Every paper of the release, metadata rows first, then parses no row claimed
         (:class:`Unchanged` for a row the store holds as it is, when ``known`` is given)."""
-        for csv_path, root in self.inputs.metadata_files:
-            name = relative_name(csv_path, root)
-            try:
-                for row in read_metadata(csv_path, self.report, display_name=name):
-                    self.counts.rows += 1
-                    paper = self._from_row(row, root, name)
-                    if paper is not None:
-                        yield paper
-            except MetadataFormatError as exc:
-                self.report.reject("not-metadata", name, str(exc))
-            except OSError as exc:
-                self.report.reject("not-metadata", name, f"cannot read the file: {exc.strerror}")
+        # an update reads few parses (and only once it knows a row changed): no reading ahead
+        if self.prefetch > 0 and self.known is None and self.inputs.metadata_files:
+            self._ahead = Prefetcher(self.prefetch)
+        try:
+            yield from self._row_papers()
+        finally:
+            if self._ahead is not None:
+                self._ahead.close()
+                self._ahead = None
         for table in (self.inputs.parses.by_sha, self.inputs.parses.by_pmcid):
             for key in sorted(table):
                 path = table[key]
@@ -260,6 +313,21 @@ class Assembler:
                 paper = self._from_parse_only(path)
                 if paper is not None:
                     yield paper
+
+    def _row_papers(self) -> Iterator[Paper | Unchanged]:
+        for csv_path, root in self.inputs.metadata_files:
+            name = relative_name(csv_path, root)
+            try:
+                rows = read_metadata(csv_path, self.report, display_name=name)
+                for row in rows if self._ahead is None else self._read_ahead(rows, self._ahead):
+                    self.counts.rows += 1
+                    paper = self._from_row(row, root, name)
+                    if paper is not None:
+                        yield paper
+            except MetadataFormatError as exc:
+                self.report.reject("not-metadata", name, str(exc))
+            except OSError as exc:
+                self.report.reject("not-metadata", name, f"cannot read the file: {exc.strerror}")
 
     def _duplicate(self, key: str, where: str) -> bool:
         """True (and a reject) when the paper was read before. A record keyed by a sha or PMC id

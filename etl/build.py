@@ -6,7 +6,9 @@ Both are the same procedure, :func:`apply_release`; a build starts from an empty
    named graph is computed and hashed. New and changed papers are streamed as N-Quads to a
    staging file; unchanged papers are left alone. An update does not even read again a row
    whose input fingerprint (row cells, parse names and bytes) the catalog holds: it costs a
-   hash of its files, not a parse.
+   hash of its files, not a parse. A build has the parses read ahead by worker processes
+   (:mod:`ckg.etl.prefetch`, the ``processes`` setting less one), with the same papers and
+   report as reading them in this process.
 2. **Removals.** Papers of the store missing from the new release are removed (unless
    ``keep_removed``), with their graphs.
 3. **Load.** Graphs of changed and removed papers are dropped and the staging file is
@@ -21,8 +23,10 @@ Both are the same procedure, :func:`apply_release`; a build starts from an empty
 6. **Ranking.** PageRank over the citation graph replaces the graph ``graph/ranking``
    (:mod:`ckg.etl.ranking`).
 7. **Concepts and topics** (:mod:`ckg.etl.annotate`). New and changed papers' concepts are
-   extracted; concept edges (document-frequency rule, confidence) and the topic model are
-   recomputed corpus-wide, and their difference with the store is applied.
+   extracted (in worker processes); concept edges (document-frequency rule, confidence) and the
+   topic model are recomputed corpus-wide (above the topic model's sample size, the new and
+   changed papers' topics are inferred, in worker processes), and their difference with the
+   store is applied.
    Then the query signals (:mod:`ckg.etl.signals`: name keys, citation, paper and top-topic
    counts, in ``graph/signals``) are recomputed from the graphs and their difference applied.
 8. **Provenance and manifest.** The release node, first/last release of each paper and a
@@ -61,7 +65,7 @@ import pyoxigraph as ox
 import ckg
 from ckg import faults, resources
 from ckg.etl import emit, ranking, signals
-from ckg.etl.annotate import AnnotationOptions, concepts_stage, topics_stage
+from ckg.etl.annotate import AnnotationOptions, concepts_stage, topics_stage, worker_processes
 from ckg.etl.assemble import Assembler, InputError, Unchanged, discover
 from ckg.etl.catalog import Catalog
 from ckg.etl.citations import resolve
@@ -277,7 +281,9 @@ def apply_release(store_path: Path, folder: Path, inputs: list[Path], *, release
             touched_institutions: set[str] = set()
             seen: set[str] = set()
             # an update does not read again the rows whose input the store holds as it is
-            assembler = Assembler(found, report, known=catalog.known_input if mode == "update" else None)
+            # a build reads the parses ahead in the processes the other stages use, one left to this one
+            assembler = Assembler(found, report, known=catalog.known_input if mode == "update" else None,
+                                  prefetch=worker_processes(annotation) - 1)
             with timer.stage("read_and_emit"), open(staging, "wb") as out:
                 for paper in assembler.papers():
                     tick("papers", 1)

@@ -70,6 +70,10 @@ class Report:
         if self._log:
             self._log.write(json.dumps(asdict(issue), ensure_ascii=False) + "\n")
 
+    def record(self, issue: Issue) -> None:
+        """An issue reported to another report (a worker process's), replayed here."""
+        self._add(issue)
+
     def reject(self, reason: str, where: str, detail: str) -> None:
         """A record is skipped."""
         self._add(_issue("rejected", reason, where, detail))

@@ -374,3 +374,38 @@ def test_report_entries_are_valid_text_whatever_the_file_names():
     (issue,) = report.examples["malformed-json"]
     assert issue.where == "pdf_json/bad\\udcff\\x00.json" and len(issue.detail) == 1000
     json.dumps(report.summary(), ensure_ascii=False).encode("utf-8")
+
+
+def test_parses_read_ahead_by_workers_give_the_same_papers_and_report(tmp_path):
+    """Every bad parse of the gauntlet, claimed by a row through its sha (so that worker
+    processes read it ahead, ckg.etl.prefetch), rows that fail to parse among them: the papers
+    and the report, issue by issue and in order, are those of reading in one process."""
+    from ckg.etl.assemble import Assembler, discover
+
+    release = tmp_path / "release"
+    (release / PARSES).mkdir(parents=True)
+    rows = ROWS[:4]  # a good row, then an unbalanced quote that merges three rows into one rejected record
+    for i, (case, (content, _)) in enumerate(sorted(CASES.items())):
+        (release / parse_file(case)).write_bytes(content if isinstance(content, bytes) else render(content))
+        cells = row(f"case{i:04d}", f"The row of case {case}")
+        cells[FINAL_COLUMNS.index("sha")] = sha_of(case)
+        rows.append(cells)
+    rows.append(rows[-1][:])  # a duplicate row: its parse is read ahead and dropped
+    (release / "metadata.csv").write_text(metadata_csv(rows), encoding="utf-8")
+
+    def assemble(workers: int):
+        log = tmp_path / f"report-{workers}.jsonl"
+        report = Report(log)
+        assembler = Assembler(discover([release], report), report, prefetch=workers)
+        papers = [(p.key, p.title, p.abstract, p.body, p.authors, p.bib, p.source_files) for p in assembler.papers()]
+        report.close()
+        return (papers, assembler.counts.as_dict(), log.read_text(encoding="utf-8").splitlines()), \
+            assembler.parses_read_ahead
+
+    (alone, none_ahead), (ahead, read_ahead) = assemble(0), assemble(2)
+    assert alone == ahead
+    assert none_ahead == 0 and read_ahead == len(CASES)  # rejected parses too: their rejects come back
+    papers, counts, issues = ahead
+    assert counts["parses_read"] == len(CASES) - 4 and len(papers) == counts["papers"] == len(CASES) + 1
+    reasons = {json.loads(line)["reason"] for line in issues}
+    assert {"malformed-json", "parse-structure", "field-type", "encoding", "duplicate-paper"} <= reasons

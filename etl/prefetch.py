@@ -1,0 +1,114 @@
+"""Parse files read ahead, in worker processes, of the rows that will need them.
+
+Reading a CORD-19 parse (JSON decoding, the schema check and repairs of :func:`read_parse`) is
+about two fifths of a build's reading stage. The :class:`~ckg.etl.assemble.Assembler` joins rows
+and parses one row at a time, and what it decides for a row (its key, whether it is a duplicate,
+which parses it claims) depends on the rows before it, so the rows stay in one process; only
+the reading of the files is moved. As rows come out of the metadata file, the parses a row may
+claim are handed to worker processes, :data:`WINDOW` rows ahead; when the assembler reads a
+parse, it takes the worker's result if there is one (else it reads the file itself). A worker
+reports to a :class:`Recorder`, whose issues the assembler replays into the run's report when it
+takes the result, at the place where it would have read the file: the report holds the same
+issues either way.
+
+The guess of which parses a row claims is a guess only: a parse read ahead for nothing (a row
+that turns out to be a duplicate) is dropped when its row has been assembled, and a parse the
+guess missed is read in the assembler's process.
+
+>>> import json, tempfile
+>>> folder = Path(tempfile.mkdtemp())
+>>> doc = {"paper_id": "a" * 40, "metadata": {"title": "T", "authors": []}, "abstract": [],
+...        "body_text": [{"text": "Body.", "section": "Intro"}], "bib_entries": {}, "ref_entries": {},
+...        "back_matter": []}
+>>> _ = (folder / "a.json").write_text(json.dumps(doc))
+>>> with Prefetcher(processes=1) as ahead:
+...     ahead.submit(folder / "a.json", "a.json")
+...     got = ahead.take(folder / "a.json", "a.json")
+>>> got.doc.paper_id == "a" * 40, got.error, got.issues
+(True, None, [])
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ckg.etl.parses import ParseDoc, ParseError, read_parse
+from ckg.etl.report import Issue, Report
+
+WINDOW = 64
+"""Rows read ahead of the one being assembled: enough to keep the workers busy, few enough that
+the parses in flight stay small in memory."""
+
+
+class Recorder(Report):
+    """A report that keeps its issues, in order, to be replayed into another report."""
+
+    def __init__(self) -> None:
+        super().__init__(None)
+        self.issues: list[Issue] = []
+
+    def _add(self, issue: Issue) -> None:
+        self.issues.append(issue)
+
+
+@dataclass
+class Read:
+    """What reading a parse gave: the document, or why it cannot be used; the issues it reported."""
+
+    doc: ParseDoc | None
+    error: tuple[str, str] | None  # (message, reason) of the ParseError
+    issues: list[Issue] = field(default_factory=list)
+
+
+def read_recorded(path: Path, where: str) -> Read:
+    """Read a parse as :func:`read_parse` does, its issues recorded rather than reported."""
+    recorder = Recorder()
+    try:
+        doc = read_parse(path, recorder, where)
+    except ParseError as exc:
+        return Read(None, (str(exc), exc.reason), recorder.issues)
+    return Read(doc, None, recorder.issues)
+
+
+class Prefetcher:
+    """Worker processes reading parse files ahead (forked where the platform allows)."""
+
+    def __init__(self, processes: int) -> None:
+        methods = multiprocessing.get_all_start_methods()
+        self._pool = multiprocessing.get_context("fork" if "fork" in methods else "spawn").Pool(processes)
+        self._pending: OrderedDict[Path, tuple[str, multiprocessing.pool.AsyncResult]] = OrderedDict()
+        self.taken = self.dropped = 0
+
+    def __enter__(self) -> Prefetcher:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def submit(self, path: Path, where: str) -> None:
+        """Start reading ``path`` (named ``where`` in the release), unless it is already on its way."""
+        if path not in self._pending:
+            self._pending[path] = (where, self._pool.apply_async(read_recorded, (path, where)))
+
+    def take(self, path: Path, where: str) -> Read | None:
+        """The result of reading ``path`` under the name ``where``, waiting for it; None when it
+        was not submitted (or under another name: its issues would name the file otherwise)."""
+        submitted = self._pending.pop(path, None)
+        if submitted is None or submitted[0] != where:
+            return None
+        self.taken += 1
+        return submitted[1].get()
+
+    def drop(self, paths) -> None:
+        """Forget reads that no row took (their results are discarded when they arrive)."""
+        for path in paths:
+            if self._pending.pop(path, None) is not None:
+                self.dropped += 1
+
+    def close(self) -> None:
+        self._pending.clear()
+        self._pool.terminate()
+        self._pool.join()
