@@ -146,6 +146,7 @@ def run_stage(mode: str, store: Path, corpus: Path, release: str, work: Path, pr
     per_property = counts.get("per_property") or {}
     return {"wall_s": round(wall, 3), "run_s": result["wall_s"], "stages_s": timings,
             "peak_bytes": sampler.peak(), "stage_peak_bytes": stage_peaks, "memory_kind": sampler.kind,
+            "memory_samples": len(sampler.samples), "memory_sampling_s": round(sampler.busy_s, 1),
             "papers": counts.get("papers_in_store"), "triples": counts.get("triples"),
             "store_bytes": folder_bytes(store), "changes": counts.get("changes"),
             # the edges KG embeddings train on (queries/embed-training-triples.rq), from the manifest's counts
