@@ -52,6 +52,7 @@ from ckg import resources
 from ckg.etl import concept_edges, topics
 from ckg.etl.catalog import Catalog, read_topic_model
 from ckg.etl.concepts import ExtractionConfig, Gazetteer, default_processes, extract_many, make_extractor
+from ckg.etl.workers import processes_for
 from ckg.etl.vocab import DEMO_VOCABULARY, Vocabulary, VocabularyError, describe, load
 from ckg.settings import get
 from ckg.store import add_quads
@@ -240,7 +241,7 @@ def concepts_stage(store: ox.Store, catalog: Catalog, options: AnnotationOptions
     if cleared:
         catalog.clear_concept_mentions()
     todo = catalog.keys_without_concepts()
-    processes = resolved.processes if len(todo) >= 8 * resolved.processes else 1
+    processes = processes_for(len(todo), resolved.processes)
     start = time.perf_counter()
     words = 0
     for key, found in extract_many(paper_texts(store, todo), extractor, resolved.extraction, processes=processes):
@@ -425,7 +426,7 @@ def _sampled_topics(store: ox.Store, catalog: Catalog, config: topics.TopicConfi
         data, info = held
     start = time.perf_counter()
     edges: dict[tuple[str, str], tuple[str, int]] = {}
-    processes = processes if len(pending) >= 8 * processes else 1
+    processes = processes_for(len(pending), processes)
     for found in topics.infer_many(paper_texts(store, pending), data, config, processes=processes):
         for e, (p, rank) in found.items():
             edges[e] = (f"{p:.3f}", rank)

@@ -52,7 +52,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import os
 import re
 from collections.abc import Iterable, Iterator
@@ -63,6 +62,7 @@ from typing import Any
 
 from ckg.etl.vocab import Vocabulary
 from ckg.etl.vocab.kinds import EXCLUDED_TREES, is_excluded_tree
+from ckg.etl.workers import imap_batched, start_pool
 
 EXTRACTOR_VERSION = "1"
 """Bumped when a change to the extraction would change its output (forces re-extraction)."""
@@ -521,7 +521,6 @@ def extract_many(items: Iterable[tuple[str, str, str, str]], extractor: Gazettee
     spread over worker processes (forked where the platform allows, so the extractor built here
     is shared; else each worker builds its own), ``batch`` papers at a time so that memory stays
     bounded, and results come in the order they are done (in input order with one process)."""
-    items = iter(items)
     if processes <= 1:
         for key, title, abstract, body in items:
             yield key, extractor.extract(title, abstract, body)
@@ -529,15 +528,8 @@ def extract_many(items: Iterable[tuple[str, str, str, str]], extractor: Gazettee
     global _PREBUILT
     fingerprint = extractor.gazetteer.fingerprint() + config.extractor
     _PREBUILT = (fingerprint, extractor)
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     try:
-        with context.Pool(processes, initializer=_init_worker,
-                          initargs=(extractor.gazetteer, config, fingerprint)) as pool:
-            while True:
-                chunk = [x for _, x in zip(range(batch), items)]
-                if not chunk:
-                    break
-                yield from pool.imap_unordered(_work, chunk, chunksize=max(1, min(8, len(chunk) // (8 * processes))))
+        with start_pool(processes, _init_worker, (extractor.gazetteer, config, fingerprint)) as pool:
+            yield from imap_batched(pool, _work, items, processes=processes, batch=batch)
     finally:
         _PREBUILT = None

@@ -30,13 +30,14 @@ guess missed is read in the assembler's process.
 
 from __future__ import annotations
 
-import multiprocessing
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from multiprocessing.pool import AsyncResult
 from pathlib import Path
 
 from ckg.etl.parses import ParseDoc, ParseError, read_parse
 from ckg.etl.report import Issue, Report
+from ckg.etl.workers import start_pool
 
 WINDOW = 64
 """Rows read ahead of the one being assembled: enough to keep the workers busy, few enough that
@@ -77,10 +78,8 @@ class Prefetcher:
     """Worker processes reading parse files ahead (forked where the platform allows)."""
 
     def __init__(self, processes: int) -> None:
-        methods = multiprocessing.get_all_start_methods()
-        self._pool = multiprocessing.get_context("fork" if "fork" in methods else "spawn").Pool(processes)
-        self._pending: OrderedDict[Path, tuple[str, multiprocessing.pool.AsyncResult]] = OrderedDict()
-        self.taken = self.dropped = 0
+        self._pool = start_pool(processes)
+        self._pending: OrderedDict[Path, tuple[str, AsyncResult]] = OrderedDict()
 
     def __enter__(self) -> Prefetcher:
         return self
@@ -99,14 +98,12 @@ class Prefetcher:
         submitted = self._pending.pop(path, None)
         if submitted is None or submitted[0] != where:
             return None
-        self.taken += 1
         return submitted[1].get()
 
     def drop(self, paths) -> None:
         """Forget reads that no row took (their results are discarded when they arrive)."""
         for path in paths:
-            if self._pending.pop(path, None) is not None:
-                self.dropped += 1
+            self._pending.pop(path, None)
 
     def close(self) -> None:
         self._pending.clear()

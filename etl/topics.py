@@ -23,8 +23,9 @@ keys hash lowest (:func:`training_sample`, a choice that does not depend on the 
 history of the corpus), and every paper's topics are then **inferred** with it
 (``infer_iterations`` Gibbs iterations, one document at a time: a paper's topics depend on the
 model and its own text only, so :func:`infer_many` spreads the papers over worker processes
-with the same result; ``bench/bench_topic_inference.py`` measures it). The model is kept in the store's catalog; an update infers the
-new and changed papers only, until the papers inferred since training exceed
+with the same result; ``bench/bench_topic_inference.py`` measures it). The model is kept in
+the store's catalog; an update infers the new and changed papers only, until the papers
+inferred since training exceed
 ``retrain_share`` of the corpus, when the model is trained again on the sample of the day. An
 update that keeps the model equals a fresh build of the newer release given the same model
 (``ckg build --topics-from STORE``); one that retrains equals a plain fresh build.
@@ -49,7 +50,6 @@ top terms and seed terms. All of it lives in the ``graph/topics`` named graph.
 
 from __future__ import annotations
 
-import multiprocessing
 import re
 import tomllib
 from collections.abc import Iterable, Iterator
@@ -63,6 +63,7 @@ import pyoxigraph as ox
 from ckg import resources
 from ckg.etl.concepts import INVARIANT
 from ckg.etl.emit import annotated_edge, decimal, integer, typed
+from ckg.etl.workers import imap_batched, start_pool
 from ckg.terms import CKG, SKOS
 
 _TOKEN = re.compile(r"[a-z][a-z0-9]*(?:['\-][a-z0-9]+)*")
@@ -367,19 +368,12 @@ def infer_many(items: Iterable[tuple[str, str, str, str]], data: bytes, config: 
     >>> one == two and len(one) >= len(docs)
     True
     """
-    items = iter(items)
     if processes <= 1:
         _init_inferrer(data, config)
-        yield from map(_infer_one, items)
+        yield from imap_batched(None, _infer_one, items, processes=1)
         return
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    with context.Pool(processes, initializer=_init_inferrer, initargs=(data, config)) as pool:
-        while True:
-            chunk = [x for _, x in zip(range(batch), items)]
-            if not chunk:
-                break
-            yield from pool.imap_unordered(_infer_one, chunk, chunksize=max(1, min(8, len(chunk) // (8 * processes))))
+    with start_pool(processes, _init_inferrer, (data, config)) as pool:
+        yield from imap_batched(pool, _infer_one, items, processes=processes, batch=batch)
 
 
 def topic_quads(topic: Topic) -> list[ox.Quad]:

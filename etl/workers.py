@@ -1,0 +1,47 @@
+"""Worker processes for the build's heavy stages: one way to start them and to feed them.
+
+Concept extraction (:func:`ckg.etl.concepts.extract_many`), topic inference
+(:func:`ckg.etl.topics.infer_many`) and the parses read ahead (:mod:`ckg.etl.prefetch`) all run
+in a pool forked where the platform allows (the workers share what the parent built) and
+spawned elsewhere; the papers go to it in batches, so that memory stays bounded whatever the
+corpus.
+
+>>> list(imap_batched(None, abs, [-1, 2, -3], processes=1))
+[1, 2, 3]
+>>> processes_for(10, 2), processes_for(16, 2)
+(1, 2)
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import multiprocessing.pool
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+
+def start_pool(processes: int, initializer: Callable | None = None, initargs: tuple = ()) -> multiprocessing.pool.Pool:
+    """A pool of ``processes`` workers, forked where the platform allows, else spawned."""
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    return context.Pool(processes, initializer=initializer, initargs=initargs)
+
+
+def processes_for(items: int, processes: int) -> int:
+    """The processes worth starting for ``items`` papers: one unless each gets 8 at least."""
+    return processes if items >= 8 * processes else 1
+
+
+def imap_batched(workers: multiprocessing.pool.Pool | None, func: Callable[[Any], Any], items: Iterable,
+                 *, processes: int, batch: int = 1024) -> Iterator:
+    """``func`` of each item, computed by ``workers`` ``batch`` items at a time, in the order they
+    are done (in this process and in input order when ``workers`` is None)."""
+    items = iter(items)
+    if workers is None:
+        yield from map(func, items)
+        return
+    while True:
+        chunk = [x for _, x in zip(range(batch), items)]
+        if not chunk:
+            return
+        yield from workers.imap_unordered(func, chunk, chunksize=max(1, min(8, len(chunk) // (8 * processes))))
