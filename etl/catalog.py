@@ -248,6 +248,10 @@ class Catalog:
     def citation_edges(self) -> dict[tuple[str, str], str]:
         return {(a, b): m for a, b, m in self.db.execute("SELECT citing, cited, method FROM citations")}
 
+    def cited_counts(self) -> list[tuple[str, int]]:
+        """(cited paper key, papers citing it) for every paper cited at least once."""
+        return self.db.execute("SELECT cited, COUNT(*) FROM citations GROUP BY cited").fetchall()
+
     def replace_citations(self, edges: dict[tuple[str, str], str]) -> None:
         self.db.execute("DELETE FROM citations")
         self.db.executemany("INSERT INTO citations VALUES (?, ?, ?)", [(a, b, m) for (a, b), m in sorted(edges.items())])
@@ -361,13 +365,16 @@ class Catalog:
 
     def annotation_edges(self, graph: str) -> dict[tuple[str, str], tuple[str, int]]:
         """(paper key, target key) -> (weight literal, extra integer) of a graph's edges in the store."""
-        return {(k, t): (w, x) for k, t, w, x in self.db.execute(
-            "SELECT key, target, weight, extra FROM annotation_edges WHERE graph = ?", (graph,))}
+        return {(k, t): (w, x) for k, t, w, x in self.annotation_edge_rows(graph)}
 
     def replace_annotation_edges(self, graph: str, edges: dict[tuple[str, str], tuple[str, int]]) -> None:
         self.db.execute("DELETE FROM annotation_edges WHERE graph = ?", (graph,))
         self.db.executemany("INSERT INTO annotation_edges VALUES (?, ?, ?, ?, ?)",
                             [(graph, k, t, w, x) for (k, t), (w, x) in sorted(edges.items())])
+
+    def annotation_edge_rows(self, graph: str) -> Iterator[tuple[str, str, str, int]]:
+        """(paper key, target key, weight literal, extra integer) of a graph's edges, streamed."""
+        yield from self.db.execute("SELECT key, target, weight, extra FROM annotation_edges WHERE graph = ?", (graph,))
 
     def annotation_orphans(self, graph: str) -> list[str]:
         """Papers with edges in a graph that are no longer in the store (removed papers)."""

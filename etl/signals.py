@@ -34,11 +34,14 @@ graph ``graph/signals``, plain triples that any SPARQL engine reads:
 * ``?t ckg:topTopicCount n``: how many papers have the topic as their top topic (``ckg:topicRank 1``),
   for every topic node.
 
-They are a function of the other graphs only: :func:`apply_signals` computes them all from the
-store (as SPARQL aggregates) after the citation, concept and topic stages and applies their
-difference with the graph, so an update writes only the counts that changed and still equals a
-fresh build (``tests/test_update.py``). SPARQL updates sent to the endpoint do not recompute
-them (like PageRank): the next ``ckg update`` does.
+They are a function of the other graphs only. :func:`signal_quads` defines them as SPARQL
+aggregates over the store; :func:`apply_signals` computes them after the citation, concept and
+topic stages and applies their difference with the graph, so an update writes only the counts
+that changed and still equals a fresh build (``tests/test_update.py``). A build or update reads
+the counts from the ETL catalog instead, which records every citation, concept and topic edge the
+ETL wrote (the same quads, ``tests/test_query_scale.py``; on the 100k store 5.7 s where the
+aggregates take 20 s: they join each annotation node's triples). Like PageRank, they follow the
+ETL's edges: edges written through SPARQL Update to the endpoint are not counted.
 
 >>> store = ox.Store()
 >>> from ckg.etl.emit import citation_quads
@@ -55,9 +58,14 @@ them (like PageRank): the next ``ckg update`` does.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Iterable
+from typing import Any, NamedTuple
+
 import pyoxigraph as ox
 
 from ckg import resources
+from ckg.etl.catalog import Catalog
 from ckg.store import add_quads, query
 from ckg.terms import CKG, XSD
 
@@ -104,47 +112,120 @@ TOPIC_PAPERS = """SELECT ?association ?topic ?paper ?probability WHERE {
 topic's papers (:func:`signal_quads`)."""
 
 
+@functools.lru_cache(maxsize=65536)
+def _integer(n: int) -> ox.Literal:
+    """An ``xsd:integer``, as SPARQL's ``COUNT`` writes it."""
+    return ox.Literal(str(n), datatype=XSD.integer)
+
+
 def _pages(node: ox.NamedNode, rank: int, predicate: ox.NamedNode) -> list[ox.Quad]:
     """The first pages (:data:`FIRST_PAGES`) that hold a node ranked ``rank`` (1-based)."""
-    return [ox.Quad(node, predicate, ox.Literal(str(page), datatype=XSD.integer), GRAPH)
-            for page in FIRST_PAGES if rank <= page]
+    return [ox.Quad(node, predicate, _integer(page), GRAPH) for page in FIRST_PAGES if rank <= page]
 
 
-def signal_quads(store: ox.Store) -> set[ox.Quad]:
-    """The quads ``graph/signals`` should hold for the store's other graphs."""
+_CONCEPTS, _TOPICS = resources.CONCEPTS_GRAPH_NAME, resources.TOPICS_GRAPH_NAME
+NODES = f"""SELECT ?s ?graph WHERE {{
+    {{ ?s a ckg:Concept BIND ("{_CONCEPTS}" AS ?graph) }} UNION {{ ?s a ckg:Topic BIND ("{_TOPICS}" AS ?graph) }} }}"""
+"""Every concept and topic node, each with the name of the graph its edges are in (in the catalog)."""
+
+
+class _Counts(NamedTuple):
+    """A source of the counts."""
+    rows: Iterable[tuple[str, ox.NamedNode, ox.Literal]]
+    """(signal name, subject, value) for nameKey, citedByCount, paperCount and topTopicCount."""
+    associations: Iterable[tuple[str, str, float, Any]]
+    """Every topic association as (topic, paper IRI, probability, reference)."""
+    association_iri: Callable[[Any], str]
+    """The IRI of an association from its reference (made only for those of a first page)."""
+
+
+def _counts_from_store(store: ox.Store) -> _Counts:
+    """The counts as SPARQL aggregates over the store's graphs (their definition)."""
+    def rows():
+        for name, sparql in _QUERIES.items():  # none of them reads a predicate of graph/signals
+            for row in query(store, sparql):
+                if isinstance(row["s"], ox.NamedNode) and row["v"] is not None:
+                    yield name, row["s"], row["v"]
+
+    def associations():
+        for row in query(store, TOPIC_PAPERS):
+            association, paper = row["association"], row["paper"]
+            if isinstance(association, ox.NamedNode) and isinstance(paper, ox.NamedNode):
+                yield row["topic"].value, paper.value, float(row["probability"].value), association.value
+    return _Counts(rows(), associations(), str)
+
+
+def _counts_from_catalog(store: ox.Store, catalog: Catalog) -> _Counts:
+    """The same counts from the ETL catalog, which records every citation, concept and topic edge
+    the ETL wrote to the store (:mod:`ckg.etl.catalog`): a pass over SQLite tables where the
+    store's aggregates join each annotation node's triples. Names and nodes still come from the
+    store (a few thousand)."""
+    paper_iris: dict[str, str] = {}
+
+    def paper_iri(key: str) -> str:
+        iri = paper_iris.get(key)
+        if iri is None:
+            iri = paper_iris[key] = resources.paper(key).value
+        return iri
+
+    def rows():
+        for row in query(store, _QUERIES["nameKey"]):
+            if isinstance(row["s"], ox.NamedNode):
+                yield "nameKey", row["s"], row["v"]
+        for cited, n in catalog.cited_counts():
+            yield "citedByCount", ox.NamedNode(paper_iri(cited)), _integer(n)
+        node_iri = {_CONCEPTS: resources.concept, _TOPICS: resources.topic}
+        summary = {g: {node_iri[g](t).value: counts for t, counts in catalog.annotation_edge_summary(g).items()}
+                   for g in node_iri}  # node -> (papers whose top-ranked edge it is, papers)
+        for row in query(store, NODES):
+            node, graph = row["s"], row["graph"].value
+            if isinstance(node, ox.NamedNode):
+                top, papers = summary[graph].get(node.value, (0, 0))
+                yield "paperCount", node, _integer(papers)
+                if graph == _TOPICS:
+                    yield "topTopicCount", node, _integer(top)
+
+    def associations():
+        for paper, topic, weight, _rank in catalog.annotation_edge_rows(_TOPICS):
+            yield topic, paper_iri(paper), float(weight), (paper, topic)
+    return _Counts(rows(), associations(), lambda ref: resources.topic_association(*ref).value)
+
+
+def signal_quads(store: ox.Store, catalog: Catalog | None = None) -> set[ox.Quad]:
+    """The quads ``graph/signals`` should hold for the store's other graphs, counted by the store
+    or, given the store's catalog, read from it (the same quads: ``tests/test_query_scale.py``)."""
+    source = _counts_from_catalog(store, catalog) if catalog is not None else _counts_from_store(store)
     out: set[ox.Quad] = set()
     counts: list[tuple[int, str]] = []
-    for name, sparql in _QUERIES.items():  # none of them reads a predicate of graph/signals
-        predicate = CKG[name]
-        for row in query(store, sparql):
-            subject, value = row["s"], row["v"]
-            if isinstance(subject, ox.NamedNode) and value is not None:
-                out.add(ox.Quad(subject, predicate, value, GRAPH))
-                if name == "citedByCount":
-                    counts.append((-int(value.value), subject.value))
+    predicates = {name: CKG[name] for name in _QUERIES}
+    for name, subject, value in source.rows:
+        out.add(ox.Quad(subject, predicates[name], value, GRAPH))
+        if name == "citedByCount":
+            counts.append((-int(value.value), subject.value))
     # most-cited order: count descending, then the IRI (SPARQL orders IRIs by their code points)
-    for rank, (_count, iri) in enumerate(sorted(counts), start=1):
+    counts.sort()
+    cited_by_top, cited_by_within, ranked_within = CKG.citedByTop, CKG.citedByWithin, CKG.rankedWithin
+    for rank, (_count, iri) in enumerate(counts, start=1):
         paper = ox.NamedNode(iri)
-        out.add(ox.Quad(paper, CKG.citedByTop, ox.Literal(str(top_bound(rank)), datatype=XSD.integer), GRAPH))
-        out.update(_pages(paper, rank, CKG.citedByWithin))
+        out.add(ox.Quad(paper, cited_by_top, _integer(top_bound(rank)), GRAPH))
+        if rank <= FIRST_PAGES[-1]:
+            out.update(_pages(paper, rank, cited_by_within))
     # each topic's papers in topic-papers' order: citations, probability (both descending), IRI
     cited = {iri: -negative for negative, iri in counts}
-    by_topic: dict[str, list[tuple[int, float, str, str]]] = {}
-    for row in query(store, TOPIC_PAPERS):
-        association, paper = row["association"], row["paper"]
-        if isinstance(association, ox.NamedNode) and isinstance(paper, ox.NamedNode):
-            by_topic.setdefault(row["topic"].value, []).append(
-                (-cited.get(paper.value, 0), -float(row["probability"].value), paper.value, association.value))
-    for associations in by_topic.values():
-        associations.sort()
-        for rank, (*_key, association) in enumerate(associations[:FIRST_PAGES[-1]], start=1):
-            out.update(_pages(ox.NamedNode(association), rank, CKG.rankedWithin))
+    by_topic: dict[str, list[tuple[int, float, str, Any]]] = {}
+    for topic, paper, probability, ref in source.associations:
+        by_topic.setdefault(topic, []).append((-cited.get(paper, 0), -probability, paper, ref))
+    for ranked in by_topic.values():
+        ranked.sort(key=lambda row: row[:3])
+        for rank, (*_key, ref) in enumerate(ranked[:FIRST_PAGES[-1]], start=1):
+            out.update(_pages(ox.NamedNode(source.association_iri(ref)), rank, ranked_within))
     return out
 
 
-def apply_signals(store: ox.Store) -> dict[str, int]:
-    """Recompute the signals and apply their difference with ``graph/signals``."""
-    new = signal_quads(store)
+def apply_signals(store: ox.Store, catalog: Catalog | None = None) -> dict[str, int]:
+    """Recompute the signals (from the catalog, when given) and apply their difference with
+    ``graph/signals``."""
+    new = signal_quads(store, catalog)
     old = set(store.quads_for_pattern(None, None, None, GRAPH))
     removed, added = old - new, new - old
     for q in sorted(removed, key=str):

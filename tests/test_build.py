@@ -37,6 +37,8 @@ def test_manifest_records_inputs_config_versions_counts_rejects_timings(mini_sto
     assert counts["per_property"][CKG.cites.value] == 4
     # papers + entities, citations, concepts, topics, provenance, ranking, signals
     assert counts["named_graphs"] == 5 + 7
+    store = open_store(path, read_only=True)
+    assert counts["triples"] == len(store) and counts["named_graphs"] == sum(1 for _ in store.named_graphs())
     assert counts["citations"]["edges_by_method"] == {"doi": 2, "title": 2}
     assert counts["citations"]["outcomes"] == {"resolved:doi": 2, "resolved:title": 2, "self": 2, "unresolved": 2}
     assert m["rejects"]["rejected"] == 5 and m["rejects"]["rejected_by_reason"]["malformed-json"] == 1

@@ -26,9 +26,10 @@ import pytest
 
 from ckg import queries, resources
 from ckg.etl.build import build, update
-from ckg.etl.signals import GRAPH as SIGNALS, apply_signals
+from ckg.etl.catalog import Catalog
+from ckg.etl.signals import GRAPH as SIGNALS, apply_signals, signal_quads
 from ckg.sparql import run_named
-from ckg.store import open_store, query
+from ckg.store import catalog_file, open_store, query
 from ckg.terms import CKG, DCTERMS, RDF, SKOS, XSD, superclasses
 
 from conftest import MINI
@@ -223,9 +224,13 @@ def signals(store: ox.Store) -> set[tuple[str, str, str]]:
 @pytest.mark.parametrize("which", ["mini_store", "demo_store"])
 def test_signals_are_a_recount_of_the_graph(which, request):
     path = request.getfixturevalue(which)
-    store = open_store(path[0] if isinstance(path, tuple) else path, read_only=True)
+    path = path[0] if isinstance(path, tuple) else path
+    store = open_store(path, read_only=True)
     got = signals(store)
     assert got == recount(store)
+    # the build read the counts from its catalog; the SPARQL aggregates over the graphs agree
+    with Catalog(catalog_file(path)) as catalog:
+        assert signal_quads(store, catalog) == signal_quads(store) == set(store.quads_for_pattern(None, None, None, SIGNALS))
     kinds = Counter(p for _s, p, _o in got)
     assert set(kinds) == {"nameKey", "paperCount", "topTopicCount", "citedByCount", "citedByTop", "citedByWithin",
                           "rankedWithin"}
@@ -243,6 +248,8 @@ def test_an_update_keeps_the_signals_exact(tmp_path, mini_next):
     build(fresh, [mini_next], release="r2")
     after, wanted = signals(open_store(updated, read_only=True)), signals(open_store(fresh, read_only=True))
     assert after == wanted == recount(open_store(fresh, read_only=True))
+    with Catalog(catalog_file(updated)) as catalog:  # the counts read from the updated catalog
+        assert signal_quads(open_store(updated, read_only=True)) == signal_quads(open_store(updated, read_only=True), catalog)
     changed = result.counts["signals"]
     assert changed["added"] == len(after - first) > 0 and changed["removed"] == len(first - after) > 0
     # the withdrawn aaaa0003 was cited by aaaa0001; the new aaaa0011 cites aaaa0002 (by DOI)
