@@ -591,23 +591,59 @@ def _used_in_subgroups(toks, where: int, names: set[str]) -> bool:
 
 def _substituted(text: str, toks, first: int, where: int, terms: dict[str, str]) -> str:
     """``text`` with the variables of ``terms`` replaced by their values, as SPARQL substitution
-    (SEP-0007, what ckg's named queries use) does: ``(value AS ?v)`` in the projection, ``(value)``
-    after the WHERE group (GROUP BY, ORDER BY), the value in it."""
-    from ckg.sparql_text import closing
+    (SEP-0007, what ckg's named queries use) does: ``(value AS ?v)`` in a projection (the query's
+    or a subquery's), ``(value)`` as a GROUP BY, HAVING or ORDER BY condition, the value elsewhere.
 
-    end = closing(toks, where)
+    >>> from ckg.sparql_text import prologue, tokens
+    >>> q = "SELECT ?t ?n WHERE { { SELECT ?t (COUNT(*) AS ?n) WHERE { ?s ?p ?t } GROUP BY ?t } } ORDER BY DESC(?n) ?t"
+    >>> toks = list(tokens(q))
+    >>> _substituted(q, toks, prologue(toks)[2], _where_brace(toks, prologue(toks)[2]), {"t": '"x"'})
+    'SELECT ?t ?n WHERE { { SELECT ("x" AS ?t) (COUNT(*) AS ?n) WHERE { ?s ?p "x" } GROUP BY ("x") } } ORDER BY DESC(?n) ("x")'
+    """
+    subquery_projected = _subquery_projections(toks, first)
     pieces, position = [], 0
-    for i, t in enumerate(toks):
+    clause, depth = None, 0  # "projection" or "modifier" while in one; depth: brackets within it
+    selects = 0
+    for i, t in enumerate(toks[first:], start=first):
+        if t.kind == "name" and t.text.upper() == "SELECT":
+            clause, depth, selects = "projection", 0, selects + 1
+        elif t.kind == "name" and t.text.upper() in ("GROUP", "ORDER", "HAVING"):
+            clause, depth = "modifier", 0
+        elif t.kind == "punct" and t.text in "{}" or (t.kind == "name" and t.text.upper() in ("WHERE", "LIMIT", "OFFSET")):
+            clause = None
+        elif t.kind == "punct" and t.text == "(":
+            depth += 1
+        elif t.kind == "punct" and t.text == ")":
+            depth -= 1
         if t.kind != "var" or t.text[1:] not in terms:
             continue
         value = terms[t.text[1:]]
-        if first <= i < where:
+        if clause == "projection" and depth == 0:
+            if selects == 1 and t.text[1:] in subquery_projected:
+                continue  # the subquery binds it: the query's projection may not bind it again
             value = f"({value} AS {t.text})"
-        elif i > end:  # GROUP BY, HAVING, ORDER BY take a bracketed expression
+        elif clause == "modifier" and depth == 0:
             value = f"({value})"
         pieces += [text[position:t.start], value]
         position = t.end
     return "".join(pieces) + text[position:]
+
+
+def _subquery_projections(toks, first: int) -> set[str]:
+    """Names of the variables that a subquery (a SELECT after the first) projects."""
+    out, selects, inside, depth, after_as = set(), 0, False, 0, False
+    for t in toks[first:]:
+        if t.kind == "name" and t.text.upper() == "SELECT":
+            selects += 1
+            inside, depth = selects > 1, 0
+        elif t.kind == "punct" and t.text == "{" or (t.kind == "name" and t.text.upper() == "WHERE"):
+            inside = False
+        elif t.kind == "punct" and t.text in "()":
+            depth += 1 if t.text == "(" else -1
+        elif inside and t.kind == "var" and (depth == 0 or after_as):
+            out.add(t.text[1:])  # ?v, or (expression AS ?v)
+        after_as = t.kind == "name" and t.text.upper() == "AS"
+    return out
 
 
 def _where_brace(toks, first: int) -> int:
