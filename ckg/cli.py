@@ -194,16 +194,17 @@ def query_command(store, name, sparql, file, params, fmt, limit):
     from ckg import queries
     from ckg.server.functions import load_similarity_backend, registry
     from ckg.sparql import execute, run_named, write
-    from ckg.store import open_store
+    from ckg.store import open_release
 
     given = [x for x in (name, sparql, file) if x]
     if len(given) != 1:
         raise click.UsageError("give exactly one of NAME, --sparql or --file")
-    db = _run(open_store, _store(store), read_only=True)
+    folder, db = _run(open_release, _store(store), read_only=True)
     functions = registry(db, load_similarity_backend(_store(store)))  # ckg:citationCount(...) and the others
     if name:
         named = _run(queries.get, name)
-        result = _run(run_named, db, named, _parse_params(params), limit=limit, custom_functions=functions)
+        result = _run(run_named, db, named, _parse_params(params), limit=limit, custom_functions=functions,
+                      folder=folder)
     else:
         if params:
             raise click.UsageError("--param is for named queries")

@@ -33,13 +33,17 @@ import math
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 
+from ckg import resources
 from ckg import results as formats
+from ckg.etl.catalog import papers_with_title_containing
 from ckg.queries import NamedQuery
 from ckg.sparql_text import LexError, Token, tokens
+from ckg.store import CATALOG_FILE, EDITED_FILE
 from ckg.store import query as store_query
 from ckg.terms import CKG, PREFIXES
 
@@ -394,11 +398,35 @@ def execute(store: ox.Store, sparql: str, *, substitutions: dict | None = None, 
     return Result("CONSTRUCT", triples=triples)
 
 
+TITLE_INDEX_MAX_PAPERS = 10_000
+"""The most papers a title-index lookup narrows a query to; with more, the query scans the titles."""
+
+
+def named_text(query: NamedQuery, substitutions: dict, folder: Path | None) -> str:
+    """The text to run for a named query with these bound parameters: narrowed by the title index
+    of the store's release in ``folder`` (see :mod:`ckg.queries`) when the query declares one and
+    the index can answer (the catalog has it complete, the release was not changed in place since,
+    at most :data:`TITLE_INDEX_MAX_PAPERS` papers match), else its own text."""
+    if query.title_index is None or folder is None or (Path(folder) / EDITED_FILE).exists():
+        return query.text
+    variable, param = query.title_index
+    text = substitutions.get(ox.Variable(param))
+    if not isinstance(text, ox.Literal):
+        return query.text
+    keys = papers_with_title_containing(Path(folder) / CATALOG_FILE, text.value, TITLE_INDEX_MAX_PAPERS)
+    if keys is None:
+        return query.text
+    return query.narrowed(variable, [resources.paper(k) for k in keys])
+
+
 def run_named(store: ox.Store, query: NamedQuery, params: dict[str, Any], *, limit: int | None = None,
-              **kwargs: Any) -> Result:
+              folder: Path | None = None, **kwargs: Any) -> Result:
     """Run a named query with its parameters bound by substitution (``kwargs`` go to the store's
-    ``query``, for example ``custom_functions``)."""
-    return execute(store, query.text, substitutions=query.bind(params), limit=limit, **kwargs)
+    ``query``, for example ``custom_functions``); ``folder``, the folder of the store's release
+    (:func:`ckg.store.open_release`), lets it use the release's title index (:func:`named_text`)."""
+    substitutions = query.bind(params)
+    return execute(store, named_text(query, substitutions, folder), substitutions=substitutions, limit=limit,
+                   **kwargs)
 
 
 def _clean_message(message: str) -> str:

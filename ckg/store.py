@@ -7,8 +7,10 @@ Layout of a store folder::
       generations/<id>/  one release of the store, complete and self-consistent:
         oxigraph/          the embedded Oxigraph database (pyoxigraph)
         catalog.sqlite     the ETL's catalog: per-paper content hashes, mentions, bibliography
-                           entries, citation edges (what updates need to work incrementally)
+                           entries, citation edges (what updates need to work incrementally),
+                           the title index find-papers reads
         manifest.json      the build/update that made it: inputs, config, versions, counts, rejects, timings
+        edited-in-place    only once the endpoint's SPARQL updates changed it (EDITED_FILE)
       manifest.json      a symbolic link to the current generation's manifest.json
       manifests/         one manifest per build/update run, oldest first
       reports/           every rejected record and warning of each run (JSON lines)
@@ -45,6 +47,10 @@ from ckg.terms import PREFIXES
 OXIGRAPH_DIR = "oxigraph"
 CATALOG_FILE = "catalog.sqlite"
 MANIFEST_FILE = "manifest.json"
+EDITED_FILE = "edited-in-place"
+"""Left in a release's folder when its database is opened for writing in place (the endpoint's
+SPARQL updates): what the catalog derived from the graph (the title index) may no longer hold
+for it, so queries stop using it and the next update derives it again."""
 CURRENT_FILE = "CURRENT"
 GENERATIONS_DIR = "generations"
 LEGACY = "legacy"
@@ -198,6 +204,8 @@ def open_release(path: Path, *, read_only: bool = True, recover: bool = True) ->
         folder = locate(path, recover=recover)
         db = folder / OXIGRAPH_DIR
         try:
+            if not read_only and db.is_dir():
+                (folder / EDITED_FILE).touch()
             return folder, (ox.Store.read_only(str(db)) if read_only else ox.Store(str(db)))
         except OSError as exc:
             if db.is_dir() or attempt == 2:  # else a writer replaced the release meanwhile: follow CURRENT again

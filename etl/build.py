@@ -73,8 +73,9 @@ from ckg.etl.citations import resolve
 from ckg.etl.report import Report
 from ckg.generations import HISTORY_DIR, Write
 from ckg.settings import SETTINGS, get
-from ckg.store import (CATALOG_FILE, GENERATIONS_DIR, OXIGRAPH_DIR, StoreError, current_folder, is_store, query,
+from ckg.store import (CATALOG_FILE, EDITED_FILE, GENERATIONS_DIR, OXIGRAPH_DIR, StoreError, current_folder, is_store, query,
                        read_manifest)
+from ckg.terms import DCTERMS
 from ckg.writerlock import LOCK_FILE, StoreBusy
 
 Progress = Callable[[str, int], None]
@@ -210,9 +211,12 @@ def update(store_path: Path, inputs: list[Path], *, release: str | None = None, 
     inputs = [Path(p) for p in inputs]
     label = release or release_label(inputs)
     with Write(store_path, mode="update", release=label, command=command) as write:
+        source = current_folder(store_path)
+        edited = source is not None and (source / EDITED_FILE).exists()
         folder = write.begin(from_current=True)
         result = apply_release(store_path, folder, inputs, release=label, mode="update", keep_removed=keep_removed,
-                               allow_mass_removal=allow_mass_removal, progress=progress, annotation=annotation)
+                               allow_mass_removal=allow_mass_removal, progress=progress, annotation=annotation,
+                               source_edited=edited)
         write.commit(result.manifest)
     return result
 
@@ -258,10 +262,12 @@ def _held_release(store_path: Path) -> str:
 
 def apply_release(store_path: Path, folder: Path, inputs: list[Path], *, release: str | None, mode: str,
                   keep_removed: bool = False, allow_mass_removal: bool = False, progress: Progress | None = None,
-                  annotation: AnnotationOptions | None = None) -> RunResult:
+                  annotation: AnnotationOptions | None = None, source_edited: bool = False) -> RunResult:
     """Apply a release to the database and catalog in ``folder`` (a new generation of the store
     at ``store_path``, empty for a build, a copy of the current release for an update); the
-    report goes to ``store_path/reports``. Returns the run, whose manifest the caller commits."""
+    report goes to ``store_path/reports``. Returns the run, whose manifest the caller commits.
+    ``source_edited``: the release copied was changed in place since its catalog was written
+    (SPARQL updates), so what the catalog derived from the graph is derived again."""
     started = dt.datetime.now(dt.timezone.utc)
     inputs = [Path(p) for p in inputs]
     label = release or release_label(inputs)
@@ -278,6 +284,8 @@ def apply_release(store_path: Path, folder: Path, inputs: list[Path], *, release
         store = ox.Store(str(folder / OXIGRAPH_DIR))
         with Catalog(folder / CATALOG_FILE) as catalog:
             previous = catalog.keys()
+            if mode == "build":
+                catalog.replace_titles([])  # each paper's title goes in as it is put
             touched_authors: set[str] = set()
             touched_institutions: set[str] = set()
             seen: set[str] = set()
@@ -314,6 +322,7 @@ def apply_release(store_path: Path, folder: Path, inputs: list[Path], *, release
                         changes.new.append(paper.key)
                         first = label
                     catalog.put_paper(paper, content_hash, first, label)
+                    catalog.put_title(paper.key, emit.string(paper.title).value if paper.title else "")  # as emitted
                     if mode != "build":  # a build describes every entity anyway
                         a, i = catalog.entity_keys([paper.key])
                         touched_authors |= a
@@ -341,6 +350,10 @@ def apply_release(store_path: Path, folder: Path, inputs: list[Path], *, release
                 catalog.delete_papers(changes.removed)
                 faults.point("load.bulk")
                 store.bulk_load(path=str(staging), format=ox.RdfFormat.N_QUADS)
+
+            if source_edited or not catalog.title_index_complete():  # a catalog made before the index
+                with timer.stage("title_index"):
+                    catalog.replace_titles(_store_titles(store))
 
             with timer.stage("entities"):
                 if mode == "build":
@@ -408,6 +421,17 @@ def apply_release(store_path: Path, folder: Path, inputs: list[Path], *, release
         "timings_s": {**timer.timings, "total": round((finished - started).total_seconds(), 3)},
     }
     return RunResult(store_path, label, mode, manifest, report)
+
+
+def _store_titles(store: ox.Store) -> Iterator[tuple[str, str]]:
+    """(paper key, its titles) of every paper of the store, for the title index."""
+    titles: dict[str, list[str]] = {}
+    for q in store.quads_for_pattern(None, DCTERMS.title, None):
+        key = resources.key_of(q.subject, "paper") if isinstance(q.subject, ox.NamedNode) else None
+        if key is not None:
+            titles.setdefault(key, []).append(q.object.value)
+    for key, values in titles.items():
+        yield key, "\n".join(sorted(set(values)))
 
 
 def _add(store: ox.Store, quads: Iterable[ox.Quad], staging: Path, bulk: bool) -> None:

@@ -6,8 +6,10 @@ identifiers and normalised title (citation targets), its bibliography entries (c
 sources), its author and affiliation mentions (entity names, affiliatedWith edges), and the
 citation edges currently in the store, each paper's concept mention counts (extraction is
 the expensive step: a paper is extracted once, again only when it changes or the vocabulary
-does), and the concept and topic edges and nodes currently in the store (so that an update
-applies only the difference). A fresh build and an update both derive the corpus-wide graphs
+does), the concept and topic edges and nodes currently in the store (so that an update
+applies only the difference), and an index of the papers' titles (trigrams of each lower-cased
+title, by which the named query ``find-papers`` is narrowed: :func:`papers_with_title_containing`).
+A fresh build and an update both derive the corpus-wide graphs
 from it, so the two agree by construction.
 """
 
@@ -77,6 +79,7 @@ CREATE TABLE IF NOT EXISTS annotation_edges (
 CREATE TABLE IF NOT EXISTS topic_model (k TEXT PRIMARY KEY, v BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS topics_inferred (key TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS annotation_edges_target ON annotation_edges(graph, target);
+CREATE VIRTUAL TABLE IF NOT EXISTS paper_titles USING fts5(title, tokenize='trigram case_sensitive 1');
 CREATE TABLE IF NOT EXISTS annotation_nodes (graph TEXT NOT NULL, node TEXT NOT NULL, hash TEXT NOT NULL,
     PRIMARY KEY (graph, node));
 """
@@ -178,7 +181,30 @@ class Catalog:
                 self._log_deletion(key)
         for table in _PER_PAPER_TABLES:
             self.db.executemany(f"DELETE FROM {table} WHERE key = ?", rows)
+        self.db.executemany("DELETE FROM paper_titles WHERE rowid IN (SELECT rowid FROM papers WHERE key = ?)", rows)
         self.db.executemany("DELETE FROM papers WHERE key = ?", rows)
+
+    # -- the title index: the lower-cased title of each paper, as the store holds it -------------
+    # (an FTS5 table of trigrams whose rows are the papers' rows: papers_with_title_containing reads it)
+
+    TITLE_INDEX_COMPLETE = "title_index"
+    """Meta key set when the title index holds every paper's title (a build, or an update that
+    filled it from the store: catalogs made before it have no titles)."""
+
+    def put_title(self, key: str, title: str) -> None:
+        """The title of a paper just put (its ``dcterms:title`` as the store holds it)."""
+        self.db.execute("INSERT INTO paper_titles (rowid, title) SELECT rowid, ? FROM papers WHERE key = ?",
+                        (title.lower(), key))
+
+    def replace_titles(self, titles: Iterable[tuple[str, str]]) -> None:
+        """Fill the title index anew with (paper key, title) pairs and mark it complete."""
+        self.db.execute("DELETE FROM paper_titles")
+        self.db.executemany("INSERT INTO paper_titles (rowid, title) SELECT rowid, ? FROM papers WHERE key = ?",
+                            ((title.lower(), key) for key, title in titles))
+        self.set_meta(self.TITLE_INDEX_COMPLETE, "complete")
+
+    def title_index_complete(self) -> bool:
+        return self.get_meta(self.TITLE_INDEX_COMPLETE) == "complete"
 
     # -- entities ------------------------------------------------------------------------------
 
@@ -512,3 +538,36 @@ def read_topic_model(path: Path) -> tuple[bytes, dict] | None:
         return _topic_model(db)
     finally:
         db.close()
+
+
+def papers_with_title_containing(path: Path, text: str, cap: int) -> list[str] | None:
+    """Keys of the papers whose lower-cased title contains the lower-cased ``text``, from the
+    title index of the catalog at ``path`` (opened read-only); None when the catalog has no
+    complete index or more than ``cap`` papers match.
+
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> with Catalog(folder / "c.sqlite") as c:
+    ...     c.replace_titles([])
+    ...     for key, title in [("a", "ACE2 [and] SARS-CoV-2*"), ("b", "Masks")]:
+    ...         _ = c.db.execute("INSERT INTO papers (key, hash) VALUES (?, '')", (key,))
+    ...         c.put_title(key, title)
+    >>> papers_with_title_containing(folder / "c.sqlite", "[AND] sars", 10), papers_with_title_containing(folder / "c.sqlite", "-2*", 10)
+    (['a'], ['a'])
+    >>> papers_with_title_containing(folder / "c.sqlite", "s", 10), papers_with_title_containing(folder / "c.sqlite", "s", 1)
+    (['a', 'b'], None)
+    """
+    pattern = "*" + "".join(f"[{c}]" if c in "*?[" else c for c in text.lower()) + "*"  # GLOB: no wildcard in the text
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        complete = db.execute("SELECT v FROM meta WHERE k = ?", (Catalog.TITLE_INDEX_COMPLETE,)).fetchone()
+        if complete is None or complete[0] != "complete":
+            return None
+        keys = [k for (k,) in db.execute(
+            "SELECT papers.key FROM paper_titles JOIN papers ON papers.rowid = paper_titles.rowid "
+            "WHERE paper_titles.title GLOB ? LIMIT ?", (pattern, cap + 1))]
+    except sqlite3.Error:
+        return None  # a catalog made before the index, or not one
+    finally:
+        db.close()
+    return sorted(keys) if len(keys) <= cap else None

@@ -9,6 +9,12 @@ Each file starts with a header of comment lines that this module reads::
     # param: k (integer, default 10): ...
     # param: first (integer, default 100, one of 10 100 1000): ...
 
+A query may also say that ckg can narrow one of its variables with the title index of the store's
+catalog (``# title-index: paper text``: ``?paper`` ranges over the papers whose lower-cased title
+contains the lower-cased ``text``): ckg then adds those papers at the start of its ``WHERE``
+(:meth:`NamedQuery.narrowed`), a superset of the answer that the query's own
+filter still decides, so that the answer is the same, without the index and on other engines.
+
 A parameter is a variable of the query. Its value is bound with SPARQL substitution (the
 query text is never pasted together with user input): ``paper``, ``author`` and
 ``institution`` take a key or an IRI, ``iri`` an IRI, ``string``, ``integer`` and ``decimal``
@@ -43,8 +49,9 @@ import pyoxigraph as ox
 from ckg import resources
 from ckg.terms import XSD
 
-_HEADER = re.compile(r"^#\s*(name|summary|param):\s*(.*?)\s*$")
+_HEADER = re.compile(r"^#\s*(name|summary|param|title-index):\s*(.*?)\s*$")
 _PARAM = re.compile(r"^(\w+)\s*\((\w+)(?:,\s*(optional|default\s+([^,)]+?)))?(?:,\s*one of\s+([^,)]+?))?\)\s*:\s*(.+)$")
+_WHERE = re.compile(r"(?i)\bWHERE\s*\{")
 TYPES = ("paper", "author", "institution", "iri", "string", "integer", "decimal")
 
 
@@ -105,6 +112,21 @@ class NamedQuery:
     params: tuple[Param, ...]
     text: str
     path: Path
+    title_index: tuple[str, str] | None = None
+    """(variable, string parameter) from a ``# title-index:`` line."""
+
+    def narrowed(self, variable: str, iris: list[ox.NamedNode]) -> str:
+        """The text with the values of ``?variable`` first in its ``WHERE`` group, in a subquery:
+        pyoxigraph's planner joins a subquery first, where it joined a plain ``VALUES`` block
+        after the query's type pattern (a scan of every paper: 5.3 s against 0.45 s for find-papers
+        narrowed to 2,342 papers of the 100k store).
+
+        >>> get("find-papers").narrowed("paper", [ox.NamedNode("http://example.org/p")]).splitlines()[6]
+        '  { SELECT ?paper WHERE { VALUES ?paper { <http://example.org/p> } } }'
+        """
+        values = " ".join(str(iri) for iri in iris)
+        subquery = f"{{ SELECT ?{variable} WHERE {{ VALUES ?{variable} {{ {values} }} }} }}"
+        return _WHERE.sub(lambda m: f"{m.group(0)}\n  {subquery}", self.text, count=1)
 
     @property
     def form(self) -> str:
@@ -146,6 +168,7 @@ class NamedQuery:
 def parse(text: str, path: Path) -> NamedQuery:
     """Read a named query's header; :class:`QueryFileError` names the file and line."""
     name = summary = None
+    title_index = None
     params: list[Param] = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.startswith("#"):
@@ -158,6 +181,11 @@ def parse(text: str, path: Path) -> NamedQuery:
             name = value
         elif key == "summary":
             summary = value
+        elif key == "title-index":
+            title_index = tuple(value.split())
+            if len(title_index) != 2:
+                raise QueryFileError(f"{path.name}:{number}: bad title-index line {line!r} "
+                                     f"(expected '# title-index: VARIABLE PARAMETER')")
         else:
             pm = _PARAM.match(value)
             if not pm or pm.group(2) not in TYPES:
@@ -178,7 +206,13 @@ def parse(text: str, path: Path) -> NamedQuery:
         raise QueryFileError(f"{path.name}: header needs '# name:' and '# summary:' lines")
     if name != path.stem:
         raise QueryFileError(f"{path.name}: name {name!r} differs from the file name")
-    query = NamedQuery(name, summary, tuple(params), text, path)
+    query = NamedQuery(name, summary, tuple(params), text, path, title_index)
+    if title_index is not None:
+        variable, param = title_index
+        if param not in {p.name for p in params if p.type == "string"} or not _WHERE.search(text) \
+                or not re.search(rf"\?{variable}\b", text):
+            raise QueryFileError(f"{path.name}: title-index {variable} {param}: needs a string parameter {param}, "
+                                 f"a variable ?{variable} and a WHERE group")
     if query.form == "SELECT":
         projection = re.search(r"(?is)\bSELECT\b(.*?)\bWHERE\b", text)
         for p in params:

@@ -406,6 +406,7 @@ class EngineContext:
         self.allowlist: tuple[str, ...] = tuple(spec.get("allowlist") or ())
         self.updates = bool(spec.get("updates"))
         self.store = None
+        self.folder = None  # the folder of the release opened (its catalog: the title index)
         self.functions: dict = {}
         self._generation: tuple | None = None
         self._lock_handle = None
@@ -434,11 +435,11 @@ class EngineContext:
         release stays on disk until the next write, so a view opened just before a commit stays
         readable until this process re-opens."""
         from ckg.server.functions import load_similarity_backend, registry
-        from ckg.store import open_store
+        from ckg.store import open_release
 
         self.close()
         generation = self.generation()
-        self.store = open_store(self.path, read_only=True)
+        self.folder, self.store = open_release(self.path, read_only=True)
         self.similarity_backend = load_similarity_backend(self.path)
         self.functions = registry(self.store, self.similarity_backend)
         self._generation = generation
@@ -447,6 +448,7 @@ class EngineContext:
     def close(self) -> None:
         self.functions = {}
         self.store = None
+        self.folder = None
         self.similarity_backend = None
         gc.collect()  # the database closes when its last reference goes
 

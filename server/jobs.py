@@ -25,7 +25,7 @@ import pyoxigraph as ox
 
 from ckg import queries, resources
 from ckg.server import guard, records
-from ckg.sparql import QuerySyntaxError, Result, check_update, execute, unknown_function, write
+from ckg.sparql import QuerySyntaxError, Result, check_update, execute, named_text, unknown_function, write
 from ckg.store import StoreError
 from ckg.terms import PREFIXES
 
@@ -168,7 +168,7 @@ def run_named(ctx, *, name: str, params: dict[str, str], fmt: str, max_rows: int
     """A named query of ``queries/`` with its parameters bound by substitution."""
     query = queries.get(name)
     subs = query.bind(params)
-    result = execute(ctx.store, query.text, substitutions=subs, custom_functions=ctx.functions)
+    result = execute(ctx.store, named_text(query, subs, ctx.folder), substitutions=subs, custom_functions=ctx.functions)
     if fmt != "object":
         return serialise(result, max_rows, {"solutions": (fmt, ""), "graph": (fmt, "")})
     rows = list(itertools.islice(result.rows, None if max_rows is None else max_rows + 1))

@@ -1,0 +1,140 @@
+"""The catalog's title index: find-papers narrowed to the papers whose title holds the text, with
+the same answers as the query's own scan of every title, kept by builds and updates, and set
+aside when the release is changed in place."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+import pytest
+
+from ckg import queries, resources
+from ckg.etl.build import build, update
+from ckg.etl.catalog import Catalog, papers_with_title_containing
+from ckg.sparql import named_text, run_named
+from ckg.store import catalog_file, open_release, open_store
+from ckg.terms import DCTERMS
+
+from conftest import MINI
+
+FIND = queries.get("find-papers")
+
+
+def answers(path, text: str, *, index: bool) -> list[tuple]:
+    folder, store = open_release(path, read_only=True)
+    result = run_named(store, FIND, {"text": text}, folder=folder if index else None)
+    return [tuple(None if t is None else t.value for t in row) for row in result.rows]
+
+
+def narrowed(path, text: str) -> bool:
+    """Whether find-papers for this text runs narrowed by the index."""
+    folder, _store = open_release(path, read_only=True)
+    return named_text(FIND, FIND.bind({"text": text}), folder) != FIND.text
+
+
+def titles(path) -> list[str]:
+    store = open_store(path, read_only=True)
+    return sorted(q.object.value for q in store.quads_for_pattern(None, DCTERMS.title, None))
+
+
+def test_find_papers_answers_the_same_with_the_index(demo_store):
+    every = titles(demo_store)
+    assert len(every) > 50
+    # words and pieces of real titles (any case), text across words, what GLOB and LIKE treat as
+    # wildcards, a text no title has
+    texts = {every[0][:12], every[5][3:20].upper(), " ".join(every[9].split()[1:3]), every[20][-6:], "virus",
+             "Coronavirus", "*", "?", "[a", "%", "_", "o-", "zzzz-none"}
+    for text in sorted(texts):
+        with_index, without = answers(demo_store, text, index=True), answers(demo_store, text, index=False)
+        assert with_index == without, text
+    assert narrowed(demo_store, "virus") and answers(demo_store, "virus", index=True)
+    assert answers(demo_store, every[0], index=True)[0][2] == every[0]
+
+
+def test_the_lookup_is_a_superset_capped(demo_store):
+    catalog = catalog_file(demo_store)
+    keys = papers_with_title_containing(catalog, "virus", 10_000)
+    assert keys and all("virus" in t.lower() for t in _titles_of(demo_store, keys))
+    assert papers_with_title_containing(catalog, "", 5) is None  # every paper: more than the cap
+    assert papers_with_title_containing(catalog, "zzzz-none", 5) == []
+
+
+def _titles_of(path, keys: list[str]) -> list[str]:
+    store = open_store(path, read_only=True)
+    return [q.object.value for k in keys for q in store.quads_for_pattern(resources.paper(k), DCTERMS.title, None)]
+
+
+def test_an_update_keeps_the_index_and_a_change_in_place_sets_it_aside(tmp_path, mini_next):
+    path = tmp_path / "s"
+    build(path, [MINI], release="r1")
+    assert narrowed(path, "ace2") and answers(path, "ace2", index=True) == answers(path, "ace2", index=False)
+    update(path, [mini_next], release="r2")
+    assert narrowed(path, "ace2")
+    for text in ("ace2", "the", "covid", "zzzz"):
+        assert answers(path, text, index=True) == answers(path, text, index=False), text
+    # a SPARQL update in place (as the endpoint makes them): a new title the index does not hold
+    store = open_store(path)
+    paper = resources.paper("aaaa0002")
+    store.add(ox.Quad(paper, DCTERMS.title, ox.Literal("A Zebrafish Model"), ox.NamedNode("https://example.org/g")))
+    del store
+    assert not narrowed(path, "zebrafish")  # the release was changed in place: the index is set aside
+    assert [r[1] for r in answers(path, "zebrafish", index=True)] == [paper.value]
+    # the next update derives the index again from the store, the new title with it
+    update(path, [mini_next], release="r3")
+    assert narrowed(path, "zebrafish")
+    assert [r[1] for r in answers(path, "zebrafish", index=True)] == [paper.value]
+
+
+def test_an_update_fills_the_index_of_a_catalog_made_before_it(tmp_path, mini_next):
+    path = tmp_path / "s"
+    build(path, [MINI], release="r1")
+    with Catalog(catalog_file(path)) as catalog:  # as a catalog of an earlier ckg: no titles, no mark
+        catalog.db.execute("DELETE FROM paper_titles")
+        catalog.db.execute("DELETE FROM meta WHERE k = ?", (Catalog.TITLE_INDEX_COMPLETE,))
+    assert not narrowed(path, "ace2")
+    result = update(path, [mini_next], release="r2")
+    assert "title_index" in result.manifest["timings_s"]
+    assert narrowed(path, "ace2")
+    assert answers(path, "ace2", index=True) == answers(path, "ace2", index=False) != []
+
+
+@pytest.mark.parametrize("line", ["# title-index: paper", "# title-index: paper nothing"])
+def test_a_bad_title_index_line_is_refused(tmp_path, line):
+    text = FIND.text.replace("# title-index: paper text", line)
+    with pytest.raises(queries.QueryFileError, match="title-index"):
+        queries.parse(text, tmp_path / "find-papers.rq")
+
+
+def test_the_endpoint_job_narrows_find_papers(demo_store):
+    """A query process of ``ckg serve`` opens the release with its folder, so the named-query job
+    reads the title index of the release it queries."""
+    from ckg.server import jobs
+    from ckg.server.engine import EngineContext
+
+    ctx = EngineContext({"store": str(demo_store)})
+    ctx.open()
+    assert ctx.folder is not None and named_text(FIND, FIND.bind({"text": "virus"}), ctx.folder) != FIND.text
+    answer = jobs.run_named(ctx, name="find-papers", params={"text": "virus"}, fmt="object")
+    assert [r["title"] for r in answer["rows"]] == [row[2] for row in answers(demo_store, "virus", index=False)]
+    ctx.close()
+
+
+def test_the_query_paths_benchmark_runs(mini_store, tmp_path):
+    """bench/bench_query_paths.py compares the signals' two sources, find-papers with and without
+    the index, and two texts of the customised counts, and checks their answers agree."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    before = tmp_path / "before.rq"
+    before.write_text(queries.get("customised-citation-counts").text, encoding="utf-8")
+    out = tmp_path / "out.json"
+    done = subprocess.run([sys.executable, str(root / "bench" / "bench_query_paths.py"), "--store", str(mini_store[0]),
+                           "--runs", "1", "--texts", "ace2,zz", "--before", str(before), "--out", str(out)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(out.read_text())
+    assert report["papers"] == 5 and report["signals"]["same"] and report["signals"]["quads"] > 0
+    assert [(r["text"], r["rows"]) for r in report["find_papers"]] == [("ace2", 2), ("zz", 0)]
+    assert len(report["customised_counts"]) == 4 and all(r["same"] for r in report["customised_counts"])
