@@ -57,7 +57,7 @@ def main() -> int:
     runs, edges = [], {}
     for processes in sorted({1, args.processes}):
         started = time.perf_counter()
-        found = {e: v for d in topics.infer_many(texts, held[0], config, processes=processes) for e, v in d.items()}
+        found = {e: v for _k, d in topics.infer_many(texts, held[0], config, processes=processes) for e, v in d.items()}
         seconds = time.perf_counter() - started
         edges[processes] = found
         runs.append({"processes": processes, "seconds": round(seconds, 3), "papers_per_s": round(len(texts) / seconds, 1)})

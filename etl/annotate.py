@@ -199,6 +199,26 @@ def _apply_edges(store: ox.Store, catalog: Catalog, graph: str, new: dict[tuple[
     return counts
 
 
+EDGE_RANGE_PAPERS = 20_000
+"""Papers whose edges :func:`_apply_edges_by_range` holds at once (a few hundred MB at most)."""
+
+
+def _apply_edges_by_range(store: ox.Store, catalog: Catalog, graph: str,
+                          edges_between: Callable[[str | None, str | None], dict[tuple[str, str], tuple[str, int]]],
+                          quads: Callable[[str, str, float, int], list[ox.Quad]]) -> tuple[int, int]:
+    """:func:`_apply_edges` of every paper's edges, one range of paper keys at a time
+    (:meth:`Catalog.key_ranges`; ``edges_between(lo, hi)``: the new edges of the papers of a
+    range), so that memory follows the range, not the corpus. The ranges cover every key: the
+    old edges of papers no longer in the catalog go too."""
+    added = removed = 0
+    for lo, hi in catalog.key_ranges(EDGE_RANGE_PAPERS):
+        new = edges_between(lo, hi)
+        a, r = _write_difference(store, catalog.annotation_edges_between(graph, lo, hi), new, quads)
+        catalog.replace_annotation_edges_between(graph, lo, hi, new)
+        added, removed = added + a, removed + r
+    return added, removed
+
+
 def _apply_scope_edges(store: ox.Store, catalog: Catalog, graph: str, keys: set[str], targets: set[str],
                        new: dict[tuple[str, str], tuple[str, int]],
                        quads: Callable[[str, str, float, int], list[ox.Quad]]) -> tuple[int, int]:
@@ -267,11 +287,17 @@ def concepts_stage(store: ox.Store, catalog: Catalog, options: AnnotationOptions
         edges = {e: (f"{c:.3f}", n) for e, (c, n) in selection.edges.items()}
         added, removed = _apply_scope_edges(store, catalog, CONCEPTS, papers_changed, concepts_changed, edges,
                                             concept_edges.edge_quads)
-    else:
+        recomputed = len(edges)
+    else:  # every paper's edges, a range of papers at a time
         concepts_changed = set(states)
-        selection = concept_edges.decide(catalog.concept_mention_rows(), df, papers, rules)
-        edges = {e: (f"{c:.3f}", n) for e, (c, n) in selection.edges.items()}
-        added, removed = _apply_edges(store, catalog, CONCEPTS, edges, concept_edges.edge_quads)
+        recomputed = 0
+
+        def edges_between(lo: str | None, hi: str | None) -> dict[tuple[str, str], tuple[str, int]]:
+            nonlocal recomputed
+            selection = concept_edges.decide(catalog.concept_mention_rows_between(lo, hi), df, papers, rules, states)
+            recomputed += len(selection.edges)
+            return {e: (f"{c:.3f}", n) for e, (c, n) in selection.edges.items()}
+        added, removed = _apply_edges_by_range(store, catalog, CONCEPTS, edges_between, concept_edges.edge_quads)
     catalog.set_concept_states(states)
     catalog.set_meta(_META_RULES, rules_key)
     dropped = {c: n for c, n in df.items() if states[c][1]}
@@ -300,7 +326,7 @@ def concepts_stage(store: ox.Store, catalog: Catalog, options: AnnotationOptions
         "below_evidence": below_evidence,
         "dropped_by_df": {c: n for c, n in sorted(dropped.items(), key=lambda kv: (-kv[1], kv[0]))},
         "edges_added": added, "edges_removed": removed,
-        "edges_recomputed": len(edges), "concepts_restated": len(concepts_changed),
+        "edges_recomputed": recomputed, "concepts_restated": len(concepts_changed),
         "incremental": incremental,
         "nodes_written": nodes_written, "nodes_removed": nodes_removed,
     }
@@ -425,14 +451,28 @@ def _sampled_topics(store: ox.Store, catalog: Catalog, config: topics.TopicConfi
     else:
         data, info = held
     start = time.perf_counter()
-    edges: dict[tuple[str, str], tuple[str, int]] = {}
     processes = processes_for(len(pending), processes)
-    for found in topics.infer_many(paper_texts(store, pending), data, config, processes=processes):
+    added = removed = 0
+    apply_s = 0.0
+    orphans = set(catalog.annotation_orphans(TOPICS))
+    batch: set[str] = set()
+    edges: dict[tuple[str, str], tuple[str, int]] = {}
+
+    def flush(keys: set[str]) -> None:  # the edges of these papers (a batch: memory follows it, not the corpus)
+        nonlocal added, removed, apply_s
+        started = time.perf_counter()
+        a, r = _apply_scope_edges(store, catalog, TOPICS, keys, set(), edges, topics.edge_quads)
+        added, removed, apply_s = added + a, removed + r, apply_s + time.perf_counter() - started
+        keys.clear()
+        edges.clear()
+    for key, found in topics.infer_many(paper_texts(store, pending), data, config, processes=processes):
+        batch.add(key)
         for e, (p, rank) in found.items():
             edges[e] = (f"{p:.3f}", rank)
-    infer_s = time.perf_counter() - start
-    keys = set(pending) | set(catalog.annotation_orphans(TOPICS))
-    added, removed = _apply_scope_edges(store, catalog, TOPICS, keys, set(), edges, topics.edge_quads)
+        if len(batch) >= EDGE_RANGE_PAPERS:
+            flush(batch)
+    flush(batch | orphans)
+    infer_s = time.perf_counter() - start - apply_s
     catalog.set_topics_inferred(pending)
     if not trained:
         info = {**info, "inferred_since": info.get("inferred_since", 0) + len(pending)}
@@ -450,12 +490,13 @@ def _sampled_topics(store: ox.Store, catalog: Catalog, config: topics.TopicConfi
         "inferred": len(pending), "inferred_since_training": info["inferred_since"] if not trained else 0,
         "tomotopy_isa": _tomotopy_isa(),
         "tokenize_s": round(tokenize_s, 3), "train_s": round(train_s, 3), "infer_s": round(infer_s, 3),
+        "edges_apply_s": round(apply_s, 3),
         "infer_processes": processes,
         "edges": sum(n for _top, n in summary.values()), "edges_added": added, "edges_removed": removed,
         "nodes_written": nodes_written, "nodes_removed": nodes_removed,
         "topics": [{"key": t.key, "label": t.label, "top_topic_of": summary.get(t.key, (0, 0))[0],
                     "papers": summary.get(t.key, (0, 0))[1], "top_terms": t.top_terms,
                     "seeds_not_in_corpus": t.missing_seeds} for t in model_topics],
-        "skipped": not keys,
+        "skipped": not pending and not orphans,
     }
     return StageResult({"topics": config.as_dict()}, counts)

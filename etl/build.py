@@ -370,7 +370,7 @@ def apply_release(store_path: Path, folder: Path, inputs: list[Path], *, release
                 tick("citations", resolution.added_count)
 
             with timer.stage("ranking"):  # PageRank over the new citation graph (ckg.etl.ranking)
-                ranking.store_pagerank(store, catalog.keys(), catalog.citation_edges())
+                ranking.store_pagerank(store, catalog.keys(), catalog.citation_pairs())
 
             # -- concepts and topics (ckg.etl.annotate): corpus-wide, difference applied ---------
             with timer.stage("concepts"):

@@ -274,6 +274,10 @@ class Catalog:
     def citation_edges(self) -> dict[tuple[str, str], str]:
         return {(a, b): m for a, b, m in self.db.execute("SELECT citing, cited, method FROM citations")}
 
+    def citation_pairs(self) -> Iterator[tuple[str, str]]:
+        """(citing, cited) of every citation edge, streamed."""
+        yield from self.db.execute("SELECT citing, cited FROM citations")
+
     def cited_counts(self) -> list[tuple[str, int]]:
         """(cited paper key, papers citing it) for every paper cited at least once."""
         return self.db.execute("SELECT cited, COUNT(*) FROM citations GROUP BY cited").fetchall()
@@ -374,8 +378,11 @@ class Catalog:
         return [k for (k,) in self.db.execute(
             "SELECT key FROM papers WHERE key NOT IN (SELECT key FROM concepts_extracted) ORDER BY key")]
 
-    def concept_mention_rows(self) -> Iterator[tuple[str, str, int, int, int]]:
-        yield from self.db.execute("SELECT key, concept, title, abstract, body FROM concept_mentions ORDER BY key, concept")
+    def concept_mention_rows_between(self, lo: str | None, hi: str | None) -> Iterator[tuple[str, str, int, int, int]]:
+        """The mention rows of the papers of a key range (:meth:`key_ranges`)."""
+        where, params = self._between(lo, hi)
+        yield from self.db.execute(
+            f"SELECT key, concept, title, abstract, body FROM concept_mentions WHERE {where} ORDER BY key, concept", params)
 
     def corpus_hash(self) -> str:
         """A hash of every paper's key and content hash: changes when any paper's triples do."""
@@ -395,6 +402,43 @@ class Catalog:
 
     def replace_annotation_edges(self, graph: str, edges: dict[tuple[str, str], tuple[str, int]]) -> None:
         self.db.execute("DELETE FROM annotation_edges WHERE graph = ?", (graph,))
+        self.db.executemany("INSERT INTO annotation_edges VALUES (?, ?, ?, ?, ?)",
+                            [(graph, k, t, w, x) for (k, t), (w, x) in sorted(edges.items())])
+
+    def key_ranges(self, size: int) -> list[tuple[str | None, str | None]]:
+        """Half-open ranges ``[lo, hi)`` of paper keys (None: unbounded) that together hold every
+        key, each about ``size`` papers of the catalog: a stage that works through the corpus
+        range by range holds one range at a time, and rows of papers no longer in the catalog
+        fall in a range too.
+
+        >>> import tempfile
+        >>> with Catalog(Path(tempfile.mkdtemp()) / "c.sqlite") as c:
+        ...     _ = c.db.executemany("INSERT INTO papers (key, hash) VALUES (?, '')", [(k,) for k in "edcba"])
+        ...     c.key_ranges(2), c.key_ranges(5)
+        ([(None, 'c'), ('c', 'e'), ('e', None)], [(None, None)])
+        """
+        cursor = self.db.execute("SELECT key FROM papers ORDER BY key")
+        bounds = [k for i, (k,) in enumerate(cursor) if i and i % size == 0]
+        return list(zip([None, *bounds], [*bounds, None]))
+
+    @staticmethod
+    def _between(lo: str | None, hi: str | None) -> tuple[str, tuple]:
+        """SQL condition and parameters of ``lo <= key < hi`` (None: unbounded)."""
+        sql = " AND ".join(c for c, v in (("key >= ?", lo), ("key < ?", hi)) if v is not None) or "1"
+        return sql, tuple(v for v in (lo, hi) if v is not None)
+
+    def annotation_edges_between(self, graph: str, lo: str | None,
+                                 hi: str | None) -> dict[tuple[str, str], tuple[str, int]]:
+        """:meth:`annotation_edges` of the papers of a key range (:meth:`key_ranges`)."""
+        where, params = self._between(lo, hi)
+        return {(k, t): (w, x) for k, t, w, x in self.db.execute(
+            f"SELECT key, target, weight, extra FROM annotation_edges WHERE graph = ? AND {where}", (graph, *params))}
+
+    def replace_annotation_edges_between(self, graph: str, lo: str | None, hi: str | None,
+                                         edges: dict[tuple[str, str], tuple[str, int]]) -> None:
+        """Replace the edges of the papers of a key range (``edges`` holds their new ones)."""
+        where, params = self._between(lo, hi)
+        self.db.execute(f"DELETE FROM annotation_edges WHERE graph = ? AND {where}", (graph, *params))
         self.db.executemany("INSERT INTO annotation_edges VALUES (?, ?, ?, ?, ?)",
                             [(graph, k, t, w, x) for (k, t), (w, x) in sorted(edges.items())])
 

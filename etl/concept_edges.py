@@ -182,10 +182,12 @@ def select(rows: Iterable[tuple[str, str, int, int, int]], papers: int, rules: E
 
 
 def decide(rows: Iterable[tuple[str, str, int, int, int]], df: dict[str, int], papers: int,
-           rules: EdgeRules) -> Selection:
+           rules: EdgeRules, states: dict[str, tuple[int, int]] | None = None) -> Selection:
     """Edges from mention rows (all of the corpus's, or a part of them), given the corpus's
-    document frequencies ``df`` and size ``papers``."""
-    states = {c: concept_state(n, papers, rules) for c, n in df.items()}
+    document frequencies ``df`` and size ``papers`` (and the concepts' states, when the caller
+    has them: :func:`concept_state` of each)."""
+    if states is None:
+        states = {c: concept_state(n, papers, rules) for c, n in df.items()}
     dropped = {c: n for c, n in df.items() if states[c][1]}
     edges: dict[tuple[str, str], tuple[float, int]] = {}
     weak = 0

@@ -23,7 +23,8 @@ r_a = r_b = x and r_c = 1 - 2x: x = (1 - d)/3 + d (1 - 2x)/3, that is x = 10/47,
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from array import array
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 import pyoxigraph as ox
@@ -50,9 +51,14 @@ def pagerank(nodes: Iterable[str], edges: Iterable[tuple[str, str]], *, damping:
     if n == 0:
         return {}
     index = {k: i for i, k in enumerate(keys)}
-    pairs = sorted({(index[a], index[b]) for a, b in edges if a in index and b in index and a != b})
-    src = np.fromiter((a for a, _ in pairs), dtype=np.int64, count=len(pairs))
-    dst = np.fromiter((b for _, b in pairs), dtype=np.int64, count=len(pairs))
+    ends = array("q")  # the edges as numbers (citing * n + cited), streamed: no tuple per edge
+    for a, b in edges:
+        i, j = index.get(a), index.get(b)
+        if i is not None and j is not None and i != j:
+            ends.append(i * n + j)
+    pairs = np.unique(np.frombuffer(ends, dtype=np.int64) if ends else np.zeros(0, dtype=np.int64))
+    del ends
+    src, dst = pairs // n, pairs % n  # in (citing, cited) order, as a sorted list of pairs would be
     out_degree = np.bincount(src, minlength=n).astype(np.float64)
     dangling = out_degree == 0
     weight = np.zeros(n)
@@ -78,15 +84,16 @@ def score_literal(value: float) -> ox.Literal:
     return ox.Literal(repr(float(f"{value:.{SIGNIFICANT_DIGITS}g}")), datatype=XSD.double)
 
 
-def ranking_quads(ranks: dict[str, float]) -> list[ox.Quad]:
-    """``paper ckg:pageRankScore score`` in ``graph/ranking`` for each paper key."""
+def ranking_quads(ranks: dict[str, float]) -> Iterator[ox.Quad]:
+    """``paper ckg:pageRankScore score`` in ``graph/ranking`` for each paper key (in key order)."""
     g = resources.graph(resources.RANKING_GRAPH_NAME)
-    return [ox.Quad(resources.paper(key), CKG.pageRankScore, score_literal(value), g)
-            for key, value in sorted(ranks.items())]
+    for key in sorted(ranks):
+        yield ox.Quad(resources.paper(key), CKG.pageRankScore, score_literal(ranks[key]), g)
 
 
 def store_pagerank(store: ox.Store, papers: Iterable[str], edges: Iterable[tuple[str, str]]) -> dict[str, float]:
-    """Compute PageRank for the papers and citation edges and replace ``graph/ranking`` with it."""
+    """Compute PageRank for the papers and citation edges (an iterable read once: a stream of
+    pairs will do) and replace ``graph/ranking`` with it."""
     ranks = pagerank(papers, edges)
     store.remove_graph(resources.graph(resources.RANKING_GRAPH_NAME))
     add_quads(store, ranking_quads(ranks))

@@ -345,15 +345,15 @@ def _init_inferrer(data: bytes, config: TopicConfig) -> None:
     _INFERRER = (Inferrer(data, config), config.phrases())
 
 
-def _infer_one(item: tuple[str, str, str, str]) -> dict[tuple[str, str], tuple[float, int]]:
+def _infer_one(item: tuple[str, str, str, str]) -> tuple[str, dict[tuple[str, str], tuple[float, int]]]:
     inferrer, phrases = _INFERRER
     key, title, abstract, body = item
-    return inferrer.edges(key, tokenize(" ".join((title, abstract, body)), phrases))
+    return key, inferrer.edges(key, tokenize(" ".join((title, abstract, body)), phrases))
 
 
 def infer_many(items: Iterable[tuple[str, str, str, str]], data: bytes, config: TopicConfig, *,
-               processes: int = 1, batch: int = 1024) -> Iterator[dict[tuple[str, str], tuple[float, int]]]:
-    """The topic edges of each (key, title, abstract, body), inferred with the sampled model
+               processes: int = 1, batch: int = 1024) -> Iterator[tuple[str, dict[tuple[str, str], tuple[float, int]]]]:
+    """(key, topic edges) of each (key, title, abstract, body), inferred with the sampled model
     ``data``. A paper's edges depend on the model and its own text only (each document is
     inferred alone, with tomotopy's fixed seed), so with ``processes`` > 1 the papers are spread
     over forked worker processes, ``batch`` at a time (memory stays bounded), with the same
@@ -363,10 +363,10 @@ def infer_many(items: Iterable[tuple[str, str, str, str]], data: bytes, config: 
     >>> docs = [(f"p{i}", "", text, "") for i, text in enumerate(["viral replication in host cells",
     ...         "case fatality and incidence in the population", "mechanical ventilation of patients"] * 4)]
     >>> model = train_sample([(k, tokenize(a, config.phrases())) for k, _t, a, _b in docs], config)
-    >>> one = {e: v for d in infer_many(docs, model.data, config) for e, v in d.items()}
-    >>> two = {e: v for d in infer_many(docs, model.data, config, processes=2) for e, v in d.items()}
-    >>> one == two and len(one) >= len(docs)
-    True
+    >>> one = {e: v for _k, d in infer_many(docs, model.data, config) for e, v in d.items()}
+    >>> two = {e: v for _k, d in infer_many(docs, model.data, config, processes=2) for e, v in d.items()}
+    >>> one == two and len(one) >= len(docs), sorted(k for k, _d in infer_many(docs, model.data, config, processes=2)) == sorted(k for k, *_ in docs)
+    (True, True)
     """
     if processes <= 1:
         _init_inferrer(data, config)
