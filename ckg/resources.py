@@ -86,6 +86,9 @@ RANKING_GRAPH_NAME = "ranking"
 CONCEPTS_GRAPH_NAME = "concepts"
 TOPICS_GRAPH_NAME = "topics"
 SIGNALS_GRAPH_NAME = "signals"
+CORPUS_GRAPH_NAMES = (ENTITIES_GRAPH_NAME, CITATIONS_GRAPH_NAME, CONCEPTS_GRAPH_NAME, TOPICS_GRAPH_NAME,
+                      RANKING_GRAPH_NAME, SIGNALS_GRAPH_NAME, PROVENANCE_GRAPH_NAME)
+"""Every corpus-wide named graph (:func:`graph`); the rest are the papers' own (:func:`paper_graph`)."""
 
 
 def graph(name: str) -> ox.NamedNode:

@@ -2,15 +2,16 @@
 
 It says where the endpoint is, which languages and result formats it supports, that SERVICE
 works (``sd:BasicFederatedQuery``, for the endpoints on its allowlist) and that the default graph
-is the union of the named graphs, lists the corpus-wide named graphs, and describes each
+is the union of the named graphs, lists every corpus-wide named graph (the papers' own graphs,
+one per paper, are not listed), and describes each
 extension function (``sd:extensionFunction``, with the ontology's label, comment and example).
 
 >>> triples = service_description("http://localhost:8000/sparql", updates=False)
 >>> text = serialize(triples, "turtle")
 >>> "sd:extensionFunction ckg:citationCount" in text and "sd:BasicFederatedQuery" in text
 True
->>> "sd:SPARQL11Update" in text
-False
+>>> "sd:SPARQL11Update" in text, text.count("sd:NamedGraph")
+(False, 7)
 """
 
 from __future__ import annotations
@@ -58,8 +59,7 @@ def service_description(endpoint: str, *, updates: bool) -> list[ox.Triple]:
         out.append(ox.Triple(service, _sd("supportedLanguage"), _sd("SPARQL11Update")))
     for media_type, iri in FORMAT_IRIS.items():
         out.append(ox.Triple(service, _sd("resultFormat"), ox.NamedNode(iri)))
-    for name in (resources.ENTITIES_GRAPH_NAME, resources.CITATIONS_GRAPH_NAME, resources.PROVENANCE_GRAPH_NAME,
-                 resources.RANKING_GRAPH_NAME):
+    for name in resources.CORPUS_GRAPH_NAMES:
         node = ox.BlankNode(f"graph_{name}")
         out += [ox.Triple(dataset, _sd("namedGraph"), node), ox.Triple(node, RDF.type, _sd("NamedGraph")),
                 ox.Triple(node, _sd("name"), resources.graph(name))]

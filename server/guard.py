@@ -98,10 +98,14 @@ def parse_allowlist(value: str | Iterable[str] | None) -> tuple[str, ...]:
 
 
 def allowlist_reason(allowlist: Iterable[str]) -> str:
-    """Why an endpoint is refused, naming the allowlist."""
-    names = list(allowlist)
-    if names:
-        return f"it is not on this endpoint's allowlist ({', '.join(names)})"
+    """Why an endpoint is refused. The allowlist's endpoints are not named: they may be internal
+    hosts, which a public endpoint should not tell its clients about.
+
+    >>> allowlist_reason(["http://10.0.0.7:8890/sparql"])
+    "it is not on this endpoint's SERVICE allowlist"
+    """
+    if any(True for _ in allowlist):
+        return "it is not on this endpoint's SERVICE allowlist"
     return "this endpoint calls no other endpoint (its SERVICE allowlist, CKG_SERVICE_ALLOWLIST, is empty)"
 
 

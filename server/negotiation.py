@@ -3,8 +3,9 @@
 Like Oxigraph's server, the endpoint negotiates from an explicit list: SPARQL JSON (the
 default), XML, CSV and TSV for SELECT and ASK results; Turtle (the default), N-Triples, JSON-LD
 and RDF/XML for CONSTRUCT and DESCRIBE results and for the service description. A ``format``
-parameter (a short name or a media type) wins over the Accept header. When the request accepts
-none of a form's formats, the answer is 406.
+parameter (a short name or a media type; ``xml`` and ``json`` mean results or RDF by the query's
+form) wins over the Accept header, which decides when the parameter names no known format.
+When the request accepts none of a form's formats, the answer is 406.
 
 >>> from werkzeug.datastructures import MIMEAccept
 >>> choose(MIMEAccept([("text/csv", 1), ("application/sparql-results+json", 0.5)]), SOLUTIONS)
@@ -13,8 +14,8 @@ none of a form's formats, the answer is 406.
 (('json', 'application/sparql-results+json'), ('turtle', 'text/turtle'))
 >>> choose(MIMEAccept([("text/html", 1)]), GRAPH) is None
 True
->>> wanted("jsonld"), wanted("text/csv")
-('application/ld+json', 'text/csv')
+>>> choose(accept_of("xml", MIMEAccept([])), GRAPH), choose(accept_of("nonsense", MIMEAccept([("text/csv", 1)])), SOLUTIONS)
+(('rdfxml', 'application/rdf+xml'), ('csv', 'text/csv'))
 """
 
 from __future__ import annotations
@@ -45,13 +46,25 @@ GRAPH: list[tuple[str, str]] = [
 ]
 """Media types of CONSTRUCT/DESCRIBE results and of the service description."""
 
-SHORT_NAMES = {
-    "json": "application/sparql-results+json", "xml": "application/sparql-results+xml", "csv": "text/csv",
-    "tsv": "text/tab-separated-values", "turtle": "text/turtle", "ttl": "text/turtle",
-    "ntriples": "application/n-triples", "nt": "application/n-triples", "jsonld": "application/ld+json",
-    "rdfxml": "application/rdf+xml", "rdf": "application/rdf+xml",
+_RESULTS_JSON, _RESULTS_XML = "application/sparql-results+json", "application/sparql-results+xml"
+_TURTLE, _NTRIPLES, _JSONLD, _RDFXML = "text/turtle", "application/n-triples", "application/ld+json", "application/rdf+xml"
+
+SHORT_NAMES: dict[str, tuple[str, ...]] = {
+    # a name of both a results format and a graph format means each for its form: SPARQLWrapper
+    # sends format=xml for its default return format whatever the query form, format=json for JSON
+    "json": (_RESULTS_JSON, _JSONLD), "xml": (_RESULTS_XML, _RDFXML),
+    "csv": ("text/csv",), "tsv": ("text/tab-separated-values",),
+    "turtle": (_TURTLE,), "ttl": (_TURTLE,), "n3": (_TURTLE,),  # Turtle is N3 (what N3 readers read)
+    "ntriples": (_NTRIPLES,), "nt": (_NTRIPLES,), "n-triples": (_NTRIPLES,),
+    "jsonld": (_JSONLD,), "json-ld": (_JSONLD,),
+    "rdfxml": (_RDFXML,), "rdf": (_RDFXML,), "rdf+xml": (_RDFXML,), "rdf/xml": (_RDFXML,),
+    "sparql-results+json": (_RESULTS_JSON,), "sparql-results+xml": (_RESULTS_XML,),
+    "application/json": (_RESULTS_JSON, _JSONLD), "application/xml": (_RESULTS_XML, _RDFXML),
+    "text/xml": (_RESULTS_XML, _RDFXML), "text/n3": (_TURTLE,), "application/x-turtle": (_TURTLE,),
+    "text/plain": (_NTRIPLES,),
 }
-"""Values of the ``format`` parameter, and the media type each stands for."""
+"""Values of the ``format`` (or ``output``) parameter that clients send, and the media types each
+stands for (besides the media types of :data:`SOLUTIONS` and :data:`GRAPH` themselves)."""
 
 FORMAT_IRIS = {
     "application/sparql-results+json": "http://www.w3.org/ns/formats/SPARQL_Results_JSON",
@@ -68,19 +81,26 @@ FORMAT_IRIS = {
 _CHARSET = {"text/csv", "text/tab-separated-values", "text/plain"}
 
 
-class UnknownFormat(ValueError):
-    pass
+def wanted(value: str) -> tuple[str, ...] | None:
+    """The media types a ``format`` parameter names (a short name or a media type, parameters
+    ignored), at most one per query form; None for a value it does not know (the request's
+    Accept header decides then, as for a request without the parameter).
 
-
-def wanted(value: str) -> str:
-    """The media type a ``format`` parameter names (a short name or a media type)."""
-    value = value.strip().lower()
+    >>> wanted("xml"), wanted(" JSON-LD "), wanted("text/csv; charset=utf-8"), wanted("yaml")
+    (('application/sparql-results+xml', 'application/rdf+xml'), ('application/ld+json',), ('text/csv',), None)
+    """
+    value = value.split(";", 1)[0].strip().lower()
     if value in SHORT_NAMES:
         return SHORT_NAMES[value]
-    known = {m for m, _ in SOLUTIONS} | {m for m, _ in GRAPH}
-    if value in known:
-        return value
-    raise UnknownFormat(f"unknown format {value!r}: use one of {', '.join(SHORT_NAMES)} or a media type")
+    if value in {m for m, _ in SOLUTIONS} | {m for m, _ in GRAPH}:
+        return (value,)
+    return None
+
+
+def accept_of(value: str | None, accept: MIMEAccept) -> MIMEAccept:
+    """What a request accepts: the media types its ``format`` parameter names, else its Accept."""
+    types = wanted(value) if value else None
+    return MIMEAccept([(t, 1) for t in types]) if types else accept
 
 
 def offered(table: list[tuple[str, str]]) -> list[str]:

@@ -130,19 +130,9 @@ def base_iri() -> str | None:
         return None
 
 
-def _formats(params) -> dict | Response:
+def _formats(params) -> dict:
     """The format chosen for each kind of result, from ``format``/``output`` or Accept."""
-    explicit = params.get("format") or params.get("output")
-    if explicit:
-        try:
-            media_type = negotiation.wanted(explicit)
-        except negotiation.UnknownFormat as exc:
-            return text_error(400, str(exc))
-        from werkzeug.datastructures import MIMEAccept
-
-        accept = MIMEAccept([(media_type, 1)])
-    else:
-        accept = request.accept_mimetypes
+    accept = negotiation.accept_of(params.get("format") or params.get("output"), request.accept_mimetypes)
     return {
         "solutions": negotiation.choose(accept, negotiation.SOLUTIONS),
         "graph": negotiation.choose(accept, negotiation.GRAPH),
@@ -375,16 +365,8 @@ def _group_after(operation, offset: int) -> tuple[int, int] | None:
 
 
 def service_description() -> Response:
-    chosen = negotiation.choose(request.accept_mimetypes, negotiation.GRAPH)
-    fmt = request.args.get("format") or request.args.get("output")
-    if fmt:
-        try:
-            media_type = negotiation.wanted(fmt)
-        except negotiation.UnknownFormat as exc:
-            return text_error(400, str(exc))
-        chosen = dict(negotiation.GRAPH).get(media_type), media_type
-        if chosen[0] is None:
-            chosen = None
+    chosen = negotiation.choose(negotiation.accept_of(request.args.get("format") or request.args.get("output"),
+                                                      request.accept_mimetypes), negotiation.GRAPH)
     if chosen is None:
         return text_error(406, "the service description is available as "
                                f"{', '.join(negotiation.offered(negotiation.GRAPH)[:4])}")

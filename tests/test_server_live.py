@@ -151,6 +151,39 @@ def test_sparqlwrapper(server):
     assert [t.object.value for t in triples] == ["Gamma review of transmission models for influenza and coronaviruses"]
 
 
+def test_sparqlwrapper_every_return_format(server):
+    """Each of SPARQLWrapper's return formats, its default included (which sends format=xml and
+    asks for RDF/XML for CONSTRUCT and DESCRIBE), converted by SPARQLWrapper itself."""
+    from SPARQLWrapper import CSV, JSON, JSONLD, N3, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
+
+    select = f"SELECT ?t WHERE {{ <{P}aaaa0003> dcterms:title ?t }}"
+    title = "Gamma review of transmission models for influenza and coronaviruses"
+    client = SPARQLWrapper(server.sparql)
+    client.setQuery(select)  # the default return format: results XML, parsed into a DOM
+    dom = client.query().convert()
+    assert [n.firstChild.data for n in dom.getElementsByTagName("literal")] == [title]
+    for fmt, read in ((JSON, lambda r: r["results"]["bindings"][0]["t"]["value"]),
+                      (XML, lambda r: r.getElementsByTagName("literal")[0].firstChild.data),
+                      (CSV, lambda r: r.decode().splitlines()[1]), (TSV, lambda r: r.decode().splitlines()[1])):
+        client.setReturnFormat(fmt)
+        assert read(client.query().convert()).strip('"') == title, fmt
+
+    construct = f"CONSTRUCT {{ ?p dcterms:title ?t }} WHERE {{ VALUES ?p {{ <{P}aaaa0003> }} ?p dcterms:title ?t }}"
+    for query in (construct, f"DESCRIBE <{P}aaaa0003>"):
+        for fmt in (None, XML, RDFXML, JSONLD, TURTLE, N3):
+            client = SPARQLWrapper(server.sparql)
+            client.setQuery(query)
+            if fmt is not None:
+                client.setReturnFormat(fmt)
+            got = client.query().convert()
+            if isinstance(got, bytes):  # Turtle and N3 come as text, read here as Turtle
+                graph = {q.triple for q in ox.parse(got, format=ox.RdfFormat.TURTLE)}
+                titles = {t.object.value for t in graph if t.predicate.value.endswith("/title")}
+            else:  # RDF/XML and JSON-LD come parsed by rdflib
+                titles = {str(o) for _s, p, o in got if str(p).endswith("/title")}
+            assert titles == {title}, (query[:9], fmt)
+
+
 def test_rdflib_sparqlstore(server):
     from rdflib import Graph
     from rdflib.plugins.stores.sparqlstore import SPARQLStore
@@ -205,7 +238,7 @@ def test_service_off_the_allowlist_sends_no_request(server, remote, mini_store):
     status, content_type, body = post_query(server.sparql, f"SELECT * WHERE {{ SERVICE <{other_spelling}> {{ ?s ?p ?o }} }}")
     assert (status, content_type, body) == (
         403, "text/plain; charset=utf-8",
-        f"SERVICE <{other_spelling}> is not allowed: it is not on this endpoint's allowlist ({remote.sparql})\n")
+        f"SERVICE <{other_spelling}> is not allowed: it is not on this endpoint's SERVICE allowlist\n")
     status, _, body = post_query(server.sparql, "SELECT * WHERE { BIND(<" + remote.sparql + "> AS ?e) SERVICE ?e { ?s ?p ?o } }")
     assert status == 400 and body.startswith("SERVICE with a variable endpoint (?e) is not allowed")
     # an endpoint with the default (empty) allowlist refuses the same endpoint the other one may call

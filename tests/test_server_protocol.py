@@ -15,6 +15,7 @@ import pyoxigraph as ox
 import pytest
 
 from ckg.server import create_app
+from ckg.store import open_store, query
 from ckg.terms import PREFIXES
 
 
@@ -172,11 +173,30 @@ def test_406_when_no_format_fits(client, query, accept):
                         "application/n-triples, application/ld+json, application/rdf+xml\n")
 
 
-def test_unknown_format_parameter_is_400(client):
-    r = client.get(f"/sparql?query={quote(SELECT)}&format=yaml")
-    assert (r.status_code, r.get_data(as_text=True)) == (
-        400, "unknown format 'yaml': use one of json, xml, csv, tsv, turtle, ttl, ntriples, nt, jsonld, rdfxml, rdf "
-             "or a media type\n")
+def test_an_unknown_format_parameter_leaves_the_choice_to_accept(client):
+    r = client.get(f"/sparql?query={quote(SELECT)}&format=yaml", headers={"Accept": "text/csv"})
+    assert (r.status_code, r.content_type) == (200, "text/csv; charset=utf-8")
+    r = client.get(f"/sparql?query={quote(CONSTRUCT)}&output=yaml")
+    assert (r.status_code, r.content_type) == (200, "text/turtle")
+
+
+@pytest.mark.parametrize("fmt, select_type, construct_type", [
+    # what SPARQLWrapper, rdflib, Jena and YASGUI send: a name can mean results or RDF by the query's form
+    ("xml", "application/sparql-results+xml", "application/rdf+xml"),
+    ("json", JSON, "application/ld+json"),
+    ("rdf+xml", None, "application/rdf+xml"), ("json-ld", None, "application/ld+json"),
+    ("n3", None, "text/turtle"), ("turtle", None, "text/turtle"), ("text/n3", None, "text/turtle"),
+    ("application/sparql-results+json; charset=utf-8", JSON, None),
+])
+def test_format_names_clients_send(client, fmt, select_type, construct_type):
+    for query, wanted in ((SELECT, select_type), (CONSTRUCT, construct_type)):
+        r = client.get(f"/sparql?query={quote(query)}&format={quote(fmt)}")
+        if wanted is None:
+            assert r.status_code == 406
+        else:
+            assert (r.status_code, r.content_type) == (200, wanted)
+    r = client.get("/sparql?format=" + quote(fmt))  # the service description is a graph
+    assert r.status_code == (406 if construct_type is None else 200)
 
 
 # -- the dataset ---------------------------------------------------------------------------
@@ -285,7 +305,7 @@ def description(response, fmt) -> set[ox.Triple]:
     ("application/n-triples", "application/n-triples", ox.RdfFormat.N_TRIPLES),
     ("application/ld+json", "application/ld+json", ox.RdfFormat.JSON_LD),
     ("application/rdf+xml", "application/rdf+xml", ox.RdfFormat.RDF_XML)])
-def test_service_description(client, accept, content_type, fmt):
+def test_service_description(client, mini_store, accept, content_type, fmt):
     r = client.get("/sparql", headers={"Accept": accept} if accept else {})
     assert (r.status_code, r.content_type) == (200, content_type)
     triples = description(r, fmt)
@@ -306,6 +326,13 @@ def test_service_description(client, accept, content_type, fmt):
     assert functions == objects("extensionFunction")
     comments = {t.subject.value: t.object.value for t in triples if t.predicate.value.endswith("rdf-schema#comment")}
     assert comments[PREFIXES["ckg"] + "pageRank"].startswith("ckg:pageRank(?paper) → xsd:double")
+    # every corpus-wide graph, and nothing else: each one the store holds, none of the papers' own
+    named = objects("name")
+    store_graphs = {r["g"].value for r in query(open_store(mini_store[0], read_only=True),
+                                                 "SELECT DISTINCT ?g { GRAPH ?g {} }")}
+    assert named == {g for g in store_graphs if "/graph/paper/" not in g}
+    assert {g.rsplit("/", 1)[1] for g in named} == {
+        "entities", "citations", "concepts", "topics", "ranking", "signals", "provenance"}
 
 
 def test_service_description_406_and_format(client):
