@@ -391,7 +391,7 @@ def start_virtuoso(n: int, row: dict, base: Path, dump: Path, args) -> vt.Virtuo
     try:
         virtuoso.start()
         files = vt.split_nquads(dump, args.virtuoso_loaders * 4) if args.virtuoso_loaders > 1 else [dump]
-        load = virtuoso.load_nquads(files)
+        load = virtuoso.load_rdf(files)
     except vt.VirtuosoError as exc:
         virtuoso.stop(remove=not args.work)
         row["virtuoso"] = {"error": str(exc)[-2000:]}

@@ -12,7 +12,7 @@ from a memory budget, HTTP threads for 16+ concurrent clients, and the folder's 
 ``DirsAllowed`` for the bulk loader::
 
     with Virtuoso(memory_mb=2048) as v:          # a temporary folder, removed on exit
-        v.load_nquads([Path("cord19.nq")])        # ld_dir + rdf_loader_run + checkpoint
+        v.load_rdf([Path("cord19.nq")])        # ld_dir + rdf_loader_run + checkpoint
         client = SparqlClient(v.sparql_url)       # the same client as for `ckg serve`
         client.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
 
@@ -20,7 +20,7 @@ N-Quads, not Turtle: Virtuoso 7.2 keeps the backslash of an escaped prefixed nam
 (``ckgr:paper\\/x``) when it reads Turtle, so the Turtle export would load wrong IRIs. The bulk
 loader (``ld_dir``/``rdf_loader_run``) reads ``*.nq`` as N-Quads (each quad into its own graph; a
 triple without a graph into the graph ``ld_dir`` names) and records every file's state and error in
-``DB.DBA.LOAD_LIST``, which :meth:`Virtuoso.load_nquads` checks.
+``DB.DBA.LOAD_LIST``, which :meth:`Virtuoso.load_rdf` checks.
 
 Virtuoso's ``/sparql`` answers GET and form-encoded POST but never a POST of
 ``application/sparql-query``: :class:`SparqlClient` sends form-encoded POSTs (which ckg's endpoint
@@ -29,10 +29,8 @@ takes too), so both engines see the same requests. Virtuoso answers a query that
 the client turns that into :class:`PartialResult` so that a cut answer is never taken for a whole
 one.
 
-:func:`portable_query` turns a ckg named query and its parameters into a standalone text any SPARQL
-1.1 engine runs: explicit ``PREFIX`` lines for the prefixes it uses (ckg's endpoint predeclares
-them, Virtuoso knows only some) and the parameters bound by a ``VALUES`` block at the start of the
-query's ``WHERE`` group (ckg binds them by substitution, which is not part of the protocol).
+The named queries run here as :func:`ckg.queries.portable.portable_query` writes them (explicit
+``PREFIX`` lines, the parameters in the text), on both engines.
 """
 
 from __future__ import annotations
@@ -53,6 +51,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
+
+from ckg.queries.portable import portable_query  # noqa: F401 (the benchmarks' queries)
 
 SERVER_NAMES = ("virtuoso-t",)
 ISQL_NAMES = ("isql-vt",)  # not plain "isql": on Debian that is unixODBC's, another program
@@ -126,6 +126,10 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
     except (OSError, AttributeError):
         pass
+
+
+_LOADABLE = (".nq", ".nq.gz", ".ttl", ".trig")
+"""File suffixes :meth:`Virtuoso.load_rdf` loads (the bulk loader tells the format by them)."""
 
 
 def free_port() -> int:
@@ -363,16 +367,19 @@ DeferInferenceRulesInit    = 0
             raise VirtuosoError(f"isql failed ({out.returncode}) on {script[:200]!r}:\n{text[-2000:]}")
         return text
 
-    def load_nquads(self, files: list[Path], *, graph: str = DEFAULT_GRAPH) -> LoadResult:
-        """Bulk-load N-Quads files (``.nq``, ``.nq.gz``): linked into ``data/`` (the loader only reads
-        folders in ``DirsAllowed``), ``ld_dir`` + ``rdf_loader_run`` (``loaders`` of them at once) +
+    def load_rdf(self, files: list[Path], *, graph: str = DEFAULT_GRAPH) -> LoadResult:
+        """Bulk-load RDF files (N-Quads ``.nq``/``.nq.gz``, Turtle ``.ttl``, TriG ``.trig``; Turtle's
+        triples go to ``graph``): linked into ``data/`` (the loader only reads folders in
+        ``DirsAllowed``), ``ld_dir`` + ``rdf_loader_run`` (``loaders`` of them at once) +
         ``checkpoint``; any file the loader recorded an error for raises :class:`VirtuosoError`."""
         batch = self.data_dir / f"batch-{int(time.time() * 1000)}"
         batch.mkdir(parents=True)
         total = 0
         for i, src in enumerate(files):
             src = Path(src).resolve()
-            suffix = ".nq.gz" if src.name.endswith(".nq.gz") else ".nq"
+            suffix = next((s for s in _LOADABLE if src.name.endswith(s)), None)
+            if suffix is None:
+                raise VirtuosoError(f"{src}: not a file the bulk loader reads (use one of {', '.join(_LOADABLE)})")
             dest = batch / f"part-{i:05d}{suffix}"
             try:
                 os.link(src, dest)
@@ -380,7 +387,7 @@ DeferInferenceRulesInit    = 0
                 os.symlink(src, dest)
             total += src.stat().st_size
         start = time.perf_counter()
-        self.isql(f"ld_dir('{batch}', '*.nq', '{graph}');\nld_dir('{batch}', '*.nq.gz', '{graph}');")
+        self.isql("\n".join(f"ld_dir('{batch}', '*{suffix}', '{graph}');" for suffix in _LOADABLE))
         if self.loaders == 1:
             self.isql("rdf_loader_run();", timeout=24 * 3600)
         else:  # parallel loaders read different files: the bench splits big exports into several
@@ -522,145 +529,6 @@ class SparqlClient:
 # ------------------------------------------------------------------------------------------------
 # Portable query texts and comparable answers
 # ------------------------------------------------------------------------------------------------
-
-
-def _term_text(term) -> str:
-    """A pyoxigraph term as SPARQL text (N-Triples syntax is valid SPARQL for IRIs and literals)."""
-    return str(term)
-
-
-def portable_query(named, params: dict[str, Any] | None = None, *, limit: int | None = None) -> str:
-    """The standalone text of a ckg named query (a :class:`ckg.queries.NamedQuery`, or its name)
-    with ``params`` bound: a ``PREFIX`` line for every ckg prefix the text uses and does not
-    declare, and a ``VALUES`` block for the bound parameters as the first element of the query's
-    ``WHERE`` group (the parameters are projected variables of the query: see
-    :mod:`ckg.queries`). ``limit`` adds a ``LIMIT`` when the text has none.
-
-    >>> text = portable_query("paper-authors", {"paper": "ug7v899j"})
-    >>> text.split("WHERE {")[1].splitlines()[0]
-    ' VALUES (?paper) { (<https://w3id.org/ckg/resource/paper/ug7v899j>) }'
-    >>> "PREFIX ckg: <https://w3id.org/ckg/ontology#>" in text, "PREFIX prov:" in text
-    (True, False)
-    """
-    from ckg import queries
-    from ckg.sparql_text import closing, prologue, tokens
-    from ckg.terms import PREFIXES
-
-    if isinstance(named, str):
-        named = queries.get(named)
-    bound = named.bind(params or {})
-    text = named.text
-    toks = list(tokens(text))
-    _, declared, first = prologue(toks)
-    used = {t.text.split(":", 1)[0] for t in toks if t.kind == "pname"}
-    lines = [f"PREFIX {p}: <{iri}>" for p, iri in PREFIXES.items() if p in used and p not in declared]
-    missing = sorted(used - set(PREFIXES) - set(declared))
-    if missing:
-        raise ValueError(f"{named.name}: prefixes {', '.join(missing)} are neither declared nor ckg's")
-    out = text
-    if bound:
-        where = _where_brace(toks, first)
-        nested = _used_in_subgroups(toks, where, {v.value for v in bound})
-        if nested:  # a VALUES block joins the WHERE group, which its subgroups do not see: substitute
-            out = _substituted(text, toks, first, where, {v.value: _term_text(t) for v, t in bound.items()})
-        else:
-            names = " ".join(f"?{v.value}" for v in bound)
-            row = " ".join(_term_text(t) for t in bound.values())
-            block = f" VALUES ({names}) {{ ({row}) }}"
-            position = toks[where].end
-            out = text[:position] + block + text[position:]
-    if limit is not None and not any(t.is_keyword("LIMIT") for t in toks[closing(toks, _where_brace(toks, first)) + 1:]):
-        out = out.rstrip() + f"\nLIMIT {int(limit)}"
-    return "\n".join(lines) + ("\n" if lines else "") + out
-
-
-def _used_in_subgroups(toks, where: int, names: set[str]) -> bool:
-    """Whether a variable of ``names`` occurs inside a group nested in the WHERE group."""
-    from ckg.sparql_text import closing
-
-    depth = 0
-    for t in toks[where:closing(toks, where) + 1]:
-        if t.kind == "punct" and t.text == "{":
-            depth += 1
-        elif t.kind == "punct" and t.text == "}":
-            depth -= 1
-        elif t.kind == "var" and depth > 1 and t.text[1:] in names:
-            return True
-    return False
-
-
-def _substituted(text: str, toks, first: int, where: int, terms: dict[str, str]) -> str:
-    """``text`` with the variables of ``terms`` replaced by their values, as SPARQL substitution
-    (SEP-0007, what ckg's named queries use) does: ``(value AS ?v)`` in a projection (the query's
-    or a subquery's), ``(value)`` as a GROUP BY, HAVING or ORDER BY condition, the value elsewhere.
-
-    >>> from ckg.sparql_text import prologue, tokens
-    >>> q = "SELECT ?t ?n WHERE { { SELECT ?t (COUNT(*) AS ?n) WHERE { ?s ?p ?t } GROUP BY ?t } } ORDER BY DESC(?n) ?t"
-    >>> toks = list(tokens(q))
-    >>> _substituted(q, toks, prologue(toks)[2], _where_brace(toks, prologue(toks)[2]), {"t": '"x"'})
-    'SELECT ?t ?n WHERE { { SELECT ("x" AS ?t) (COUNT(*) AS ?n) WHERE { ?s ?p "x" } GROUP BY ("x") } } ORDER BY DESC(?n) ("x")'
-    """
-    subquery_projected = _subquery_projections(toks, first)
-    pieces, position = [], 0
-    clause, depth = None, 0  # "projection" or "modifier" while in one; depth: brackets within it
-    selects = 0
-    for i, t in enumerate(toks[first:], start=first):
-        if t.kind == "name" and t.text.upper() == "SELECT":
-            clause, depth, selects = "projection", 0, selects + 1
-        elif t.kind == "name" and t.text.upper() in ("GROUP", "ORDER", "HAVING"):
-            clause, depth = "modifier", 0
-        elif t.kind == "punct" and t.text in "{}" or (t.kind == "name" and t.text.upper() in ("WHERE", "LIMIT", "OFFSET")):
-            clause = None
-        elif t.kind == "punct" and t.text == "(":
-            depth += 1
-        elif t.kind == "punct" and t.text == ")":
-            depth -= 1
-        if t.kind != "var" or t.text[1:] not in terms:
-            continue
-        value = terms[t.text[1:]]
-        if clause == "projection" and depth == 0:
-            if selects == 1 and t.text[1:] in subquery_projected:
-                continue  # the subquery binds it: the query's projection may not bind it again
-            value = f"({value} AS {t.text})"
-        elif clause == "modifier" and depth == 0:
-            value = f"({value})"
-        pieces += [text[position:t.start], value]
-        position = t.end
-    return "".join(pieces) + text[position:]
-
-
-def _subquery_projections(toks, first: int) -> set[str]:
-    """Names of the variables that a subquery (a SELECT after the first) projects."""
-    out, selects, inside, depth, after_as = set(), 0, False, 0, False
-    for t in toks[first:]:
-        if t.kind == "name" and t.text.upper() == "SELECT":
-            selects += 1
-            inside, depth = selects > 1, 0
-        elif t.kind == "punct" and t.text == "{" or (t.kind == "name" and t.text.upper() == "WHERE"):
-            inside = False
-        elif t.kind == "punct" and t.text in "()":
-            depth += 1 if t.text == "(" else -1
-        elif inside and t.kind == "var" and (depth == 0 or after_as):
-            out.add(t.text[1:])  # ?v, or (expression AS ?v)
-        after_as = t.kind == "name" and t.text.upper() == "AS"
-    return out
-
-
-def _where_brace(toks, first: int) -> int:
-    """The index of the ``{`` that opens the query's (outermost) WHERE group."""
-    depth = 0
-    form = next((t.text.upper() for t in toks[first:] if t.kind == "name"), "SELECT")
-    for i in range(first, len(toks)):
-        t = toks[i]
-        if t.kind == "punct" and t.text in "{([":
-            if t.text == "{" and depth == 0 and form in ("SELECT", "ASK", "DESCRIBE"):
-                return i
-            depth += 1
-        elif t.kind == "punct" and t.text in "})]":
-            depth -= 1
-        elif depth == 0 and t.is_keyword("WHERE"):
-            return next(j for j in range(i + 1, len(toks)) if toks[j].text == "{")
-    raise ValueError("no WHERE group found")
 
 
 _XSD = "http://www.w3.org/2001/XMLSchema#"

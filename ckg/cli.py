@@ -182,8 +182,9 @@ def _parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
 @main.command("query")
 @_store_option
 @click.argument("name", required=False)
-@click.option("--sparql", default=None, help="A SPARQL query text.")
-@click.option("--file", "file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="A .rq file.")
+@click.option("--sparql", default=None, help="A SPARQL query text ('-': read it from standard input).")
+@click.option("--file", "file", type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path),
+              help="A .rq file ('-': standard input).")
 @click.option("--param", "params", multiple=True, help="A named query's parameter, key=value (repeatable).")
 @click.option("--format", "fmt", default="table",
               type=click.Choice(["table", "csv", "tsv", "json", "xml", "turtle", "ntriples", "jsonld"]),
@@ -208,7 +209,10 @@ def query_command(store, name, sparql, file, params, fmt, limit):
     else:
         if params:
             raise click.UsageError("--param is for named queries")
-        text = sparql if sparql else file.read_text(encoding="utf-8")
+        if sparql == "-" or (file is not None and str(file) == "-"):
+            text = sys.stdin.read()
+        else:
+            text = sparql if sparql else file.read_text(encoding="utf-8")
         result = _run(execute, db, text, limit=limit, custom_functions=functions)
     click.echo(_run(write, result, fmt).rstrip("\n"))
 
@@ -250,11 +254,36 @@ def serve(store, host, port, workers, threads, timeout, max_rows, query_memory, 
 
 
 @main.command("queries")
+@click.argument("name", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print the named queries as JSON.")
-def list_queries(as_json):
-    """List the named queries and their parameters."""
+@click.option("--portable", is_flag=True,
+              help="Print NAME as standalone SPARQL for another engine (PREFIX lines, --param values in the text); "
+                   "without NAME, write every query to --out.")
+@click.option("--param", "params", multiple=True, help="With --portable NAME: a parameter, key=value (repeatable).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="With --portable and no NAME: the folder to write NAME.rq files to.")
+def list_queries(name, as_json, portable, params, out):
+    """List the named queries and their parameters, or write them out for other engines (--portable)."""
     from ckg import queries
 
+    if name or params or out:
+        if not portable:
+            raise click.UsageError("NAME, --param and --out go with --portable")
+    if portable:
+        from ckg.queries.portable import portable_query
+
+        if name:
+            if out:
+                raise click.UsageError("--out is for every query (no NAME); NAME prints one")
+            click.echo(_run(portable_query, _run(queries.get, name), _parse_params(params)).rstrip("\n"))
+            return
+        if params or out is None:
+            raise click.UsageError("give NAME (and its --param values) to print one query, or --out DIR to write them all")
+        out.mkdir(parents=True, exist_ok=True)
+        for q in queries.all_queries():
+            (out / f"{q.name}.rq").write_text(portable_query(q), encoding="utf-8")
+        click.echo(f"wrote {len(queries.all_queries())} queries to {out}")
+        return
     if as_json:
         click.echo(json.dumps([{k: v for k, v in q.as_dict().items() if k != "sparql"} for q in queries.all_queries()],
                               indent=2))
@@ -311,13 +340,17 @@ def vocab_fetch(name, out, url, timeout):
 @_store_option
 @click.option("--format", "fmt", default="nquads", type=click.Choice(["nquads", "trig", "turtle", "ntriples"]),
               help="nquads/trig keep the named graphs; turtle/ntriples write their union.")
-@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("out", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
 def export(store, fmt, out):
-    """Export the store as RDF that any SPARQL 1.1 store loads."""
+    """Export the store as RDF that any SPARQL 1.1 store loads (OUT '-': to standard output)."""
     from ckg.export import export as run_export
 
-    n = _run(run_export, _store(store), fmt, out)
-    click.echo(f"wrote {n:,} {'quads' if fmt in ('nquads', 'trig') else 'triples'} to {out}")
+    to_stdout = str(out) == "-"
+    n = _run(run_export, _store(store), fmt, sys.stdout.buffer if to_stdout else out)
+    if to_stdout:
+        sys.stdout.buffer.flush()
+    click.echo(f"wrote {n:,} {'quads' if fmt in ('nquads', 'trig') else 'triples'} to "
+               f"{'standard output' if to_stdout else out}", err=to_stdout)
 
 
 class _Bar:

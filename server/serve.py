@@ -58,6 +58,42 @@ def options(host: str, port: int, workers: int, config: ServerConfig, access_log
     }
 
 
+class PortInUse(OSError):
+    """The address to listen on is taken (gunicorn would retry it five times, a second each)."""
+
+
+def check_free(host: str, port: int) -> None:
+    """Raise :class:`PortInUse` when ``host:port`` cannot be listened on because something holds it.
+
+    >>> import socket
+    >>> with socket.socket() as held:
+    ...     held.bind(("127.0.0.1", 0)); held.listen()
+    ...     check_free("127.0.0.1", held.getsockname()[1])
+    Traceback (most recent call last):
+    ...
+    ckg.server.serve.PortInUse: 127.0.0.1:... is in use by another program: stop it, or serve on another port (--port, or --port 0 for any free one)
+    """
+    import errno
+    import socket
+
+    if port == 0:
+        return
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError:
+        return  # gunicorn says what is wrong with the host
+    family, kind, proto, _name, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds: TIME_WAIT is no conflict
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise PortInUse(f"{host}:{port} is in use by another program: stop it, or serve on another port "
+                                "(--port, or --port 0 for any free one)") from None
+            return  # gunicorn reports other errors (no permission, no such address) itself
+
+
 def serve(store: Path, *, host: str, port: int, workers: int, config: ServerConfig, access_log: str | None = None,
           echo=print) -> None:
     """Run the server until it is stopped (Ctrl-C or SIGTERM)."""
@@ -69,6 +105,7 @@ def serve(store: Path, *, host: str, port: int, workers: int, config: ServerConf
     locate(store)  # a StoreError when it holds no store; first clears what an interrupted write left
     if workers < 1:
         raise ValueError("--workers must be at least 1")
+    check_free(host, port)
     settings = options(host, port, workers, config, access_log)
 
     def when_ready(server) -> None:

@@ -117,6 +117,37 @@ def test_export_reloads_into_another_store(built, cli, tmp_path, fmt, rdf, graph
         assert {str(q.triple) for q in other} == {str(q.triple) for q in original}
 
 
+def test_export_to_standard_output_and_queries_from_standard_input(built, tmp_path):
+    """`ckg export … -` writes the RDF to stdout (the summary to stderr); `--file -` and
+    `--sparql -` read the query from stdin (real processes: pipes, as a shell would give them)."""
+    exe = [sys.executable, "-m", "ckg.cli"]
+    done = subprocess.run([*exe, "export", "--store", str(built), "--format", "ntriples", "-"], capture_output=True,
+                          timeout=120, check=True)
+    triples = list(ox.parse(done.stdout, format=ox.RdfFormat.N_TRIPLES))
+    assert done.stderr.decode().strip() == f"wrote {len(triples):,} triples to standard output" and len(triples) > 100
+    assert not list((built.parent).glob("-"))  # no file named '-'
+    text = "SELECT ?t WHERE { <https://w3id.org/ckg/resource/paper/aaaa0001> dcterms:title ?t }"
+    for option in ("--file", "--sparql"):
+        done = subprocess.run([*exe, "query", "--store", str(built), option, "-", "--format", "csv"], input=text.encode(),
+                              capture_output=True, timeout=120, check=True)
+        assert done.stdout.decode().splitlines() == ["t", "Alpha study of coronavirus spike binding to ACE2 receptors"]
+
+
+def test_serve_on_a_port_in_use_says_so_in_one_line(built):
+    import socket
+
+    exe = [sys.executable, "-m", "ckg.cli"]
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        done = subprocess.run([*exe, "serve", "--store", str(built), "--host", "127.0.0.1", "--port", str(port)],
+                              capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr == (f"Error: 127.0.0.1:{port} is in use by another program: stop it, or serve on another port "
+                           "(--port, or --port 0 for any free one)\n")
+
+
 def test_queries_listing(cli):
     out = cli("queries").output
     assert "paper-authors paper=paper\n    A paper's authors in author-list order" in out
