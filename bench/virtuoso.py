@@ -128,7 +128,7 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
         pass
 
 
-_LOADABLE = (".nq", ".nq.gz", ".ttl", ".trig")
+_LOADABLE = (".nq", ".nq.gz", ".nt", ".nt.gz", ".ttl", ".ttl.gz", ".trig")
 """File suffixes :meth:`Virtuoso.load_rdf` loads (the bulk loader tells the format by them)."""
 
 
@@ -368,8 +368,8 @@ DeferInferenceRulesInit    = 0
         return text
 
     def load_rdf(self, files: list[Path], *, graph: str = DEFAULT_GRAPH) -> LoadResult:
-        """Bulk-load RDF files (N-Quads ``.nq``/``.nq.gz``, Turtle ``.ttl``, TriG ``.trig``; Turtle's
-        triples go to ``graph``): linked into ``data/`` (the loader only reads folders in
+        """Bulk-load RDF files (N-Quads ``.nq``, N-Triples ``.nt``, Turtle ``.ttl``, each also gzipped,
+        and TriG ``.trig``; the triples of N-Triples and Turtle go to ``graph``): linked into ``data/`` (the loader only reads folders in
         ``DirsAllowed``), ``ld_dir`` + ``rdf_loader_run`` (``loaders`` of them at once) +
         ``checkpoint``; any file the loader recorded an error for raises :class:`VirtuosoError`."""
         batch = self.data_dir / f"batch-{int(time.time() * 1000)}"

@@ -67,6 +67,9 @@ SETTINGS: dict[str, Setting] = {
                 "SPARQL endpoints that SERVICE clauses may call, separated by spaces or commas (none by default)."),
         Setting("service_max_rows", "CKG_SERVICE_MAX_ROWS", "100000",
                 "Most rows one SERVICE call may answer; a longer answer fails the query (502) rather than being cut."),
+        Setting("service_batch", "CKG_SERVICE_BATCH", "200",
+                "Join values a bind join sends in one SERVICE request (a SERVICE clause asked with the values the rest "
+                "of the query joins it with; a clause in a subgroup `{ SERVICE ... }` is sent whole)."),
         Setting("update_token", "CKG_UPDATE_TOKEN", None,
                 "Enables SPARQL updates at /sparql for requests with `Authorization: Bearer <token>` (read-only without it)."),
         Setting("cors_origin", "CKG_CORS_ORIGIN", "*",

@@ -204,3 +204,26 @@ def iri_value(token: Token, prefixes: dict[str, str]) -> str | None:
             return None
         return prefixes[prefix] + _LOCAL_ESCAPE.sub(r"\1", local)
     return None
+
+
+def where_brace(toks: list[Token], first: int) -> int:
+    """The index of the ``{`` that opens the query's (outermost) WHERE group (``first``: the first
+    token after the prologue).
+
+    >>> toks = list(tokens("SELECT ?s { ?s ?p [ ?q ?o ] }"))
+    >>> where_brace(toks, 0), where_brace(list(tokens("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")), 0)
+    (2, 7)
+    """
+    depth = 0
+    form = next((t.text.upper() for t in toks[first:] if t.kind == "name"), "SELECT")
+    for i in range(first, len(toks)):
+        t = toks[i]
+        if t.kind == "punct" and t.text in "{([":
+            if t.text == "{" and depth == 0 and form in ("SELECT", "ASK", "DESCRIBE"):
+                return i
+            depth += 1
+        elif t.kind == "punct" and t.text in "})]":
+            depth -= 1
+        elif depth == 0 and t.is_keyword("WHERE"):
+            return next(j for j in range(i + 1, len(toks)) if toks[j].text == "{")
+    raise ValueError("no WHERE group found")

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ckg.sparql_text import where_brace
+
 
 def _term_text(term) -> str:
     """A pyoxigraph term as SPARQL text (N-Triples syntax is valid SPARQL for IRIs and literals)."""
@@ -50,7 +52,7 @@ def portable_query(named, params: dict[str, Any] | None = None, *, limit: int | 
         raise ValueError(f"{named.name}: prefixes {', '.join(missing)} are neither declared nor ckg's")
     out = text
     if bound:
-        where = _where_brace(toks, first)
+        where = where_brace(toks, first)
         nested = _used_in_subgroups(toks, where, {v.value for v in bound})
         if nested:  # a VALUES block joins the WHERE group, which its subgroups do not see: substitute
             out = _substituted(text, toks, first, where, {v.value: _term_text(t) for v, t in bound.items()})
@@ -60,7 +62,7 @@ def portable_query(named, params: dict[str, Any] | None = None, *, limit: int | 
             block = f" VALUES ({names}) {{ ({row}) }}"
             position = toks[where].end
             out = text[:position] + block + text[position:]
-    if limit is not None and not any(t.is_keyword("LIMIT") for t in toks[closing(toks, _where_brace(toks, first)) + 1:]):
+    if limit is not None and not any(t.is_keyword("LIMIT") for t in toks[closing(toks, where_brace(toks, first)) + 1:]):
         out = out.rstrip() + f"\nLIMIT {int(limit)}"
     return "\n".join(lines) + ("\n" if lines else "") + out
 
@@ -88,7 +90,7 @@ def _substituted(text: str, toks, first: int, where: int, terms: dict[str, str])
     >>> from ckg.sparql_text import prologue, tokens
     >>> q = "SELECT ?t ?n WHERE { { SELECT ?t (COUNT(*) AS ?n) WHERE { ?s ?p ?t } GROUP BY ?t } } ORDER BY DESC(?n) ?t"
     >>> toks = list(tokens(q))
-    >>> _substituted(q, toks, prologue(toks)[2], _where_brace(toks, prologue(toks)[2]), {"t": '"x"'})
+    >>> _substituted(q, toks, prologue(toks)[2], where_brace(toks, prologue(toks)[2]), {"t": '"x"'})
     'SELECT ?t ?n WHERE { { SELECT ("x" AS ?t) (COUNT(*) AS ?n) WHERE { ?s ?p "x" } GROUP BY ("x") } } ORDER BY DESC(?n) ("x")'
     """
     subquery_projected = _subquery_projections(toks, first)
@@ -135,20 +137,3 @@ def _subquery_projections(toks, first: int) -> set[str]:
             out.add(t.text[1:])  # ?v, or (expression AS ?v)
         after_as = t.kind == "name" and t.text.upper() == "AS"
     return out
-
-
-def _where_brace(toks, first: int) -> int:
-    """The index of the ``{`` that opens the query's (outermost) WHERE group."""
-    depth = 0
-    form = next((t.text.upper() for t in toks[first:] if t.kind == "name"), "SELECT")
-    for i in range(first, len(toks)):
-        t = toks[i]
-        if t.kind == "punct" and t.text in "{([":
-            if t.text == "{" and depth == 0 and form in ("SELECT", "ASK", "DESCRIBE"):
-                return i
-            depth += 1
-        elif t.kind == "punct" and t.text in "})]":
-            depth -= 1
-        elif depth == 0 and t.is_keyword("WHERE"):
-            return next(j for j in range(i + 1, len(toks)) if toks[j].text == "{")
-    raise ValueError("no WHERE group found")

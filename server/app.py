@@ -2,7 +2,7 @@
 
 >>> from pathlib import Path
 >>> ServerConfig.from_settings(Path("s"), environ={"CKG_QUERY_TIMEOUT": "5", "CKG_SERVICE_ALLOWLIST": "http://a.org/sparql"})
-ServerConfig(store=PosixPath('s'), query_timeout=5.0, max_rows=10000, service_allowlist=('http://a.org/sparql',), service_max_rows=100000, update_token=None, cors_origin='*', engines=2, max_query_bytes=1000000, query_memory_mb=None, queue_wait=2.0)
+ServerConfig(store=PosixPath('s'), query_timeout=5.0, max_rows=10000, service_allowlist=('http://a.org/sparql',), service_max_rows=100000, service_batch=200, update_token=None, cors_origin='*', engines=2, max_query_bytes=1000000, query_memory_mb=None, queue_wait=2.0)
 >>> ServerConfig.from_settings(Path("s"), environ={"CKG_MAX_ROWS": "many"})
 Traceback (most recent call last):
 ...
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import atexit
 import dataclasses
+import json
 import os
 import time
 from collections.abc import Mapping
@@ -24,7 +25,7 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from ckg.server import federation, guard, sandbox
-from ckg.server.engine import EnginePool, JobFailed, QueryTimeout
+from ckg.server.engine import EngineBusy, EnginePool, JobFailed, QueryTimeout
 from ckg.server.guard import parse_allowlist
 from ckg.settings import SETTINGS, get
 from ckg.store import locate
@@ -41,6 +42,7 @@ class ServerConfig:
     max_rows: int = 10000
     service_allowlist: tuple[str, ...] = ()
     service_max_rows: int = 100000
+    service_batch: int = 200
     update_token: str | None = None
     cors_origin: str = "*"
     engines: int = 2
@@ -69,6 +71,7 @@ class ServerConfig:
             "max_rows": number("max_rows"),
             "service_allowlist": parse_allowlist(get("service_allowlist", environ)),
             "service_max_rows": number("service_max_rows"),
+            "service_batch": number("service_batch"),
             "update_token": get("update_token", environ) or None,
             "cors_origin": get("cors_origin", environ),
             "engines": number("threads"),
@@ -115,17 +118,24 @@ class CkgServer:
         SERVICE clauses are evaluated here first (:meth:`federate`)."""
         params = dict(params or {})
         deadline = time.monotonic() + self.config.query_timeout
+        calls = federation.Calls()
         if op in ("query", "update"):
+            dataset = {k: params[k] for k in ("default_graphs", "named_graphs") if params.get(k)}
             params[op] = self.federate(params[op], update=(op == "update"), base_iri=params.get("base_iri"),
-                                       deadline=deadline)
+                                       deadline=deadline, calls=calls, dataset=dataset)
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise QueryTimeout(self.config.query_timeout)
-        return self.pool.run(op, params, self.config.query_timeout, deadline=deadline)  # waiting counts too
+        reply = self.pool.run(op, params, self.config.query_timeout, deadline=deadline)  # waiting counts too
+        if calls.requests or calls.cached or calls.bind_joins:
+            reply = {**reply, "service": dataclasses.asdict(calls)}
+        return reply
 
-    def federate(self, text: str, *, update: bool, base_iri: str | None, deadline: float) -> str:
-        """The text with its SERVICE clauses answered (:mod:`ckg.server.federation`); where the query
-        processes cannot have their network closed, any mention of SERVICE or LOAD is refused."""
+    def federate(self, text: str, *, update: bool, base_iri: str | None, deadline: float,
+                 calls: federation.Calls | None = None, dataset: dict[str, Any] | None = None) -> str:
+        """The text with its SERVICE clauses answered (:mod:`ckg.server.federation`, bind joins
+        probing this store on the request's dataset); where the query processes cannot have their
+        network closed, any mention of SERVICE or LOAD is refused."""
         from ckg.sparql import QueryTooDeep, check_depth
 
         try:
@@ -134,11 +144,31 @@ class CkgServer:
                 guard.refuse_network_keywords(text)
                 return text
             return federation.prepare(text, self.config.service_allowlist, update=update, base_iri=base_iri,
-                                      deadline=deadline, max_rows=self.config.service_max_rows)
+                                      deadline=deadline, max_rows=self.config.service_max_rows,
+                                      probe=lambda probe, until: self._probe(probe, until, base_iri, dataset or {}),
+                                      calls=calls, batch=self.config.service_batch)
         except QueryTooDeep as exc:
             raise JobFailed(400, str(exc)) from None
         except (guard.GuardError, federation.FederationError) as exc:
             raise JobFailed(exc.status, str(exc)) from None
+
+    def _probe(self, text: str, deadline: float, base_iri: str | None, dataset: dict[str, Any]) -> dict[str, Any] | None:
+        """A bind join's probe (:mod:`ckg.server.bindjoin`) run in a query process: its SPARQL JSON
+        results, or None when they pass federation.BIND_JOIN_MAX_ROWS rows or it fails (the clause
+        is then sent whole)."""
+        formats = {"solutions": ("json", "application/sparql-results+json"), "graph": None}
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return None
+        try:
+            reply = self.pool.run("query", {"query": text, "formats": formats, "base_iri": base_iri, **dataset,
+                                            "max_rows": federation.BIND_JOIN_MAX_ROWS},
+                                  remaining, deadline=deadline)
+        except (JobFailed, QueryTimeout, EngineBusy):  # an optimisation: the clause is then asked whole
+            return None
+        if reply.get("truncated"):
+            return None
+        return json.loads(reply["body"])
 
     def close(self) -> None:
         if self._pool is not None:

@@ -13,6 +13,15 @@ worker finds its outermost ``SERVICE`` clauses (:mod:`ckg.sparql_text`), and for
 3. replaces the clause by a ``VALUES`` block of the answer — in the grammar both are a
    "graph pattern not triples" of the same group, joined with the rest of it the same way.
 
+A clause that is an element of the query's own ``WHERE`` group is asked as a *bind join*
+(:mod:`ckg.server.bindjoin`): the values its variables can take from the rest of the group are
+found in this store first (a probe query in a query process) and sent along in ``VALUES``
+blocks of :data:`BIND_JOIN_BATCH` rows, so that the remote answers the rows the query can use,
+not its whole pattern; the answer is the same. Answers are kept in a small per-process cache
+(:func:`cached_fetch`: the same text to the same endpoint within :data:`CACHE_SECONDS`), and each
+query's calls are counted (:class:`Calls`; the endpoint reports them in ``X-CKG-Service-*``
+headers).
+
 ``SERVICE SILENT`` turns any failure into one empty solution, as SPARQL 1.1 Federated Query
 says. Without SILENT a failure answers 502 (504 when the endpoint took too long). An answer of
 more than ``max_rows`` rows (``CKG_SERVICE_MAX_ROWS``), or one that another ckg endpoint says
@@ -38,14 +47,18 @@ from __future__ import annotations
 
 import http.client
 import json
+import threading
 import time
 import uuid
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import pyoxigraph as ox
 
+from ckg.server import bindjoin
 from ckg.server.guard import (
     GuardError,
     ServiceNotAllowed,
@@ -168,35 +181,157 @@ def _check_endpoint(iri: str, allowed: dict[str, str]) -> str:
     return allowed[key]
 
 
+@dataclass
+class Calls:
+    """What the SERVICE clauses of one query cost (the endpoint reports them in headers)."""
+
+    requests: int = 0  # HTTP requests sent
+    rows: int = 0  # rows they answered
+    cached: int = 0  # answers taken from the cache instead
+    bind_joins: int = 0  # clauses asked with the values of the rest of the query (ckg.server.bindjoin)
+    probe_rows: int = 0  # the join values found for them
+
+
+Probe = Callable[[str, float], "dict[str, Any] | None"]
+"""Runs a probe query on the local store by a deadline: SPARQL JSON results, or None when they
+would be more than :data:`BIND_JOIN_MAX_ROWS` rows or the probe failed."""
+
+BIND_JOIN_MAX_ROWS = 10_000
+"""Most join values a bind join sends (in batches); a probe with more sends the clause whole."""
+BIND_JOIN_BATCH = 200
+"""Join values sent in one request, unless the caller says (the endpoint's ``CKG_SERVICE_BATCH``)."""
+
+
 def prepare(text: str, allowlist, *, update: bool = False, base_iri: str | None = None,
-            deadline: float | None = None, max_rows: int = 10000) -> str:
+            deadline: float | None = None, max_rows: int = 10000, probe: Probe | None = None,
+            calls: Calls | None = None, batch: int | None = None) -> str:
     """The text with every outermost SERVICE clause replaced by the VALUES of its answer.
 
-    ``deadline`` is a :func:`time.monotonic` time by which every call must have answered.
+    ``deadline`` is a :func:`time.monotonic` time by which every call must have answered. With
+    ``probe``, the clauses that a bind join can ask (:mod:`ckg.server.bindjoin`) are sent with the
+    values the rest of the query joins them with.
     """
     clauses = plan(text, allowlist, update=update, base_iri=base_iri)
     if not clauses:
         return text
     deadline = deadline if deadline is not None else time.monotonic() + 30
+    calls = calls if calls is not None else Calls()
+    joins = bindjoin.analyse(text) if probe is not None and not update else {}
     out = []
     last = 0
     for clause in clauses:
         out.append(text[last:clause.start])
-        out.append(_values_for(clause, allowlist, deadline, max_rows))
+        join = joins.get(clause.start)
+        known = _join_values(join, probe, deadline, calls) if join is not None else None
+        out.append(_values_for(clause, allowlist, deadline, max_rows, calls, known, batch or BIND_JOIN_BATCH))
         last = clause.end
     out.append(text[last:])
     return "".join(out)
 
 
-def _values_for(clause: Clause, allowlist, deadline: float, max_rows: int) -> str:
-    query = f"{clause.prologue}\nSELECT * WHERE {{{clause.pattern}}}"
+def _join_values(join: bindjoin.BindJoin, probe: Probe, deadline: float,
+                 calls: Calls) -> tuple[tuple[str, ...], list[str]] | None:
+    """(join variables, rows of SPARQL terms) the clause can join with, or None to send it whole."""
+    answer = probe(join.probe, deadline)
+    if answer is None:
+        return None
     try:
-        answer = fetch(clause.endpoint, query, allowlist=allowlist, deadline=deadline)
-        return values_block(answer, max_rows=max_rows, endpoint=clause.endpoint)
+        bindings = answer["results"]["bindings"]
+        rows = []
+        for binding in bindings:
+            cells = [binding.get(v) for v in join.variables]
+            if any(c is None or c.get("type") == "bnode" for c in cells):
+                return None  # a row that constrains nothing (or a blank node no endpoint shares)
+            rows.append("(" + " ".join(_term(c, {}, "") for c in cells) + ")")
+    except (KeyError, TypeError, AttributeError, ValueError):
+        return None
+    calls.bind_joins += 1
+    calls.probe_rows += len(rows)
+    return join.variables, sorted(rows)  # the same text for the same values: the cache can answer it
+
+
+def _values_for(clause: Clause, allowlist, deadline: float, max_rows: int, calls: Calls,
+                known: tuple[tuple[str, ...], list[str]] | None = None, batch: int = BIND_JOIN_BATCH) -> str:
+    if known is None:
+        queries = [f"{clause.prologue}\nSELECT * WHERE {{{clause.pattern}}}"]
+    else:
+        variables, rows = known
+        head = " ".join(f"?{v}" for v in variables)
+        queries = [f"{clause.prologue}\nSELECT * WHERE {{ VALUES ({head}) {{ {' '.join(rows[i:i + batch])} }}"
+                   f"{clause.pattern}}}" for i in range(0, len(rows), batch)]
+        if not queries:
+            return "VALUES () { }"  # the rest of the group has no solution: nothing to join with
+    try:
+        names: dict[str, None] = {}
+        bindings: list = []
+        for query in queries:
+            answer = cached_fetch(clause.endpoint, query, allowlist=allowlist, deadline=deadline, calls=calls)
+            head, got = _select_results(answer, clause.endpoint)
+            names.update(dict.fromkeys(head))
+            bindings.extend(got)
+            if len(bindings) > max_rows:
+                break  # values_block refuses it
+        return values_block({"head": {"vars": list(names)}, "results": {"bindings": bindings}}, max_rows=max_rows,
+                            endpoint=clause.endpoint)
     except FederationError:
         if clause.silent:
             return "VALUES () { () }"
         raise
+
+
+def _select_results(answer: dict[str, Any], endpoint: str) -> tuple[list[str], list]:
+    try:
+        names = [str(v) for v in answer["head"].get("vars", [])]
+        bindings = answer["results"]["bindings"]
+        if not isinstance(bindings, list):
+            raise TypeError("results.bindings is not a list")
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise FederationError(502, f"SERVICE <{endpoint}> did not answer SELECT results: {exc}") from None
+    return names, bindings
+
+
+CACHE_ENTRIES = 256
+"""Remote answers kept by a web worker (the most recently used)."""
+CACHE_SECONDS = 300.0
+"""How long a remote answer is reused."""
+CACHE_MAX_BYTES = 1 << 20
+"""Larger answers are not kept."""
+_cache: OrderedDict[tuple[str, str], tuple[float, dict[str, Any]]] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def cached_fetch(endpoint: str, query: str, *, allowlist, deadline: float, calls: Calls | None = None) -> dict[str, Any]:
+    """:func:`fetch`, answered from a small cache of recent answers (:data:`CACHE_ENTRIES` of at
+    most :data:`CACHE_MAX_BYTES`, for :data:`CACHE_SECONDS`) when the same endpoint was asked the
+    same text. The allowlist is checked before the cache is read."""
+    calls = calls if calls is not None else Calls()
+    allowed = {normalize_endpoint(a) for a in allowlist}
+    if normalize_endpoint(endpoint) not in allowed:
+        raise ServiceNotAllowed(f"SERVICE <{endpoint}> is not allowed: {allowlist_reason(allowlist)}")
+    key = (normalize_endpoint(endpoint), query)
+    now = time.monotonic()
+    with _cache_lock:
+        hit = _cache.get(key)
+        if hit is not None and hit[0] > now:
+            _cache.move_to_end(key)
+            calls.cached += 1
+            return hit[1]
+    answer = fetch(endpoint, query, allowlist=allowlist, deadline=deadline)
+    calls.requests += 1
+    rows = answer.get("results", {}).get("bindings") if isinstance(answer.get("results"), dict) else None
+    calls.rows += len(rows) if isinstance(rows, list) else 0
+    if answer.get("_bytes", 0) <= CACHE_MAX_BYTES:
+        with _cache_lock:
+            _cache[key] = (now + CACHE_SECONDS, answer)
+            _cache.move_to_end(key)
+            while len(_cache) > CACHE_ENTRIES:
+                _cache.popitem(last=False)
+    return answer
+
+
+def clear_cache() -> None:
+    with _cache_lock:
+        _cache.clear()
 
 
 def fetch(endpoint: str, query: str, *, allowlist, deadline: float) -> dict[str, Any]:
@@ -248,6 +383,7 @@ def fetch(endpoint: str, query: str, *, allowlist, deadline: float) -> dict[str,
             raise ValueError("not a JSON object")
     except ValueError as exc:
         raise FederationError(502, f"SERVICE <{endpoint}> did not answer SPARQL JSON results: {exc}") from None
+    answer["_bytes"] = len(body)
     return answer
 
 
@@ -274,13 +410,7 @@ def values_block(answer: dict[str, Any], *, max_rows: int, endpoint: str = "the 
     ...     max_rows=10)
     'VALUES (?a ?b) { (<http://e/x> "hi"@en) (UNDEF "2"^^<http://www.w3.org/2001/XMLSchema#integer>) }'
     """
-    try:
-        names = [str(v) for v in answer["head"].get("vars", [])]
-        bindings = answer["results"]["bindings"]
-        if not isinstance(bindings, list):
-            raise TypeError("results.bindings is not a list")
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise FederationError(502, f"SERVICE <{endpoint}> did not answer SELECT results: {exc}") from None
+    names, bindings = _select_results(answer, endpoint)
     if len(bindings) > max_rows:
         raise FederationError(502, f"SERVICE <{endpoint}> answered more than {max_rows} rows, this endpoint's "
                                    "limit for one SERVICE call (CKG_SERVICE_MAX_ROWS): narrow the pattern")
@@ -316,4 +446,5 @@ def _term(cell: Any, bnodes: dict[str, str], scope: str) -> str:
     raise ValueError(f"unknown term type {kind!r}")
 
 
-__all__ = ["Clause", "FederationError", "GuardError", "fetch", "plan", "prepare", "values_block"]
+__all__ = ["Calls", "Clause", "FederationError", "GuardError", "cached_fetch", "fetch", "plan", "prepare",
+           "values_block"]

@@ -210,8 +210,6 @@ def query(text: str, params) -> Response:
     if misplaced is not None:
         return misplaced
     formats = _formats(params)
-    if isinstance(formats, Response):
-        return formats
     if formats["solutions"] is None and formats["graph"] is None:
         return text_error(406, "none of the result formats is acceptable: SELECT and ASK results are "
                                f"{', '.join(formats['solutions_offered'])}; CONSTRUCT and DESCRIBE results are "
@@ -224,6 +222,13 @@ def query(text: str, params) -> Response:
     response = Response(reply["body"], status=200, content_type=negotiation.content_type(reply["media_type"]))
     if reply["count"] is not None:
         response.headers["X-CKG-Rows"] = str(reply["count"])
+    service = reply.get("service")
+    if service:  # what the SERVICE clauses cost (ckg.server.federation.Calls)
+        response.headers["X-CKG-Service-Requests"] = str(service["requests"])
+        response.headers["X-CKG-Service-Rows"] = str(service["rows"])
+        response.headers["X-CKG-Service-Cached"] = str(service["cached"])
+        response.headers["X-CKG-Service-Bind-Joins"] = str(service["bind_joins"])
+        response.headers["X-CKG-Service-Join-Values"] = str(service["probe_rows"])
     if reply["truncated"]:
         limit = server.config.max_rows
         response.headers["X-CKG-Truncated"] = "true"

@@ -46,9 +46,11 @@ def test_a_service_answer_is_joined_like_the_clause(mini_store, remote):
         assert body == ("paper,title,note\r\n"
                         f"{P}aaaa0001,Alpha study of coronavirus spike binding to ACE2 receptors,remote note on alpha\r\n"
                         f"{P}aaaa0003,Gamma review of transmission models for influenza and coronaviruses,gamma\r\n")
-        # the remote got the clause's pattern with the text's prefixes, by GET
+        # the remote got the clause's pattern with the text's prefixes, by GET, with the papers the
+        # rest of the query can join it with (a bind join: ckg.server.bindjoin)
         method, sent = remote.requests[-1]
-        assert method == "GET" and f"SELECT * WHERE {{ ?paper <{NOTE}> ?note }}" in sent
+        assert method == "GET" and f"SELECT * WHERE {{ VALUES (?paper) {{ (<{P}{'9' * 40}>) (<{P}aaaa0001>) " in sent
+        assert sent.endswith(f") }} ?paper <{NOTE}> ?note }}") and sent.count(f"(<{P}") == 5  # the mini store's papers
         assert "PREFIX dcterms: <http://purl.org/dc/terms/>" in sent
         # inside OPTIONAL, in a sub-query, under FILTER EXISTS
         status, body = csv(app, f"""SELECT ?paper ?note WHERE {{ ?paper a ckg:Paper

@@ -9,6 +9,7 @@ import json
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -229,6 +230,36 @@ def test_federated_join_with_an_allowlisted_endpoint(server, remote):
         ?paper ckg:associatedConcept/skos:exactMatch ?mesh .
         SERVICE <{remote.sparql}> {{ ?mesh rdfs:label ?label }} }}""")
     assert (status, body) == (200, f"mesh,label\r\n{MESH_PNEUMONIA},Pneumonia\r\n")
+
+
+def _post_with_headers(endpoint: str, query: str) -> tuple[int, dict, str]:
+    request = urllib.request.Request(endpoint, query.encode(), {"Content-Type": "application/sparql-query",
+                                                                "Accept": "text/csv"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return response.status, dict(response.headers), response.read().decode()
+
+
+def test_a_bind_join_sends_the_remote_only_the_values_it_joins_with(server, remote):
+    """The second endpoint holds notes on two ckg papers and one elsewhere: asked for the notes of
+    one paper, ckg sends that paper's IRI along (a VALUES block in the request the remote logs)
+    and gets one row; the clause in a subgroup (no bind join) gets all three. Same answer."""
+    joined = f"""SELECT ?paper ?note WHERE {{ VALUES ?paper {{ <{P}aaaa0003> }} ?paper dcterms:title ?t .
+        SERVICE <{remote.sparql}> {{ ?paper <{NOTE}> ?note }} }}"""
+    whole = joined.replace(f"SERVICE <{remote.sparql}> {{ ?paper <{NOTE}> ?note }}",
+                           f"{{ SERVICE <{remote.sparql}> {{ ?paper <{NOTE}> ?note }} }}")
+    status, headers, body = _post_with_headers(server.sparql, joined)
+    assert (status, body) == (200, f"paper,note\r\n{P}aaaa0003,remote note on gamma\r\n")
+    assert (headers["X-CKG-Service-Bind-Joins"], headers["X-CKG-Service-Rows"]) == ("1", "1")
+    time.sleep(0.2)
+    last = [line for line in remote.log.read_text().splitlines() if "/sparql" in line][-1]
+    assert "VALUES" in urllib.parse.unquote_plus(last) and "aaaa0003" in urllib.parse.unquote_plus(last)
+    status, headers, body2 = _post_with_headers(server.sparql, whole)
+    assert (status, body2) == (200, body)
+    assert (headers["X-CKG-Service-Bind-Joins"], headers["X-CKG-Service-Rows"]) == ("0", "3")
+    # asked again and again, the answer comes from a web worker's cache (two workers: one of
+    # three requests meets a worker that has it)
+    cached = sum(int(_post_with_headers(server.sparql, whole + " ")[1]["X-CKG-Service-Cached"]) for _ in range(3))
+    assert cached >= 1
 
 
 def test_service_off_the_allowlist_sends_no_request(server, remote, mini_store):
