@@ -32,7 +32,9 @@ def _sd(name: str) -> ox.NamedNode:
     return ox.NamedNode(_SD + name)
 
 
-def service_description(endpoint: str, *, updates: bool) -> list[ox.Triple]:
+def service_description(endpoint: str, *, updates: bool, void: str | None = None) -> list[ox.Triple]:
+    """The description of the endpoint at ``endpoint``; ``void``: the URL of the dataset's VoID
+    description (``/.well-known/void``), linked from the default dataset."""
     service = ox.BlankNode("service")
     dataset = ox.BlankNode("dataset")
     default_graph = ox.BlankNode("defaultGraph")
@@ -55,6 +57,9 @@ def service_description(endpoint: str, *, updates: bool) -> list[ox.Triple]:
         ox.Triple(dataset, _sd("defaultGraph"), default_graph),
         ox.Triple(default_graph, RDF.type, _sd("Graph")),
     ]
+    if void is not None:
+        out.append(ox.Triple(dataset, RDFS.seeAlso, ox.NamedNode(void)))
+        out.append(ox.Triple(dataset, RDF.type, ox.NamedNode("http://rdfs.org/ns/void#Dataset")))
     if updates:
         out.append(ox.Triple(service, _sd("supportedLanguage"), _sd("SPARQL11Update")))
     for media_type, iri in FORMAT_IRIS.items():
@@ -81,5 +86,7 @@ def _grouped(triples: list[ox.Triple]) -> list[ox.Triple]:
 def serialize(triples: list[ox.Triple], fmt: str) -> str:
     """The description in an RDF format of :data:`ckg.sparql.RDF_FORMATS` (turtle, ntriples, ...)."""
     rdf = RDF_FORMATS[fmt]
-    kwargs = {"prefixes": {k: PREFIXES[k] for k in ("ckg", "sd", "rdfs", "rdf", "skos")}} if fmt == "turtle" else {}
+    prefixes = {**{k: PREFIXES[k] for k in ("ckg", "sd", "rdfs", "rdf", "skos", "dcterms", "xsd")},
+                "void": "http://rdfs.org/ns/void#"}
+    kwargs = {"prefixes": prefixes} if fmt == "turtle" else {}
     return ox.serialize(triples, format=rdf, **kwargs).decode("utf-8")

@@ -130,6 +130,8 @@ def document(server_url: str, *, max_rows: int = 10000) -> dict[str, Any]:
                            "or application/x-www-form-urlencoded"),
         "503": _text_error("The query ran past the timeout and was stopped"),
     }
+    rdf = {media_type: {"schema": {"type": "string"}} for media_type in
+           ("text/turtle", "application/n-triples", "application/ld+json", "application/rdf+xml")}
     paths: dict[str, Any] = {
         "/sparql": {
             "get": {"summary": "SPARQL 1.1 query (without a query: the service description, Turtle by default)",
@@ -193,6 +195,30 @@ def document(server_url: str, *, max_rows: int = 10000) -> dict[str, Any]:
                                      "application/json": {"schema": {"type": "array", "items": {
                                          "$ref": "#/components/schemas/NamedQuery"}}}}}}}},
         "/api/queries/{name}": _named_query_operation(None, max_rows),
+        "/resource/{rest}": {"get": {
+            "summary": "A ckg IRI (https://w3id.org/ckg/resource/{rest}) dereferenced: its triples as RDF by Accept "
+                       "(or a .ttl/.nt/.jsonld/.rdf suffix); a browser is sent to the node's page",
+            "tags": ["linked data"], "operationId": "resource",
+            "parameters": [_param("rest", "path", "The IRI's path under the resource base, e.g. paper/ug7v899j.")],
+            "responses": {"200": {"description": "The triples whose subject is the IRI", "content": rdf},
+                          "303": {"description": "A paper's page (for a browser)"},
+                          "400": _text_error("Not an IRI"), "404": _text_error("The store has nothing about it"),
+                          "406": _text_error("No acceptable format")}}},
+        "/store": {"get": {
+            "summary": "SPARQL 1.1 Graph Store Protocol, read-only: a named graph (?graph=IRI) or the default "
+                       "graph (?default), cut at the row limit",
+            "tags": ["linked data"], "operationId": "graph_store",
+            "parameters": [_param("graph", "query", "The IRI of a named graph."),
+                           _param("default", "query", "Present: the default graph (the union of the graphs).",
+                                  allowEmptyValue=True)],
+            "responses": {"200": {"description": "The graph", "content": rdf},
+                          "400": _text_error("Neither or both of graph and default, or a malformed IRI"),
+                          "404": _text_error("No such graph"), "405": _text_error("A write: the store is read-only here"),
+                          "406": _text_error("No acceptable format")}}},
+        "/.well-known/void": {"get": {
+            "summary": "The VoID description of the dataset (counts of the last build or update)",
+            "tags": ["linked data"], "operationId": "void",
+            "responses": {"200": {"description": "VoID", "content": rdf}, "406": _text_error("No acceptable format")}}},
         "/-/about.json": {"get": {"summary": "Versions, configuration (without secrets), store statistics",
                                   "tags": ["meta"], "operationId": "about",
                                   "responses": {"200": {"description": "About this server", "content": {

@@ -35,7 +35,7 @@ import re
 from urllib.parse import unquote_to_bytes
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, request, url_for
 
 from ckg.server import description, negotiation
 from ckg.server.engine import EngineBusy, JobFailed, QueryTimeout
@@ -377,7 +377,8 @@ def service_description() -> Response:
                                f"{', '.join(negotiation.offered(negotiation.GRAPH)[:4])}")
     server = current_app.extensions["ckg"]
     endpoint = request.base_url
-    triples = description.service_description(endpoint, updates=server.config.update_token is not None)
+    triples = description.service_description(endpoint, updates=server.config.update_token is not None,
+                                               void=url_for("linked.void", _external=True))
     response = Response(description.serialize(triples, chosen[0]), content_type=negotiation.content_type(chosen[1]))
     response.vary.add("Accept")
     return response
