@@ -6,9 +6,9 @@ STAMP  := $(VENV)/.installed
 
 DEMO_PORT ?= 8000
 
-.PHONY: install browser virtuoso demo test test-fast bench bench-parts constraints clean
+.PHONY: install browser virtuoso jena comunica demo test test-fast bench bench-parts constraints clean
 
-install: $(STAMP) browser virtuoso
+install: $(STAMP) browser virtuoso jena comunica
 
 # torch first (the CPU build 2.13.0; an unpinned torch pulls GBs of CUDA packages), then the
 # project and its dependencies in one pip command, pinned by constraints.txt.
@@ -47,6 +47,34 @@ virtuoso:
 	      echo "could not install virtuoso-opensource: the Virtuoso tests and comparisons will be skipped"; \
 	  else \
 	    echo "Virtuoso is not installed (installing it needs root and apt-get): the Virtuoso tests and comparisons will be skipped"; \
+	  fi; }
+
+# Debian's Apache Jena 4.5 (libapache-jena-java; ARQ), for tests/test_engines.py: Jena queries ckg through
+# SERVICE. Installed when missing and possible (root and apt-get); the test is skipped without it.
+jena:
+	@test -f /usr/share/java/jena-cmds.jar || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's libapache-jena-java for the Jena tests (apt-get)"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    timeout 900 apt-get install -y -qq --no-install-recommends libapache-jena-java >/dev/null 2>&1 || \
+	      { timeout 300 apt-get update -qq >/dev/null 2>&1 && \
+	        timeout 900 apt-get install -y -qq --no-install-recommends libapache-jena-java >/dev/null 2>&1; } || \
+	      echo "could not install libapache-jena-java: the Jena tests will be skipped"; \
+	  else \
+	    echo "Jena is not installed (installing it needs root and apt-get): the Jena tests will be skipped"; \
+	  fi; }
+
+# Comunica 4 (npm's @comunica/query-sparql) in $(VENV)/node, for tests/test_engines.py; needs node and npm
+# (the test is skipped, saying why, without them).
+COMUNICA := $(VENV)/node/node_modules/.bin/comunica-sparql
+comunica:
+	@test -x $(COMUNICA) || { \
+	  if command -v npm >/dev/null 2>&1; then \
+	    echo "installing Comunica (npm @comunica/query-sparql@4) into $(VENV)/node"; \
+	    timeout 900 npm install --prefix $(VENV)/node --no-audit --no-fund --loglevel=error @comunica/query-sparql@4 >/dev/null 2>&1 || \
+	      echo "could not install Comunica: its test will be skipped"; \
+	  else \
+	    echo "npm is not installed: the Comunica test will be skipped"; \
 	  fi; }
 
 # Build, update and show the demo graph, then serve it on http://127.0.0.1:$(DEMO_PORT)/ (Ctrl-C stops).
