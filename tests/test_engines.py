@@ -73,6 +73,35 @@ def test_virtuoso_reaches_ckg_through_service(ckg, expected, tmp_path):
     assert _rows(got, 6) == _rows(expected, 6)  # Virtuoso writes doubles with 6 significant digits
 
 
+@pytest.mark.slow
+@needs_virtuoso
+def test_ckg_reaches_virtuoso_through_service_with_a_bind_join(mini_store, tmp_path):
+    """The other way: ckg joins its concept edges with MeSH labels Virtuoso holds. Virtuoso never
+    answers a POST of application/sparql-query (pyoxigraph's SERVICE); ckg sends a GET with the
+    concepts the papers link to (a bind join), and gets their labels only."""
+    import urllib.request
+
+    from serving import MESH_PNEUMONIA
+
+    mesh = tmp_path / "mesh.nt"
+    label = "http://www.w3.org/2000/01/rdf-schema#label"
+    mesh.write_text(f'<{MESH_PNEUMONIA}> <{label}> "Pneumonia"@en .\n'
+                    + "".join(f'<http://id.nlm.nih.gov/mesh/D{i:06d}> <{label}> "heading {i}"@en .\n' for i in range(500)))
+    with vt.Virtuoso(tmp_path / "virtuoso", memory_mb=256, query_timeout_s=30) as virtuoso:
+        virtuoso.load_rdf([mesh], graph="http://id.nlm.nih.gov/mesh")
+        with ckg_serve(mini_store[0], "--workers", "1", "--threads", "2", "--allow-service", virtuoso.sparql_url) as ckg:
+            query = (f"SELECT DISTINCT ?paper ?label WHERE {{ ?paper ckg:associatedConcept/skos:exactMatch ?mesh . "
+                     f"SERVICE <{virtuoso.sparql_url}> {{ ?mesh <{label}> ?label }} }} ORDER BY ?paper")
+            request = urllib.request.Request(ckg.sparql, query.encode(), {"Content-Type": "application/sparql-query",
+                                                                         "Accept": "text/csv"})
+            with urllib.request.urlopen(request, timeout=60) as response:
+                body, headers = response.read().decode(), response.headers
+    lines = body.splitlines()
+    assert lines[0] == "paper,label" and len(lines) > 1
+    assert all(line.endswith(",Pneumonia") for line in lines[1:])
+    assert headers["X-CKG-Service-Bind-Joins"] == "1" and int(headers["X-CKG-Service-Rows"]) == 1  # not 501 rows
+
+
 def _jena_classpath(work: Path) -> str | None:
     """The classpath of Debian's Jena ARQ, and a folder with the copies of its XML Schema messages
     that Debian's relocated xerces classes look for (without them every command fails with
