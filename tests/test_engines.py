@@ -151,3 +151,38 @@ def test_comunica_queries_ckg(ckg, expected):
     assert done.returncode == 0, done.stderr[-2000:]
     rows = json.loads(done.stdout)["results"]["bindings"]
     assert _rows([(r["paper"]["value"], r["n"]["value"], r["rank"]["value"]) for r in rows]) == _rows(expected)
+
+
+@pytest.mark.slow
+def test_jena_riot_and_rdflib_read_the_exports_as_the_nquads(demo_store, tmp_path):
+    """Turtle and TriG exports read back by Jena's riot and by rdflib: the same triples (Turtle:
+    the union of the graphs) and quads as the N-Quads export."""
+    import pyoxigraph as ox
+    import rdflib
+
+    from ckg.export import export
+
+    files = {fmt: tmp_path / f"demo.{ext}" for fmt, ext in (("nquads", "nq"), ("turtle", "ttl"), ("trig", "trig"))}
+    for fmt, path in files.items():
+        export(demo_store, fmt, path)
+    quads = {q for q in ox.parse(path=str(files["nquads"]), format=ox.RdfFormat.N_QUADS)}
+    triples = {q.triple for q in quads}
+
+    def as_quads(nquads_text: str) -> set:
+        return set(ox.parse(nquads_text.encode(), format=ox.RdfFormat.N_QUADS))
+
+    dataset = rdflib.Dataset()
+    dataset.parse(files["trig"], format="trig")
+    assert as_quads(dataset.serialize(format="nquads")) == quads
+    graph = rdflib.Graph()
+    graph.parse(files["turtle"], format="turtle")
+    assert {q.triple for q in as_quads(graph.serialize(format="nt"))} == triples
+    classpath = _jena_classpath(tmp_path)
+    if classpath is None:
+        pytest.skip("Jena is not installed: rdflib checked, riot not")
+    for fmt in ("turtle", "trig"):
+        done = subprocess.run(["java", "-cp", classpath, "riotcmd.riot", "--output=nquads", str(files[fmt])],
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+        got = as_quads(done.stdout)
+        assert ({q.triple for q in got} == triples) if fmt == "turtle" else (got == quads), fmt
