@@ -149,9 +149,9 @@ def _clause(text: str, toks: list[Token], i: int, allowed: dict[str, str],
         return None, i + 1  # not a SERVICE clause the parser will accept: left to its error
     target = toks[j]
     if target.kind == "var":
-        names = ", ".join(allowed.values()) or "none are allowed"
+        which = "one on this endpoint's SERVICE allowlist" if allowed else "none is allowed here"
         raise ServiceNotChecked(f"SERVICE with a variable endpoint ({target.text}) is not allowed: "
-                                f"name the endpoint, one of {names}")
+                                f"name the endpoint ({which})")
     base, prefixes = declarations(toks, i)
     iri = iri_value(target, {**PREFIXES, **prefixes})
     if iri is None:

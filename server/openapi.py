@@ -4,7 +4,7 @@ Each named query gets its own path with its typed parameters, read from the ``.r
 
 >>> doc = document("http://localhost:8000")
 >>> doc["openapi"], sorted(doc["paths"])[:4]
-('3.0.3', ['/-/about.json', '/api', '/api/openapi.json', '/api/papers/{paper}'])
+('3.0.3', ['/-/about.json', '/.well-known/void', '/api', '/api/openapi.json'])
 >>> [p["name"] for p in doc["paths"]["/api/queries/paper-authors"]["get"]["parameters"]][:1]
 ['paper']
 """

@@ -67,8 +67,9 @@ def test_allowlisted_targets_pass_others_are_refused():
     for other in ("http://127.0.0.1:8002/sparql", "http://localhost:8001/sparql", "http://127.0.0.1:8001/sparql/x",
                   "https://127.0.0.1:8001/sparql", "http://evil.org@127.0.0.1:8001/sparql", "file:///etc/passwd"):
         with pytest.raises(ServiceNotAllowed, match=f"SERVICE <{other}> is not allowed: it is not on this endpoint's "
-                                                   f"allowlist \\(http://127.0.0.1:8001/sparql\\)"):
+                                                   f"SERVICE allowlist$") as refused:
             check(f"SELECT * WHERE {{ SERVICE <{ALLOWED}> {{ ?s ?p ?o }} SERVICE <{other}> {{ ?s ?p ?o }} }}", [ALLOWED])
+        assert "8001" not in str(refused.value).split("is not allowed")[1]  # the allowlist is not told
 
 
 def test_variable_and_malformed_endpoints_are_refused():

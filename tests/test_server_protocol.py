@@ -387,7 +387,7 @@ def test_service_off_the_allowlist_is_refused(client):
         "(its SERVICE allowlist, CKG_SERVICE_ALLOWLIST, is empty)\n")
     r = get(client, "SELECT * WHERE { SERVICE ?where { ?s ?p ?o } }")
     assert (r.status_code, r.get_data(as_text=True)) == (
-        400, "SERVICE with a variable endpoint (?where) is not allowed: name the endpoint, one of none are allowed\n")
+        400, "SERVICE with a variable endpoint (?where) is not allowed: name the endpoint (none is allowed here)\n")
 
 
 # -- extension functions -------------------------------------------------------------------
