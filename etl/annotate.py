@@ -248,6 +248,11 @@ def _apply_nodes(store: ox.Store, catalog: Catalog, graph: str, nodes: dict[str,
 
 # -- the stages -------------------------------------------------------------------------------------------
 
+def _stored(selection: concept_edges.Selection) -> dict[tuple[str, str], tuple[str, int]]:
+    """A selection's edges as the catalog records them: (confidence literal, mentions)."""
+    return {e: (f"{c:.3f}", n) for e, (c, n) in selection.edges.items()}
+
+
 def concepts_stage(store: ox.Store, catalog: Catalog, options: AnnotationOptions | None,
                    tick: Callable[[str, int], None] = lambda stage, n: None) -> StageResult:
     """Extract concepts of the papers that need it and apply the corpus's concept edges."""
@@ -284,7 +289,7 @@ def concepts_stage(store: ox.Store, catalog: Catalog, options: AnnotationOptions
         papers_changed = set(todo) | set(catalog.annotation_orphans(CONCEPTS))
         selection = concept_edges.decide(catalog.concept_mention_rows_scope(papers_changed, concepts_changed), df,
                                          papers, rules)
-        edges = {e: (f"{c:.3f}", n) for e, (c, n) in selection.edges.items()}
+        edges = _stored(selection)
         added, removed = _apply_scope_edges(store, catalog, CONCEPTS, papers_changed, concepts_changed, edges,
                                             concept_edges.edge_quads)
         recomputed = len(edges)
@@ -296,7 +301,7 @@ def concepts_stage(store: ox.Store, catalog: Catalog, options: AnnotationOptions
             nonlocal recomputed
             selection = concept_edges.decide(catalog.concept_mention_rows_between(lo, hi), df, papers, rules, states)
             recomputed += len(selection.edges)
-            return {e: (f"{c:.3f}", n) for e, (c, n) in selection.edges.items()}
+            return _stored(selection)
         added, removed = _apply_edges_by_range(store, catalog, CONCEPTS, edges_between, concept_edges.edge_quads)
     catalog.set_concept_states(states)
     catalog.set_meta(_META_RULES, rules_key)

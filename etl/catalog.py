@@ -402,6 +402,9 @@ class Catalog:
 
     def replace_annotation_edges(self, graph: str, edges: dict[tuple[str, str], tuple[str, int]]) -> None:
         self.db.execute("DELETE FROM annotation_edges WHERE graph = ?", (graph,))
+        self._insert_annotation_edges(graph, edges)
+
+    def _insert_annotation_edges(self, graph: str, edges: dict[tuple[str, str], tuple[str, int]]) -> None:
         self.db.executemany("INSERT INTO annotation_edges VALUES (?, ?, ?, ?, ?)",
                             [(graph, k, t, w, x) for (k, t), (w, x) in sorted(edges.items())])
 
@@ -439,8 +442,7 @@ class Catalog:
         """Replace the edges of the papers of a key range (``edges`` holds their new ones)."""
         where, params = self._between(lo, hi)
         self.db.execute(f"DELETE FROM annotation_edges WHERE graph = ? AND {where}", (graph, *params))
-        self.db.executemany("INSERT INTO annotation_edges VALUES (?, ?, ?, ?, ?)",
-                            [(graph, k, t, w, x) for (k, t), (w, x) in sorted(edges.items())])
+        self._insert_annotation_edges(graph, edges)
 
     def annotation_edge_rows(self, graph: str) -> Iterator[tuple[str, str, str, int]]:
         """(paper key, target key, weight literal, extra integer) of a graph's edges, streamed."""
@@ -473,8 +475,7 @@ class Catalog:
         self._select(targets, "selected_targets")
         self.db.execute("DELETE FROM annotation_edges WHERE graph = ? AND key IN temp.selected", (graph,))
         self.db.execute("DELETE FROM annotation_edges WHERE graph = ? AND target IN temp.selected_targets", (graph,))
-        self.db.executemany("INSERT INTO annotation_edges VALUES (?, ?, ?, ?, ?)",
-                            [(graph, k, t, w, x) for (k, t), (w, x) in sorted(edges.items())])
+        self._insert_annotation_edges(graph, edges)
 
     def annotation_edge_totals(self, graph: str) -> tuple[int, int, list[str]]:
         """(edges, papers with an edge, targets with an edge in key order) of a graph."""

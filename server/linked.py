@@ -13,20 +13,23 @@
   Writes are ``405``: the store changes only through ``ckg update`` (or SPARQL Update when
   enabled).
 - ``/.well-known/void``: the VoID description of the dataset, made from the counts the last build
-  or update wrote in its manifest (:func:`void_triples`): triples, entities, distinct subjects
-  and objects, class and property partitions, the SPARQL endpoint, the data dump command,
+  or update wrote in its manifest (:func:`void_triples`): triples, entities, class and property
+  partitions, the SPARQL endpoint, the data dump command,
   license, version and the vocabularies used. The service description links it.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
+
 import pyoxigraph as ox
-from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, make_response, redirect, render_template, request, url_for
 
 from ckg import resources
 from ckg.server import description, negotiation
 from ckg.server.api import run_job
+from ckg.server.protocol import result_response, text_error
 from ckg.store import StoreError, read_manifest
 from ckg.terms import PREFIXES, RDF, resource_base
 
@@ -59,15 +62,10 @@ def _rdf(sparql: str, chosen: tuple[str, str], *, location: str | None = None) -
     if isinstance(reply, Response):
         return reply
     if not reply["count"]:
-        return Response("no triples\n", status=404, content_type="text/plain; charset=utf-8")
-    response = Response(reply["body"], status=200, content_type=negotiation.content_type(reply["media_type"]))
-    response.headers["X-CKG-Rows"] = str(reply["count"])
-    if reply["truncated"]:
-        response.headers["X-CKG-Truncated"] = "true"
-        response.headers["X-CKG-Row-Limit"] = str(server.config.max_rows)
+        return text_error(404, "no triples")
+    response = result_response(reply)
     if location:
         response.headers["Content-Location"] = location
-    response.vary.add("Accept")
     return response
 
 
@@ -79,44 +77,37 @@ def resource(rest: str) -> Response:
     try:
         iri = ox.NamedNode(resource_base() + rest)
     except ValueError:
-        return Response(f"not an IRI: {resource_base() + rest}\n", status=400, content_type="text/plain; charset=utf-8")
+        return text_error(400, f"not an IRI: {resource_base() + rest}")
     describe = f"CONSTRUCT {{ {iri} ?p ?o }} WHERE {{ {iri} ?p ?o }}"
     if suffix is not None:
         media_type = SUFFIXES[suffix]
         return _rdf(describe, (dict(negotiation.GRAPH)[media_type], media_type))
     wanted = _wanted()
     if wanted is None:
-        return Response("the resource is available as " + ", ".join([*negotiation.offered(negotiation.GRAPH)[:4],
-                        "text/html"]) + "\n", status=406, content_type="text/plain; charset=utf-8")
+        return text_error(406, "the resource is available as "
+                               + ", ".join([*negotiation.offered(negotiation.GRAPH)[:4], "text/html"]))
     if wanted != "text/html":
         chosen = (dict(negotiation.GRAPH)[wanted], wanted)
         extension = next((s for s, m in SUFFIXES.items() if m == wanted), None)
         return _rdf(describe, chosen, location=url_for("linked.resource", rest=rest + extension) if extension else None)
     key = resources.key_of(iri, "paper")
-    if key is not None:
-        response = redirect(url_for("pages.paper_page", paper=key), code=303)
-    else:
-        response = _page(iri, rest)
-        if isinstance(response, tuple):
-            response = Response(response[0], status=response[1], content_type="text/html; charset=utf-8")
-        elif isinstance(response, str):
-            response = Response(response, content_type="text/html; charset=utf-8")
+    response = redirect(url_for("pages.paper_page", paper=key), code=303) if key is not None else _page(iri, rest)
     response.vary.add("Accept")
     return response
 
 
-def _page(iri: ox.NamedNode, rest: str) -> Response | tuple[str, int]:
+def _page(iri: ox.NamedNode, rest: str) -> Response:
     reply = run_job("query", {"query": f"SELECT ?p ?o ?g WHERE {{ GRAPH ?g {{ {iri} ?p ?o }} }} ORDER BY ?p ?o",
                               "formats": {"solutions": ("json", "application/sparql-results+json"), "graph": None},
                               "max_rows": current_app.extensions["ckg"].config.max_rows})
     if isinstance(reply, Response):
         message = reply.get_json().get("error", "") if reply.is_json else ""
-        return render_template("error.html", status=reply.status_code, message=message), reply.status_code
-    import json
-
+        return make_response(render_template("error.html", status=reply.status_code, message=message),
+                             reply.status_code)
     rows = json.loads(reply["body"])["results"]["bindings"]
     if not rows:
-        return render_template("error.html", status=404, message=f"the store has nothing about {iri.value}"), 404
+        return make_response(render_template("error.html", status=404,
+                                             message=f"the store has nothing about {iri.value}"), 404)
     base = resource_base()
 
     def link(term: dict[str, str]) -> dict[str, Any]:
@@ -127,32 +118,27 @@ def _page(iri: ox.NamedNode, rest: str) -> Response | tuple[str, int]:
 
     triples = [{"p": link(r["p"]), "o": link(r["o"]), "g": r["g"]["value"]} for r in rows]
     documents = {m: url_for("linked.resource", rest=rest + s) for s, m in SUFFIXES.items()}
-    return render_template("resource.html", iri=iri.value, triples=triples, documents=documents,
-                           truncated=reply["truncated"])
+    return make_response(render_template("resource.html", iri=iri.value, triples=triples, documents=documents,
+                                         truncated=reply["truncated"]))
 
 
 @bp.route("/store", methods=["GET", "HEAD", "PUT", "POST", "DELETE", "PATCH"])
 def graph_store() -> Response:
     if request.method not in ("GET", "HEAD"):
-        response = Response("the Graph Store Protocol is read-only here: the store changes through `ckg update` "
-                            "(or SPARQL Update at /sparql when enabled)\n", status=405,
-                            content_type="text/plain; charset=utf-8")
-        response.headers["Allow"] = "GET, HEAD"
-        return response
+        return text_error(405, "the Graph Store Protocol is read-only here: the store changes through `ckg update` "
+                               "(or SPARQL Update at /sparql when enabled)", headers={"Allow": "GET, HEAD"})
     graph, default = request.args.get("graph"), "default" in request.args
     if (graph is None) == (not default):
-        return Response("give exactly one of ?graph=IRI and ?default\n", status=400,
-                        content_type="text/plain; charset=utf-8")
+        return text_error(400, "give exactly one of ?graph=IRI and ?default")
     chosen = negotiation.choose(request.accept_mimetypes, negotiation.GRAPH)
     if chosen is None:
-        return Response("graphs are available as " + ", ".join(negotiation.offered(negotiation.GRAPH)[:4]) + "\n",
-                        status=406, content_type="text/plain; charset=utf-8")
+        return text_error(406, "graphs are available as " + ", ".join(negotiation.offered(negotiation.GRAPH)[:4]))
     if default:
         return _rdf("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", chosen)
     try:
         name = ox.NamedNode(graph)
     except ValueError:
-        return Response(f"?graph must be an IRI, got {graph!r}\n", status=400, content_type="text/plain; charset=utf-8")
+        return text_error(400, f"?graph must be an IRI, got {graph!r}")
     return _rdf(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {name} {{ ?s ?p ?o }} }}", chosen)
 
 
@@ -208,12 +194,12 @@ def void() -> Response:
     server = current_app.extensions["ckg"]
     chosen = negotiation.choose(request.accept_mimetypes, negotiation.GRAPH)
     if chosen is None:
-        return Response("the VoID description is available as " + ", ".join(negotiation.offered(negotiation.GRAPH)[:4])
-                        + "\n", status=406, content_type="text/plain; charset=utf-8")
+        return text_error(406, "the VoID description is available as "
+                               + ", ".join(negotiation.offered(negotiation.GRAPH)[:4]))
     try:
         manifest = read_manifest(server.config.store)
     except StoreError as exc:
-        return Response(f"{exc}\n", status=503, content_type="text/plain; charset=utf-8")
+        return text_error(503, str(exc))
     here = url_for("linked.void", _external=True)
     triples = void_triples(manifest, url_for("protocol.sparql", _external=True), here + "#dataset")
     response = Response(description.serialize(triples, chosen[0]), content_type=negotiation.content_type(chosen[1]))

@@ -219,9 +219,7 @@ def query(text: str, params) -> Response:
                               "base_iri": base_iri(), **_dataset(params)})
     if isinstance(reply, Response):
         return reply
-    response = Response(reply["body"], status=200, content_type=negotiation.content_type(reply["media_type"]))
-    if reply["count"] is not None:
-        response.headers["X-CKG-Rows"] = str(reply["count"])
+    response = result_response(reply)
     service = reply.get("service")
     if service:  # what the SERVICE clauses cost (ckg.server.federation.Calls)
         response.headers["X-CKG-Service-Requests"] = str(service["requests"])
@@ -229,8 +227,17 @@ def query(text: str, params) -> Response:
         response.headers["X-CKG-Service-Cached"] = str(service["cached"])
         response.headers["X-CKG-Service-Bind-Joins"] = str(service["bind_joins"])
         response.headers["X-CKG-Service-Join-Values"] = str(service["probe_rows"])
+    return response
+
+
+def result_response(reply: dict) -> Response:
+    """The answer of a query job (:func:`ckg.server.jobs.serialise`): its body in the negotiated
+    type, the rows it holds, and whether it was cut at the row limit (``Vary: Accept``)."""
+    response = Response(reply["body"], status=200, content_type=negotiation.content_type(reply["media_type"]))
+    if reply["count"] is not None:
+        response.headers["X-CKG-Rows"] = str(reply["count"])
     if reply["truncated"]:
-        limit = server.config.max_rows
+        limit = current_app.extensions["ckg"].config.max_rows
         response.headers["X-CKG-Truncated"] = "true"
         response.headers["X-CKG-Row-Limit"] = str(limit)
         what = "rows" if reply["form"] == "SELECT" else "triples"
