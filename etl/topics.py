@@ -115,7 +115,7 @@ class TopicConfig:
     threshold: float = 0.2
     background_topics: int = 1
     max_training_papers: int = 20_000
-    infer_iterations: int = 50
+    infer_iterations: int = 20
     retrain_share: float = 0.2
     path: str = ""
 
@@ -172,11 +172,42 @@ def _singular(word: str) -> str:
     return word
 
 
-def _words(text: str) -> list[str]:
+_KEPT: dict[str, str] = {}
+"""Each word seen -> the token it becomes ("" when it is left out): words repeat, so a lookup
+replaces the length, stop-word and plural tests (cleared when it reaches :data:`_KEPT_MAX`)."""
+_KEPT_MAX = 500_000
+
+
+def _dropped() -> frozenset[str]:
     from spacy.lang.en.stop_words import STOP_WORDS
 
-    return [_singular(w) for w in _TOKEN.findall(text.lower())
-            if len(w) >= 3 and w not in STOP_WORDS and w not in BOILERPLATE]
+    return frozenset(STOP_WORDS) | BOILERPLATE
+
+
+def _words(text: str) -> list[str]:
+    """The words of a text the topic model reads: at least three characters, no stop word nor
+    preprint boilerplate, plural -s dropped.
+
+    >>> _words("The viruses of SARS-CoV-2 and their hosts' cells (see Fig. 2)")
+    ['viruse', 'sars-cov-2', 'host', 'cell']
+    """
+    global _DROPPED
+    if _DROPPED is None:
+        _DROPPED = _dropped()
+    kept = _KEPT
+    if len(kept) > _KEPT_MAX:
+        kept.clear()
+    out = []
+    for w in _TOKEN.findall(text.lower()):
+        token = kept.get(w)
+        if token is None:
+            token = kept[w] = "" if len(w) < 3 or w in _DROPPED else _singular(w)
+        if token:
+            out.append(token)
+    return out
+
+
+_DROPPED: frozenset[str] | None = None
 
 
 def tokenize(text: str, phrases: dict[str, dict[tuple[str, ...], str]]) -> list[str]:
