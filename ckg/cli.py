@@ -44,13 +44,14 @@ class _Progress:
 def _errors():
     """Turn the library's expected errors into clean CLI errors (no traceback)."""
     from ckg.etl.assemble import InputError
+    from ckg.etl.concept_eval import GoldFormatError
     from ckg.etl.concepts import ExtractorUnavailable
     from ckg.queries import QueryFileError, QueryParameterError, UnknownQuery
     from ckg.sparql import QuerySyntaxError
     from ckg.store import StoreError
 
     return (InputError, StoreError, QueryParameterError, QueryFileError, UnknownQuery, QuerySyntaxError, ValueError,
-            OSError, ExtractorUnavailable)
+            OSError, ExtractorUnavailable, GoldFormatError)
 
 
 def _run(fn, *args, **kwargs):
@@ -304,16 +305,41 @@ def stats(store, as_json):
     click.echo(json.dumps(data, indent=2) if as_json else format_stats(data))
 
 
-@main.command("concepts")
+@main.group("concepts", invoke_without_command=True)
 @_store_option
 @click.option("--top", default=20, show_default=True, type=click.IntRange(min=1), help="How many concepts to list.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def concepts_command(store, top, as_json):
-    """What the papers are about: the share of papers with a concept, the top concepts by papers, the topics."""
+@click.pass_context
+def concepts_command(ctx, store, top, as_json):
+    """What the papers are about: the share of papers with a concept, the top concepts by papers, the topics
+    (`ckg concepts evaluate` scores the extractor on a gold standard)."""
+    if ctx.invoked_subcommand is not None:
+        return
     from ckg.annotation_report import annotation_report, format_annotation_report
 
     data = _run(annotation_report, _store(store), top=top)
     click.echo(json.dumps(data, indent=2, ensure_ascii=False) if as_json else format_annotation_report(data))
+
+
+@concepts_command.command("evaluate")
+@click.option("--gold", "gold", required=True, multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A PubTator file of abstracts annotated by people with MeSH ids (repeatable).")
+@click.option("--vocab", "vocab", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Vocabulary files (repeatable; default: $CKG_VOCAB, else ckg's demo vocabulary).")
+@click.option("--extractor", type=click.Choice(["gazetteer", "scispacy"]), default="gazetteer", show_default=True,
+              help="Concept extractor.")
+@click.option("--top", default=10, show_default=True, type=click.IntRange(min=0),
+              help="How many false positives and negatives to list per type.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def concepts_evaluate(gold, vocab, extractor, top, as_json):
+    """Score concept extraction against human annotation (per abstract, the MeSH ids of diseases and chemicals)."""
+    from ckg.etl.concept_eval import evaluate_files, format_evaluation
+
+    results = _run(evaluate_files, list(gold), list(vocab), extractor=extractor)
+    if as_json:
+        click.echo(json.dumps([r.as_dict(top=top) for r in results], indent=2, ensure_ascii=False))
+    else:
+        click.echo("\n\n".join(format_evaluation(r, top=top) for r in results))
 
 
 @main.group()

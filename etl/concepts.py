@@ -434,19 +434,34 @@ class GazetteerExtractor:
         strings = self.strings
         return [(s, e, strings[labels[(s, e)]]) for s, e in longest_first((s, e) for _m, s, e in matches)]
 
+    def _mentions(self, text: str) -> tuple[Any, list[tuple[int, int, str]]]:
+        """The doc of a text and its mentions as (start token, end token, concept key)."""
+        doc = self.nlp.make_doc(prepare_text(text))
+        return doc, self._resolve_abbreviations(doc, self.spans(doc))
+
     def extract(self, title: str, abstract: str, body: str) -> PaperConcepts:
         from spacy.attrs import IDX
 
         text, starts = _sections(title, abstract, body)
-        doc = self.nlp.make_doc(prepare_text(text))
-        spans = self.spans(doc)
-        spans = self._resolve_abbreviations(doc, spans)
+        doc, spans = self._mentions(text)
         counts: dict[str, list[int]] = {}
         if spans:
             idx = doc.to_array(IDX).tolist()
             for start, _end, key in spans:
                 counts.setdefault(key, [0, 0, 0])[_section_of(idx[start], starts)] += 1
         return PaperConcepts({k: tuple(v) for k, v in counts.items()}, len(_WORDS.findall(text)))
+
+    def mention_spans(self, title: str, abstract: str, body: str) -> list[tuple[int, int, str]]:
+        """(start, end, concept key) of each mention, as character offsets in the sections
+        joined by two characters (``title + "\\n\\n" + abstract + "\\n\\n" + body``).
+
+        >>> from ckg.etl.vocab import DEMO_VOCABULARY, load
+        >>> extractor = GazetteerExtractor(Gazetteer.build(load(DEMO_VOCABULARY)))
+        >>> extractor.mention_spans("Asthma", "Acute respiratory distress syndrome (ARDS) and ARDS.", "")
+        [(0, 6, 'mesh-D001249'), (8, 43, 'mesh-D012128'), (55, 59, 'mesh-D012128')]
+        """
+        doc, spans = self._mentions(_sections(title, abstract, body)[0])
+        return [(doc[s].idx, doc[e - 1].idx + len(doc[e - 1].text), key) for s, e, key in spans]
 
     def _resolve_abbreviations(self, doc, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
         definitions = self.detector(doc)
