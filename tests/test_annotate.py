@@ -78,7 +78,8 @@ def test_manifest_records_vocabularies_configuration_counts_and_timings(mini_sto
     c = m["counts"]["concepts"]
     assert (c["papers"], c["papers_with_concepts"], c["edges"], c["concepts"]) == (5, 4, 8, 6)
     assert c["extraction"]["papers"] == 5 and c["extraction"]["words"] > 100
-    assert c["concepts_by_kind"] == {"anatomy": 1, "chemical": 2, "condition": 2, "organism": 1}
+    # ACE2 (a PR term) and the coronavirus spike glycoprotein (MeSH D12) are proteins: kind other
+    assert c["concepts_by_kind"] == {"anatomy": 1, "condition": 2, "organism": 1, "other": 2}
     t = m["counts"]["topics"]
     assert t["documents"] == 5 and len(t["topics"]) == 10
     assert m["counts"]["per_class"][CKG.ConceptAssociation.value] == 8

@@ -46,7 +46,7 @@ EXPECTED = {
         ("aaaa0001", "1", "2"), ("aaaa0002", "1", "1"), ("aaaa0003", "1", "1"), (SHA9, "1", "0"), ("aaaa0008", "1", "0")]),
     "concept-cooccurrence": ({"concept": "PR:Q9BYF1"}, ["other", "kind", "papers"], [
         ("mesh-D017934", CKG + "Organism", "1"), ("mesh-D008168", CKG + "Anatomy", "1"),
-        ("mesh-D064370", CKG + "ChemicalOrDrug", "1")]),
+        ("mesh-D064370", CKG + "PhenomenonOrOther", "1")]),  # a protein (MeSH D12): no chemical
     "paper-concepts": ({"paper": "aaaa0002"}, ["concept", "label", "kind", "confidence", "mentions"], [
         ("mesh-D011014", "Pneumonia", CKG + "MedicalCondition", "0.811", "3")]),
     # on five papers the topic model sees two words (ace2, a virology seed word, and measured): only the

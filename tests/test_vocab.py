@@ -181,8 +181,13 @@ def test_kinds_from_mesh_trees_and_obo_prefixes():
                                                 "chebi-145994", "doid-0080642", "covoc-0050077")}
     assert kinds == {"mesh-D011014": "condition", "mesh-D006886": "chemical", "mesh-D014057": "procedure",
                      "mesh-D017934": "organism", "mesh-D008168": "anatomy", "mesh-D010802": "other",
-                     "ncbitaxon-2697049": "organism", "pr-Q9BYF1": "chemical", "chebi-145994": "chemical",
+                     "ncbitaxon-2697049": "organism", "pr-Q9BYF1": "other", "chebi-145994": "chemical",
                      "doid-0080642": "condition", "covoc-0050077": "other"}
+    # proteins (PR terms, MeSH D12), enzymes (D08) and drug classes (D27) are no chemical substances;
+    # a descriptor with a substance tree besides stays a chemical
+    assert kind_from_trees(["D12.776.964.970.880.910.665"]) == "other"  # Spike Glycoprotein, Coronavirus
+    assert kind_from_trees(["D27.505.954.122.388"]) == "other"  # Antiviral Agents
+    assert kind_from_trees(["D03.633.100.221.173", "D27.505.954.122.388"]) == "chemical"
 
 
 def test_the_shipped_vocabulary_covers_the_demo_corpus_concepts():

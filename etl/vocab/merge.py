@@ -19,6 +19,11 @@ Rules, applied to the terms of every file given:
    mapping are loaded (a DOID that maps to D011014 is ``mesh-D011014`` with or without MeSH).
 4. The label is the MeSH descriptor's, else the Disease Ontology's, else the first term's; every
    other name and synonym is an alternative label.
+5. The kind (:mod:`ckg.etl.vocab.kinds`) comes from the MeSH tree numbers, else from a kind a
+   file states, else from the id prefixes of the concept's terms and of the terms that
+   cross-reference its descriptor, merged or not: a descriptor its file gives no tree number
+   (MeSH 2024 as ``../shared`` has it leaves the 113 heads of trees without one, such as Nervous
+   System Diseases, C10) is a condition when Disease Ontology terms point at it.
 
 >>> from ckg.etl.vocab.records import VocabTerm
 >>> terms = [VocabTerm("MESH:D011014", "Pneumonia", "MESH", tree_numbers=["C08.381.677"]),
@@ -161,6 +166,12 @@ def merge(terms: Iterable[VocabTerm]) -> list[Concept]:
                     [o.label, *o.synonyms] for o in claimants if o is not t]
                 if not others or any(names_agree(names, o) for o in others):
                     uf.union(t.id, ref)
+    # the prefixes of the terms that cross-reference each MeSH descriptor (merged or not)
+    referrers: dict[str, set[str]] = defaultdict(set)
+    for t in by_id.values():
+        for x in t.xrefs:
+            if _DESCRIPTOR.match(x):
+                referrers[x].add(t.prefix)
     members: dict[str, list[str]] = defaultdict(list)
     for node in list(uf.parent):
         members[uf.find(node)].append(node)
@@ -178,7 +189,8 @@ def merge(terms: Iterable[VocabTerm]) -> list[Concept]:
         trees = sorted({tr for n in own for tr in by_id[n].tree_numbers})
         stated = {by_id[n].kind for n in own if by_id[n].kind}
         kind = (kind_from_trees(trees) or next((k for k in KINDS if k in stated), None)
-                or kind_from_prefixes(by_id[n].prefix for n in own))
+                or kind_from_prefixes([*(by_id[n].prefix for n in own),
+                                       *(p for n in own if _DESCRIPTOR.match(n) for p in referrers.get(n, ()))]))
         concepts.append(Concept(key=concept_key(ids[0]), label=labels[0], kind=kind, labels=labels,
                                 synonyms=synonyms, ids=ids, umls=umls, tree_numbers=trees,
                                 sources=sorted({by_id[n].source for n in own})))
