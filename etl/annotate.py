@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -53,7 +52,7 @@ from ckg.etl import concept_edges, topics
 from ckg.etl.catalog import Catalog, read_topic_model
 from ckg.etl.concepts import ExtractionConfig, Gazetteer, default_processes, extract_many, make_extractor
 from ckg.etl.workers import processes_for
-from ckg.etl.vocab import DEMO_VOCABULARY, Vocabulary, VocabularyError, describe, load
+from ckg.etl.vocab import Vocabulary, VocabularyError, default_vocabularies, describe, load
 from ckg.settings import get
 from ckg.store import add_quads
 from ckg.terms import CKG, DCTERMS
@@ -101,10 +100,8 @@ def _resolve(options: AnnotationOptions | None, catalog: Catalog) -> _Resolved:
         vocab = [Path(p) for p in options.vocabularies]
     elif stored.get("vocabularies"):
         vocab = [Path(p) for p in stored["vocabularies"]]
-    elif get("vocab"):
-        vocab = [Path(p) for p in get("vocab").split(os.pathsep) if p]
     else:
-        vocab = list(DEMO_VOCABULARY)
+        vocab = default_vocabularies()
     for p in vocab:
         if not p.is_file():
             raise VocabularyError(f"vocabulary file {p} not found" + (

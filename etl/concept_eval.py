@@ -83,7 +83,6 @@ class GoldDocument:
     title: str = ""
     abstract: str = ""
     mentions: list[GoldMention] = field(default_factory=list)
-    where: str = ""
 
 
 def _mesh_ids(raw: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -121,7 +120,7 @@ def read_pubtator(path: Path) -> Iterator[GoldDocument]:
                     yield doc
                     doc = None
                 if doc is None:
-                    doc = GoldDocument(pmid, where=where)
+                    doc = GoldDocument(pmid)
                 if part == "t":
                     doc.title = text
                 else:
@@ -165,8 +164,7 @@ class Score:
 
     @property
     def f1(self) -> float:
-        p, r = self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0, self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
-        return round(2 * p * r / (p + r), 4) if p + r else 0.0
+        return round(2 * self.tp / (2 * self.tp + self.fp + self.fn), 4) if self.tp else 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return {"precision": self.precision, "recall": self.recall, "f1": self.f1,
@@ -273,15 +271,10 @@ def evaluate(gold: Path, vocabulary: Vocabulary, *, extractor=None, config=None)
 def evaluate_files(gold: list[Path], vocab: list[Path], *, extractor: str = "gazetteer") -> list[Evaluation]:
     """:func:`evaluate` on each gold file, with one extractor built from the vocabulary files
     (none given: ``$CKG_VOCAB``, else ckg's demo vocabulary)."""
-    import os
-
     from ckg.etl.concepts import ExtractionConfig, Gazetteer, make_extractor
-    from ckg.etl.vocab import DEMO_VOCABULARY, load
-    from ckg.settings import get
+    from ckg.etl.vocab import default_vocabularies, load
 
-    paths = [Path(p) for p in vocab] or [Path(p) for p in (get("vocab") or "").split(os.pathsep) if p] \
-        or list(DEMO_VOCABULARY)
-    vocabulary = load(paths)
+    vocabulary = load([Path(p) for p in vocab] or default_vocabularies())
     config = ExtractionConfig(extractor=extractor)
     built = make_extractor(Gazetteer.build(vocabulary, config), config)
     return [evaluate(g, vocabulary, extractor=built, config=config) for g in gold]
@@ -290,13 +283,12 @@ def evaluate_files(gold: list[Path], vocab: list[Path], *, extractor: str = "gaz
 def mention_spans(extractor, title: str, abstract: str) -> list[tuple[int, int, str]]:
     """(start, end, concept key) of the concept mentions the extractor finds in a PubTator
     document, in PubTator's offsets (the abstract starts one character after the title)."""
-    found = extractor.mention_spans(title, abstract, "")
-    out = []
-    for start, end, key in found:
-        if start >= len(title) + 2:  # the extractor joins sections with two characters
-            start, end = start - 1, end - 1
-        out.append((start, end, key))
-    return out
+    from ckg.etl.concepts import _sections
+
+    abstract_at = _sections(title, abstract, "")[1][1]
+    shift = abstract_at - (len(title) + 1)
+    return [(s - shift, e - shift, key) if s >= abstract_at else (s, e, key)
+            for s, e, key in extractor.mention_spans(title, abstract, "")]
 
 
 def format_evaluation(result: Evaluation, top: int = 10) -> str:

@@ -50,6 +50,7 @@ top terms and seed terms. All of it lives in the ``graph/topics`` named graph.
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from collections.abc import Iterable, Iterator
@@ -178,7 +179,9 @@ replaces the length, stop-word and plural tests (cleared when it reaches :data:`
 _KEPT_MAX = 500_000
 
 
+@functools.cache
 def _dropped() -> frozenset[str]:
+    """English stop words and preprint boilerplate (spaCy imported on first use)."""
     from spacy.lang.en.stop_words import STOP_WORDS
 
     return frozenset(STOP_WORDS) | BOILERPLATE
@@ -191,9 +194,7 @@ def _words(text: str) -> list[str]:
     >>> _words("The viruses of SARS-CoV-2 and their hosts' cells (see Fig. 2)")
     ['viruse', 'sars-cov-2', 'host', 'cell']
     """
-    global _DROPPED
-    if _DROPPED is None:
-        _DROPPED = _dropped()
+    dropped = _dropped()
     kept = _KEPT
     if len(kept) > _KEPT_MAX:
         kept.clear()
@@ -201,13 +202,10 @@ def _words(text: str) -> list[str]:
     for w in _TOKEN.findall(text.lower()):
         token = kept.get(w)
         if token is None:
-            token = kept[w] = "" if len(w) < 3 or w in _DROPPED else _singular(w)
+            token = kept[w] = "" if len(w) < 3 or w in dropped else _singular(w)
         if token:
             out.append(token)
     return out
-
-
-_DROPPED: frozenset[str] | None = None
 
 
 def tokenize(text: str, phrases: dict[str, dict[tuple[str, ...], str]]) -> list[str]:

@@ -41,6 +41,16 @@ DEMO_VOCABULARY: tuple[Path, ...] = (_data("demo-mesh.nt"), _data("demo-diseases
 """The vocabulary ckg ships (written for the demo corpus; real identifiers)."""
 
 
+def default_vocabularies() -> list[Path]:
+    """The vocabulary files used when none is given: ``$CKG_VOCAB`` (paths separated by the
+    platform's path separator), else :data:`DEMO_VOCABULARY`."""
+    import os
+
+    from ckg.settings import get
+
+    return [Path(p) for p in (get("vocab") or "").split(os.pathsep) if p] or list(DEMO_VOCABULARY)
+
+
 class VocabularyError(ValueError):
     """A vocabulary file is missing or of an unknown format."""
 

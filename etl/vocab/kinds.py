@@ -23,10 +23,12 @@ proteins: gene products), D23 (biological factors), D26 (pharmaceutical preparat
 (chemical actions and uses: roles and drug classes such as "Analgesics" or "Placebos") give the
 kind ``other``, as do Protein Ontology (PR) terms: people annotating chemicals leave them out (on
 the BioCreative V CDR development set, counting them as chemicals made 586 of the 835 chemical
-false positives against 53 of 1,191 true positives; ``ckg concepts evaluate``). A descriptor
-with tree numbers in several categories takes the first kind in the order of the table (a
-disease that is also a phenomenon is a condition; a hormone in D06 and D12 is a chemical). A merged concept with MeSH tree
-numbers takes its kind from them, else from its OBO terms' prefixes (same order).
+false positives against 53 of 1,191 true positives; ``ckg concepts evaluate``).
+
+A descriptor with tree numbers in several categories takes the first kind in the order of the
+table (a disease that is also a phenomenon is a condition; a hormone in D06 and D12 is a
+chemical). A merged concept with MeSH tree numbers takes its kind from them, else from its OBO
+terms' prefixes (same order).
 
 >>> kind_from_trees(["G04.610", "C08.381.677"]), kind_from_trees(["F03.080"]), kind_from_trees([])
 ('condition', 'condition', None)
