@@ -342,6 +342,34 @@ def concepts_evaluate(gold, vocab, extractor, top, as_json):
         click.echo("\n\n".join(format_evaluation(r, top=top) for r in results))
 
 
+@concepts_command.command("learn")
+@click.option("--gold", "gold", required=True, multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A PubTator training set to learn from (repeatable).")
+@click.option("--exclude", "exclude", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A PubTator file whose abstracts are left out of the learning (repeatable): the sets you report on.")
+@click.option("--vocab", "vocab", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Vocabulary files the lexicon is for (repeatable; default: $CKG_VOCAB, else ckg's demo vocabulary).")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The lexicon file to write (give it to builds and evaluations as one more --vocab).")
+@click.option("--min-support", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Mentions of a wording with one id needed to link it.")
+@click.option("--block-precision", default=0.2, show_default=True, type=click.FloatRange(-1, 1),
+              help="Block a phrase found whose concept the annotators gave in at most this share of documents "
+                   "(below 0: no blocks).")
+@click.option("--block-min-documents", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Documents a phrase must be found in before it can be blocked.")
+def concepts_learn(gold, exclude, vocab, out, min_support, block_precision, block_min_documents):
+    """Learn a lexicon from human annotation: wordings linked to the MeSH descriptor people gave them, phrases
+    blocked that people seldom marked."""
+    from ckg.etl.lexicon import learn_files
+
+    lexicon = _run(learn_files, list(gold), list(vocab), out, exclude=list(exclude), min_support=min_support,
+                   block_precision=block_precision, block_min_documents=block_min_documents)
+    click.echo(f"wrote {out}: {len(lexicon.links):,} links, {len(lexicon.blocks):,} blocks")
+    for line in lexicon.provenance:
+        click.echo(f"  {line}")
+
+
 @main.group()
 def vocab():
     """Vocabularies for concepts (MeSH, Disease Ontology)."""

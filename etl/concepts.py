@@ -188,6 +188,7 @@ class ExtractionConfig:
     exclude_mesh_trees: tuple[str, ...] = EXCLUDED_TREES
     exclude_prefixes: tuple[str, ...] = EXCLUDED_PREFIXES
     stoplist: str | None = None  # a file of phrases; None: the default stop list
+    nested_chemicals: bool = True  # chemicals inside a longer name of something else are found too
     scispacy_model: str = "en_core_sci_sm"
 
     def stoplist_path(self) -> Path:
@@ -199,6 +200,7 @@ class ExtractionConfig:
                 "exclude_mesh_trees": list(self.exclude_mesh_trees), "exclude_prefixes": list(self.exclude_prefixes),
                 "stoplist": str(stoplist),
                 "stoplist_sha256": hashlib.sha256(stoplist.read_bytes()).hexdigest() if stoplist.is_file() else None,
+                "nested_chemicals": self.nested_chemicals,
                 "scispacy_model": self.scispacy_model if self.extractor == "scispacy" else None,
                 "version": EXTRACTOR_VERSION}
 
@@ -219,6 +221,7 @@ class Gazetteer:
 
     phrases: dict[tuple[str, ...], str]
     stopped: int = 0
+    chemicals: frozenset = frozenset()  # keys of the chemical concepts (found inside longer names too)
     excluded_concepts: int = 0
     config: dict = field(default_factory=dict)
     # the pipeline and phrase docs of the build, reused by an extractor in the same process
@@ -250,10 +253,12 @@ class Gazetteer:
         stop = {norms(p) for p in read_stoplist(config.stoplist_path())}
         best: dict[tuple[str, ...], tuple[tuple, str]] = {}
         stopped = excluded = 0
+        excluded_keys: set[str] = set()
         for concept in vocabulary.concepts:
             if ((concept.tree_numbers and all(is_excluded_tree(t, config.exclude_mesh_trees) for t in concept.tree_numbers))
                     or all(i.split(":", 1)[0] in config.exclude_prefixes for i in concept.ids)):
                 excluded += 1
+                excluded_keys.add(concept.key)
                 continue
             source_rank = 0 if concept.mesh_ids else 1 if concept.key.startswith("doid-") else 2
             for name in concept.names:
@@ -271,7 +276,12 @@ class Gazetteer:
                     if phrase not in best or rank < best[phrase][0]:
                         best[phrase] = (rank, concept.key)
         phrases = {p: key for p, (_r, key) in best.items()}
-        return cls(phrases, stopped, excluded, config.as_dict(), nlp, {p: docs[p] for p in phrases if p in docs})
+        lexicon = _apply_lexicon(phrases, vocabulary, norms, excluded_keys, STOP_WORDS)
+        settings = {**config.as_dict(), **({"lexicon": lexicon} if vocabulary.lexicon else {})}
+        kept = set(phrases.values())
+        chemicals = frozenset(c.key for c in vocabulary.concepts if c.kind == "chemical" and c.key in kept)
+        return cls(phrases, stopped, chemicals if config.nested_chemicals else frozenset(), excluded, settings, nlp,
+                   {p: docs[p] for p in phrases if p in docs})
 
     def fingerprint(self) -> str:
         """Changes when the extraction's output could: phrases, settings, extractor version (not
@@ -284,6 +294,29 @@ class Gazetteer:
 
     def concepts(self) -> set[str]:
         return set(self.phrases.values())
+
+
+def _apply_lexicon(phrases: dict[tuple[str, ...], str], vocabulary: Vocabulary, norms, excluded: set[str],
+                   stop_words) -> dict[str, int]:
+    """Apply a learned lexicon (:mod:`ckg.etl.lexicon`) to the phrases, in place: blocked phrases
+    go, linked phrases name the concept of their MeSH descriptor (whatever the vocabularies
+    said, stop list included: people annotated that wording so). Returns the counts."""
+    counts = {"linked": 0, "blocked": 0, "unknown_descriptor": 0, "unusable": 0}
+    if not vocabulary.lexicon:
+        return counts
+    by_descriptor = {i: c.key for c in vocabulary.concepts if c.key not in excluded for i in c.mesh_ids}
+    for entry in vocabulary.lexicon:
+        phrase = norms(entry.phrase)
+        if not _usable(entry.phrase, phrase, stop_words):
+            counts["unusable"] += 1
+        elif entry.action == "block":
+            counts["blocked"] += phrases.pop(phrase, None) is not None
+        elif (key := by_descriptor.get(entry.mesh_id)) is None:
+            counts["unknown_descriptor"] += 1
+        else:
+            phrases[phrase] = key
+            counts["linked"] += 1
+    return counts
 
 
 def _usable(text: str, phrase: tuple[str, ...], stop_words) -> bool:
@@ -428,11 +461,22 @@ class GazetteerExtractor:
         self.nlp.tokenizer.rules = self.nlp.tokenizer.rules
 
     def spans(self, doc) -> list[tuple[int, int, str]]:
-        """(start token, end token, concept key) of the concept mentions of a doc."""
+        """(start token, end token, concept key) of the concept mentions of a doc: the longest
+        matches, and the chemicals inside a longer match that names no chemical ("dopamine" in
+        "dopamine receptor", "alanine" in "alanine aminotransferase")."""
         matches = self.matcher(doc)
         labels = {(s, e): m for m, s, e in matches}
         strings = self.strings
-        return [(s, e, strings[labels[(s, e)]]) for s, e in longest_first((s, e) for _m, s, e in matches)]
+        kept = [(s, e, strings[labels[(s, e)]]) for s, e in longest_first((s, e) for _m, s, e in matches)]
+        chemicals = self.gazetteer.chemicals
+        if not chemicals or len(kept) == len(labels):
+            return kept
+        hosts = [(s, e) for s, e, key in kept if key not in chemicals and e - s > 1]
+        inner = [(s, e, key) for (s, e), m in labels.items() if (key := strings[m]) in chemicals
+                 and any(hs <= s and e <= he and (s, e) != (hs, he) for hs, he in hosts)]
+        if not inner:
+            return kept
+        return sorted(kept + [span for span in inner if span[:2] in {x[:2] for x in longest_first(x[:2] for x in inner)}])
 
     def _mentions(self, text: str) -> tuple[Any, list[tuple[int, int, str]]]:
         """The doc of a text and its mentions as (start token, end token, concept key)."""

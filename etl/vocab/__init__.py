@@ -30,7 +30,7 @@ from typing import Any
 from ckg.etl.vocab.merge import Concept, merge
 from ckg.etl.vocab.records import VocabTerm
 
-FORMATS = ("mesh-nt", "mesh-xml", "obo")
+FORMATS = ("mesh-nt", "mesh-xml", "obo", "lexicon")
 
 
 def _data(name: str) -> Path:
@@ -56,7 +56,8 @@ class VocabularyError(ValueError):
 
 
 def detect_format(path: Path) -> str:
-    """'mesh-nt', 'mesh-xml' or 'obo', from the file name, else from the first bytes.
+    """'mesh-nt', 'mesh-xml' or 'obo', from the file name, else from the first bytes; 'lexicon'
+    for a learned lexicon (:mod:`ckg.etl.lexicon`), from its first line.
 
     >>> detect_format(DEMO_VOCABULARY[0]), detect_format(DEMO_VOCABULARY[1])
     ('mesh-nt', 'obo')
@@ -64,6 +65,10 @@ def detect_format(path: Path) -> str:
     path = Path(path)
     if not path.is_file():
         raise VocabularyError(f"{path}: no such vocabulary file")
+    from ckg.etl.lexicon import is_lexicon
+
+    if is_lexicon(path):
+        return "lexicon"
     name = path.name.lower().removesuffix(".gz")
     if name.endswith(".nt"):
         return "mesh-nt"
@@ -85,12 +90,14 @@ def detect_format(path: Path) -> str:
         return "mesh-nt"
     if start.startswith(("format-version:", "[Term]", "ontology:")):
         return "obo"
-    raise VocabularyError(f"{path}: not a MeSH N-Triples, MeSH XML or OBO file")
+    raise VocabularyError(f"{path}: not a MeSH N-Triples, MeSH XML or OBO file, nor a ckg concept lexicon")
 
 
 def read_terms(path: Path, *, synonym_scopes: Iterable[str] = ("EXACT",)) -> Iterator[VocabTerm]:
     """The terms of one vocabulary file, whatever its format."""
     fmt = detect_format(path)
+    if fmt == "lexicon":
+        return iter(())  # no terms: a lexicon is applied to the gazetteer (see load)
     if fmt == "mesh-nt":
         from ckg.etl.vocab.mesh_rdf import read_mesh_nt
 
@@ -118,6 +125,7 @@ class Vocabulary:
 
     concepts: list[Concept]
     files: list[dict[str, Any]] = field(default_factory=list)
+    lexicon: list = field(default_factory=list)  # learned entries (ckg.etl.lexicon.LexiconEntry), in file order
 
     def __post_init__(self) -> None:
         self.by_key = {c.key: c for c in self.concepts}
@@ -134,19 +142,34 @@ def describe(path: Path) -> dict[str, Any]:
 
 
 def load(paths: Iterable[Path], *, synonym_scopes: Iterable[str] = ("EXACT",)) -> Vocabulary:
-    """Read and merge vocabulary files (the first file's labels win where two files name one term)."""
+    """Read and merge vocabulary files (the first file's labels win where two files name one term);
+    learned lexicons among them are kept apart, for the gazetteer to apply."""
+    from ckg.etl.lexicon import LexiconError, read_lexicon
+
     paths = [Path(p) for p in paths]
     if not paths:
         raise VocabularyError("no vocabulary file given")
     terms: list[VocabTerm] = []
+    lexicon: list = []
     files = []
     for path in paths:
         info = describe(path)
-        before = len(terms)
-        terms.extend(read_terms(path, synonym_scopes=synonym_scopes))
-        info["terms"] = len(terms) - before
+        if info["format"] == "lexicon":
+            try:
+                entries = read_lexicon(path).entries
+            except LexiconError as exc:
+                raise VocabularyError(str(exc)) from None
+            lexicon.extend(entries)
+            info["entries"] = len(entries)
+        else:
+            before = len(terms)
+            terms.extend(read_terms(path, synonym_scopes=synonym_scopes))
+            info["terms"] = len(terms) - before
         files.append(info)
-    return Vocabulary(merge(terms), files)
+    if not terms:
+        raise VocabularyError("no vocabulary file among " + ", ".join(str(p) for p in paths)
+                              + " (a lexicon is applied to a vocabulary's names: give one too)")
+    return Vocabulary(merge(terms), files, lexicon)
 
 
 __all__ = ["Concept", "DEMO_VOCABULARY", "FORMATS", "Vocabulary", "VocabularyError", "VocabTerm", "describe",

@@ -1,0 +1,254 @@
+"""A learned lexicon: what the people who annotated abstracts call a concept, and what they never do.
+
+A vocabulary says what a concept is called; human annotation says what a text means when it
+uses a name. The lexicon is learned from gold standards in PubTator format (see
+:mod:`ckg.etl.concept_eval`) and read beside the vocabularies (give its file as one more
+``--vocab``); the gazetteer applies it after the vocabularies' names (:meth:`ckg.etl.concepts.Gazetteer.build`):
+
+- a **link** entry sends a phrase to a MeSH descriptor: the one the annotators chose for that
+  wording in most of its mentions ("dyskinesia" in a drug paper is Dyskinesia, Drug-Induced,
+  D004409, where MeSH's own label makes it Dyskinesias, D020820; "nephrotoxicity" is Kidney
+  Diseases, for which MeSH has no such entry term). It adds names MeSH lacks and overrides the
+  vocabulary's choice for a name both have;
+- a **block** entry drops a phrase the gazetteer matches in the training abstracts but the
+  annotators seldom marked as that concept ("death", "water", "body weight"): the learned
+  counterpart of the hand-made stop list.
+
+:func:`learn` derives it: links from the gold mentions that carry one descriptor id (a phrase
+is linked when at least ``min_support`` mentions carry the same id and that id is at least
+``min_share`` of them); blocks by running the extractor, links applied, over the same
+abstracts and keeping the disease and chemical phrases found in at least ``block_min_documents``
+documents whose concept the annotators gave in at most ``block_precision`` of them (only in
+corpora that annotate that entity type: the NCBI Disease corpus says nothing of chemicals). Documents
+whose PMID is in ``exclude`` are left out (the development sets one reports on, and corpora
+that reuse each other's abstracts: BioRED holds abstracts of the BioCreative V CDR corpus).
+
+The file is tab-separated UTF-8, ``#`` lines first (what it was learned from, and how)::
+
+    # ckg concept lexicon 1
+    # learned from: CDR_TrainingSet.PubTator.txt sha256=... documents=500
+    phrase	action	mesh_id	type	support	share
+    dyskinesia	link	D004409	disease	21	0.84
+    death	block	D003643	disease	0	0.0
+
+>>> import tempfile
+>>> from pathlib import Path
+>>> path = Path(tempfile.mkdtemp()) / "lexicon.tsv"
+>>> Lexicon([LexiconEntry("heart attack", "link", "D009203", "disease", 3, 1.0)], ["example"]).write(path)
+>>> is_lexicon(path), read_lexicon(path).entries[0].mesh_id
+(True, 'D009203')
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+HEADER = "# ckg concept lexicon 1"
+COLUMNS = ("phrase", "action", "mesh_id", "type", "support", "share")
+ACTIONS = ("link", "block")
+
+
+class LexiconError(ValueError):
+    """A lexicon file that cannot be read; the message names the file and line."""
+
+
+@dataclass(frozen=True)
+class LexiconEntry:
+    phrase: str  # as the annotators wrote it; the gazetteer normalises it like any name
+    action: str  # "link" or "block"
+    mesh_id: str  # the descriptor (D-number) linked to, or the one the blocked phrase matched
+    type: str  # "disease" or "chemical"
+    support: int  # link: mentions with that id; block: documents where the phrase was found
+    share: float  # link: the id's share of the phrase's mentions; block: documents where it was right
+
+
+@dataclass
+class LearnSettings:
+    min_support: int = 1
+    min_share: float = 0.5
+    block_min_documents: int = 1
+    block_precision: float = 0.2
+    block_links: bool = False  # linked phrases may be blocked too (annotated once, found unannotated often)
+
+
+@dataclass
+class Lexicon:
+    entries: list[LexiconEntry]
+    provenance: list[str] = field(default_factory=list)  # the header's lines: sources and settings
+
+    @property
+    def links(self) -> list[LexiconEntry]:
+        return [e for e in self.entries if e.action == "link"]
+
+    @property
+    def blocks(self) -> list[LexiconEntry]:
+        return [e for e in self.entries if e.action == "block"]
+
+    def write(self, path: Path) -> None:
+        lines = [HEADER, *(f"# {line}" for line in self.provenance), "\t".join(COLUMNS)]
+        for e in sorted(self.entries, key=lambda e: (e.action, e.phrase.lower(), e.mesh_id)):
+            lines.append("\t".join([e.phrase, e.action, e.mesh_id, e.type, str(e.support), f"{e.share:.3f}"]))
+        Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def is_lexicon(path: Path) -> bool:
+    """Whether a file starts with the lexicon header."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.readline().startswith(HEADER.rsplit(" ", 1)[0])
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def read_lexicon(path: Path) -> Lexicon:
+    """A lexicon file; :class:`LexiconError` names the line that is not an entry."""
+    path = Path(path)
+    entries, provenance = [], []
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            line = line.rstrip("\n\r")
+            if number == 1:
+                if not line.startswith(HEADER.rsplit(" ", 1)[0]):
+                    raise LexiconError(f"{path} line 1: not a ckg concept lexicon (expected {HEADER!r})")
+                continue
+            if line.startswith("#"):
+                provenance.append(line[1:].strip())
+                continue
+            if not line.strip() or line == "\t".join(COLUMNS):
+                continue
+            cells = line.split("\t")
+            where = f"{path.name} line {number}"
+            if len(cells) != len(COLUMNS):
+                raise LexiconError(f"{where}: {len(cells)} tab-separated cells, expected {len(COLUMNS)} "
+                                   f"({', '.join(COLUMNS)})")
+            phrase, action, mesh_id, kind, support, share = cells
+            if action not in ACTIONS:
+                raise LexiconError(f"{where}: action {action!r} is none of {', '.join(ACTIONS)}")
+            try:
+                entries.append(LexiconEntry(phrase, action, mesh_id, kind, int(support), float(share)))
+            except ValueError:
+                raise LexiconError(f"{where}: support {support!r} or share {share!r} is not a number") from None
+    return Lexicon(entries, provenance)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def learn(gold: Iterable[Path], vocabulary, *, exclude: Iterable[str] = (),
+          settings: LearnSettings | None = None) -> Lexicon:
+    """Learn links and blocks from the PubTator files ``gold`` (documents whose PMID is in
+    ``exclude`` left out), for the extractor of ``vocabulary``.
+
+    >>> import tempfile
+    >>> from ckg.etl.vocab import DEMO_VOCABULARY, load
+    >>> gold = Path(tempfile.mkdtemp()) / "train.PubTator"
+    >>> _ = gold.write_text("1|t|Heart attack\\n1|a|Asthma.\\n1\\t0\\t12\\tHeart attack\\tDisease\\tD009203\\n\\n"
+    ...                     "2|t|Asthma\\n2|a|No.\\n\\n3|t|Asthma\\n3|a|No.\\n\\n")
+    >>> lexicon = learn([gold], load(DEMO_VOCABULARY))
+    >>> [(e.phrase, e.action, e.mesh_id, e.support, e.share) for e in lexicon.entries]
+    [('heart attack', 'link', 'D009203', 1, 1.0), ('asthma', 'block', 'D001249', 3, 0.0)]
+    """
+    from ckg.etl.concept_eval import KIND_TYPES, mention_spans, read_pubtator
+    from ckg.etl.concepts import ExtractionConfig, Gazetteer, make_extractor
+    from ckg.etl.vocab import Vocabulary
+
+    settings = settings or LearnSettings()
+    excluded = set(exclude)
+    gold = [Path(p) for p in gold]
+    documents = []  # (document, the entity types its corpus annotates)
+    provenance = []
+    for path in gold:
+        all_docs = list(read_pubtator(path))
+        annotated = {m.type for d in all_docs for m in d.mentions}
+        docs = [d for d in all_docs if d.pmid not in excluded]
+        provenance.append(f"learned from: {path.name} sha256={_sha256(path)} documents={len(docs)} "
+                          f"types={','.join(sorted(annotated))}")
+        documents.extend((d, annotated) for d in docs)
+    provenance.append(f"documents left out (excluded PMIDs): {len(excluded)} given")
+    provenance.append("settings: " + " ".join(f"{k}={v}" for k, v in asdict(settings).items()))
+
+    # links: the id most mentions of a wording carry
+    ids: dict[str, Counter] = defaultdict(Counter)
+    types: dict[str, str] = {}
+    wording: dict[str, Counter] = defaultdict(Counter)
+    for doc, _types in documents:
+        for m in doc.mentions:
+            text = " ".join(m.text.split())
+            key = text.lower()
+            wording[key][text] += 1
+            if len(m.ids) == 1:
+                ids[key][m.ids[0]] += 1
+                types[m.ids[0]] = m.type
+            else:
+                ids[key][""] += 1  # a composite mention or one without a descriptor: counts against
+    links = []
+    for key, counter in ids.items():
+        best, n = counter.most_common(1)[0]
+        share = n / sum(counter.values())
+        if best and n >= settings.min_support and share >= settings.min_share:
+            links.append(LexiconEntry(key, "link", best, types[best], n, round(share, 3)))
+
+    # blocks: phrases found, links applied, whose concept the annotators seldom gave
+    linked = Vocabulary(vocabulary.concepts, vocabulary.files, lexicon=links)
+    config = ExtractionConfig()
+    extractor = make_extractor(Gazetteer.build(linked, config), config)
+    found: dict[str, Counter] = defaultdict(Counter)  # lower phrase -> right / all documents
+    seen: dict[str, tuple[str, str]] = {}
+    link_keys = {e.phrase for e in links}
+    for doc, annotated in documents:
+        gold_ids = {t: set() for t in ("disease", "chemical")}
+        for m in doc.mentions:
+            gold_ids[m.type].update(m.ids)
+        text = doc.title + " " + doc.abstract
+        in_doc: dict[str, bool] = {}
+        for start, end, key in mention_spans(extractor, doc.title, doc.abstract):
+            concept = vocabulary.by_key.get(key)
+            kind = KIND_TYPES.get(concept.kind) if concept is not None else None
+            if kind not in annotated or not concept.mesh_ids:
+                continue  # only what the corpus annotates can be learned as never annotated (NCBI: no chemicals)
+            phrase = " ".join(text[start:end].split()).lower()
+            right = bool(set(concept.mesh_ids) & gold_ids[kind])
+            in_doc[phrase] = in_doc.get(phrase, False) or right
+            seen.setdefault(phrase, (concept.mesh_ids[0], kind))
+        for phrase, right in in_doc.items():
+            found[phrase]["all"] += 1
+            found[phrase]["right"] += right
+    blocks = []
+    for phrase, c in found.items():
+        precision = c["right"] / c["all"]
+        if (settings.block_links or phrase not in link_keys) and c["all"] >= settings.block_min_documents and precision <= settings.block_precision:
+            mesh_id, kind = seen[phrase]
+            blocks.append(LexiconEntry(phrase, "block", mesh_id, kind, c["all"], round(precision, 3)))
+    provenance.append(f"entries: {len(links)} links, {len(blocks)} blocks")
+    return Lexicon(links + blocks, provenance)
+
+
+def learn_files(gold: list[Path], vocab: list[Path], out: Path, *, exclude: list[Path] = (), **settings) -> Lexicon:
+    """:func:`learn` from PubTator files for the vocabulary files given (none: ``$CKG_VOCAB``,
+    else ckg's demo vocabulary), the abstracts of the ``exclude`` files left out; written to ``out``."""
+    from ckg.etl.concept_eval import read_pubtator
+    from ckg.etl.vocab import default_vocabularies, load
+
+    vocabulary = load([Path(p) for p in vocab] or default_vocabularies())
+    excluded = {d.pmid for path in exclude for d in read_pubtator(path)}
+    lexicon = learn(gold, vocabulary, exclude=excluded, settings=LearnSettings(**settings))
+    lexicon.provenance.insert(0, "vocabularies: " + ", ".join(f"{Path(f['path']).name} sha256={f['sha256']}"
+                                                                for f in vocabulary.files))
+    lexicon.provenance.insert(1, "left out: " + (", ".join(Path(p).name for p in exclude) or "nothing"))
+    lexicon.write(out)
+    return lexicon
+
+
+def summary(lexicon: Lexicon) -> dict[str, Any]:
+    """What a manifest or a report says of a lexicon."""
+    return {"links": len(lexicon.links), "blocks": len(lexicon.blocks), "provenance": lexicon.provenance}
+
+
+__all__ = ["Lexicon", "LexiconEntry", "LexiconError", "LearnSettings", "is_lexicon", "learn", "learn_files",
+           "read_lexicon", "summary"]
