@@ -118,10 +118,12 @@ def real_extractor(real_data):
 
 
 @pytest.mark.parametrize("name, documents, diseases, chemicals, floors", [
-    # floors: today's F1 (session 23) less 0.03; the goal is disease 0.85, chemical 0.88
-    ("bc5cdr/CDR_DevelopmentSet.PubTator.txt", 500, 4244, 5347, {"disease": 0.66, "chemical": 0.80}),
+    # floors: the F1 without the learned lexicon (session 24) less 0.03; with it, see tests/test_lexicon.py.
+    # Nested chemicals (session 24) raised BC5CDR's chemical F1 (0.829 -> 0.837) and lowered BioRED's
+    # (0.577 -> 0.534: BioRED does not annotate "insulin" inside "insulin receptor")
+    ("bc5cdr/CDR_DevelopmentSet.PubTator.txt", 500, 4244, 5347, {"disease": 0.66, "chemical": 0.81}),
     ("ncbi-disease/NCBIdevelopset_corpus.txt", 100, 787, 0, {"disease": 0.59}),
-    ("biored/Dev.PubTator", 100, 982, 822, {"disease": 0.63, "chemical": 0.54}),
+    ("biored/Dev.PubTator", 100, 982, 822, {"disease": 0.63, "chemical": 0.50}),
 ])
 def test_development_sets(real_data, real_extractor, name, documents, diseases, chemicals, floors):
     vocabulary, extractor = real_extractor
