@@ -43,9 +43,6 @@ SETTINGS: dict[str, Setting] = {
         Setting("max_removal", "CKG_MAX_REMOVAL", "20",
                 "Largest share of a store's papers (percent) an update may remove; a release that would remove more "
                 "stops before writing unless given --allow-mass-removal."),
-        Setting("verify_counts", "CKG_VERIFY_COUNTS", None,
-                "When set, an update also counts the store by a scan and fails when the counts it kept while writing "
-                "differ (the tests set it)."),
         Setting("debug", "CKG_DEBUG", None,
                 "When set, the CLI shows the full traceback of an error instead of a one-line message."),
         Setting("host", "CKG_HOST", "127.0.0.1",

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 from ckg.settings import get
-
-# every update of the tests checks the counts it kept while writing against a scan (ckg.etl.counting)
-os.environ.setdefault("CKG_VERIFY_COUNTS", "1")
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MINI = FIXTURES / "mini"

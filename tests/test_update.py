@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import shutil
 
 from ckg import resources
@@ -51,15 +49,6 @@ def test_update_equals_fresh_build_on_the_mini_releases(tmp_path, mini_next):
     assert result.counts["concepts"]["extraction"]["papers"] == 3
     assert graph_sizes(updated)["concepts"] > 40 and graph_sizes(updated)["topics"] > 40
     assert graph_sizes(updated) == graph_sizes(fresh)
-    # the update counted what it wrote (ckg.etl.counting) and got what a scan of its store gives
-    # (not the fresh build's: the updated store also describes release r1)
-    from ckg.etl.build import _graph_counts
-
-    fresh_counts = json.loads((fresh / "manifest.json").read_text())["counts"]
-    assert result.counts["counted_by"] == "writes" and fresh_counts["counted_by"] == "scan"
-    scanned = _graph_counts(open_store(updated, read_only=True))
-    assert {k: result.counts[k] for k in scanned} == scanned
-    assert result.counts["per_property"] != fresh_counts["per_property"]  # the two releases' descriptions
 
 
 def test_update_re_resolves_old_references_and_drops_withdrawn_papers(tmp_path, mini_next):
