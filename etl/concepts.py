@@ -278,10 +278,9 @@ class Gazetteer:
         phrases = {p: key for p, (_r, key) in best.items()}
         lexicon = _apply_lexicon(phrases, vocabulary, norms, excluded_keys, STOP_WORDS)
         settings = {**config.as_dict(), **({"lexicon": lexicon} if vocabulary.lexicon else {})}
-        kept = set(phrases.values())
+        kept = set(phrases.values()) if config.nested_chemicals else set()
         chemicals = frozenset(c.key for c in vocabulary.concepts if c.kind == "chemical" and c.key in kept)
-        return cls(phrases, stopped, chemicals if config.nested_chemicals else frozenset(), excluded, settings, nlp,
-                   {p: docs[p] for p in phrases if p in docs})
+        return cls(phrases, stopped, chemicals, excluded, settings, nlp, {p: docs[p] for p in phrases if p in docs})
 
     def fingerprint(self) -> str:
         """Changes when the extraction's output could: phrases, settings, extractor version (not
@@ -476,7 +475,8 @@ class GazetteerExtractor:
                  and any(hs <= s and e <= he and (s, e) != (hs, he) for hs, he in hosts)]
         if not inner:
             return kept
-        return sorted(kept + [span for span in inner if span[:2] in {x[:2] for x in longest_first(x[:2] for x in inner)}])
+        outermost = set(longest_first(span[:2] for span in inner))
+        return sorted(kept + [span for span in inner if span[:2] in outermost])
 
     def _mentions(self, text: str) -> tuple[Any, list[tuple[int, int, str]]]:
         """The doc of a text and its mentions as (start token, end token, concept key)."""

@@ -41,14 +41,13 @@ The file is tab-separated UTF-8, ``#`` lines first (what it was learned from, an
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
-HEADER = "# ckg concept lexicon 1"
+MAGIC = "# ckg concept lexicon"
+HEADER = f"{MAGIC} 1"
 COLUMNS = ("phrase", "action", "mesh_id", "type", "support", "share")
 ACTIONS = ("link", "block")
 
@@ -73,7 +72,6 @@ class LearnSettings:
     min_share: float = 0.5
     block_min_documents: int = 1
     block_precision: float = 0.2
-    block_links: bool = False  # linked phrases may be blocked too (annotated once, found unannotated often)
 
 
 @dataclass
@@ -100,7 +98,7 @@ def is_lexicon(path: Path) -> bool:
     """Whether a file starts with the lexicon header."""
     try:
         with open(path, encoding="utf-8") as handle:
-            return handle.readline().startswith(HEADER.rsplit(" ", 1)[0])
+            return handle.readline().startswith(MAGIC)
     except (OSError, UnicodeDecodeError):
         return False
 
@@ -113,7 +111,7 @@ def read_lexicon(path: Path) -> Lexicon:
         for number, line in enumerate(handle, start=1):
             line = line.rstrip("\n\r")
             if number == 1:
-                if not line.startswith(HEADER.rsplit(" ", 1)[0]):
+                if not line.startswith(MAGIC):
                     raise LexiconError(f"{path} line 1: not a ckg concept lexicon (expected {HEADER!r})")
                 continue
             if line.startswith("#"):
@@ -136,10 +134,6 @@ def read_lexicon(path: Path) -> Lexicon:
     return Lexicon(entries, provenance)
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 def learn(gold: Iterable[Path], vocabulary, *, exclude: Iterable[str] = (),
           settings: LearnSettings | None = None) -> Lexicon:
     """Learn links and blocks from the PubTator files ``gold`` (documents whose PMID is in
@@ -156,7 +150,7 @@ def learn(gold: Iterable[Path], vocabulary, *, exclude: Iterable[str] = (),
     """
     from ckg.etl.concept_eval import KIND_TYPES, mention_spans, read_pubtator
     from ckg.etl.concepts import ExtractionConfig, Gazetteer, make_extractor
-    from ckg.etl.vocab import Vocabulary
+    from ckg.etl.vocab import Vocabulary, sha256
 
     settings = settings or LearnSettings()
     excluded = set(exclude)
@@ -167,7 +161,7 @@ def learn(gold: Iterable[Path], vocabulary, *, exclude: Iterable[str] = (),
         all_docs = list(read_pubtator(path))
         annotated = {m.type for d in all_docs for m in d.mentions}
         docs = [d for d in all_docs if d.pmid not in excluded]
-        provenance.append(f"learned from: {path.name} sha256={_sha256(path)} documents={len(docs)} "
+        provenance.append(f"learned from: {path.name} sha256={sha256(path)} documents={len(docs)} "
                           f"types={','.join(sorted(annotated))}")
         documents.extend((d, annotated) for d in docs)
     provenance.append(f"documents left out (excluded PMIDs): {len(excluded)} given")
@@ -176,12 +170,9 @@ def learn(gold: Iterable[Path], vocabulary, *, exclude: Iterable[str] = (),
     # links: the id most mentions of a wording carry
     ids: dict[str, Counter] = defaultdict(Counter)
     types: dict[str, str] = {}
-    wording: dict[str, Counter] = defaultdict(Counter)
     for doc, _types in documents:
         for m in doc.mentions:
-            text = " ".join(m.text.split())
-            key = text.lower()
-            wording[key][text] += 1
+            key = " ".join(m.text.split()).lower()
             if len(m.ids) == 1:
                 ids[key][m.ids[0]] += 1
                 types[m.ids[0]] = m.type
@@ -222,7 +213,7 @@ def learn(gold: Iterable[Path], vocabulary, *, exclude: Iterable[str] = (),
     blocks = []
     for phrase, c in found.items():
         precision = c["right"] / c["all"]
-        if (settings.block_links or phrase not in link_keys) and c["all"] >= settings.block_min_documents and precision <= settings.block_precision:
+        if phrase not in link_keys and c["all"] >= settings.block_min_documents and precision <= settings.block_precision:
             mesh_id, kind = seen[phrase]
             blocks.append(LexiconEntry(phrase, "block", mesh_id, kind, c["all"], round(precision, 3)))
     provenance.append(f"entries: {len(links)} links, {len(blocks)} blocks")
@@ -245,10 +236,5 @@ def learn_files(gold: list[Path], vocab: list[Path], out: Path, *, exclude: list
     return lexicon
 
 
-def summary(lexicon: Lexicon) -> dict[str, Any]:
-    """What a manifest or a report says of a lexicon."""
-    return {"links": len(lexicon.links), "blocks": len(lexicon.blocks), "provenance": lexicon.provenance}
-
-
 __all__ = ["Lexicon", "LexiconEntry", "LexiconError", "LearnSettings", "is_lexicon", "learn", "learn_files",
-           "read_lexicon", "summary"]
+           "read_lexicon"]
