@@ -64,7 +64,7 @@ from ckg.etl.vocab import Vocabulary
 from ckg.etl.vocab.kinds import EXCLUDED_TREES, is_excluded_tree
 from ckg.etl.workers import imap_batched, start_pool
 
-EXTRACTOR_VERSION = "1"
+EXTRACTOR_VERSION = "2"
 """Bumped when a change to the extraction would change its output (forces re-extraction)."""
 
 EXTRACTORS = ("gazetteer", "scispacy")
@@ -299,22 +299,36 @@ def _apply_lexicon(phrases: dict[tuple[str, ...], str], vocabulary: Vocabulary, 
                    stop_words) -> dict[str, int]:
     """Apply a learned lexicon (:mod:`ckg.etl.lexicon`) to the phrases, in place: blocked phrases
     go, linked phrases name the concept of their MeSH descriptor (whatever the vocabularies
-    said, stop list included: people annotated that wording so). Returns the counts."""
-    counts = {"linked": 0, "blocked": 0, "unknown_descriptor": 0, "unusable": 0}
+    said, stop list included: people annotated that wording so), and a modifier's phrases (the
+    word and each generic head) fill the gaps left. Returns the counts."""
+    from ckg.etl.lexicon import GENERIC_HEADS
+
+    counts = {"linked": 0, "blocked": 0, "modified": 0, "unknown_descriptor": 0, "unusable": 0}
     if not vocabulary.lexicon:
         return counts
     by_descriptor = {i: c.key for c in vocabulary.concepts if c.key not in excluded for i in c.mesh_ids}
+    blocked: set[tuple[str, ...]] = set()
+    modifiers = []
     for entry in vocabulary.lexicon:
         phrase = norms(entry.phrase)
         if not _usable(entry.phrase, phrase, stop_words):
             counts["unusable"] += 1
         elif entry.action == "block":
+            blocked.add(phrase)
             counts["blocked"] += phrases.pop(phrase, None) is not None
         elif (key := by_descriptor.get(entry.mesh_id)) is None:
             counts["unknown_descriptor"] += 1
+        elif entry.action == "modifier":
+            modifiers.append((entry.phrase, key))
         else:
             phrases[phrase] = key
             counts["linked"] += 1
+    for word, key in modifiers:
+        for head in GENERIC_HEADS:
+            phrase = norms(f"{word} {head}")
+            if phrase not in phrases and phrase not in blocked:
+                phrases[phrase] = key
+                counts["modified"] += 1
     return counts
 
 

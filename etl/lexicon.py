@@ -12,7 +12,11 @@ uses a name. The lexicon is learned from gold standards in PubTator format (see
   vocabulary's choice for a name both have;
 - a **block** entry drops a phrase the gazetteer matches in the training abstracts but the
   annotators seldom marked as that concept ("death", "water", "body weight"): the learned
-  counterpart of the hand-made stop list.
+  counterpart of the hand-made stop list;
+- a **modifier** entry sends a word followed by any of the ``GENERIC_HEADS`` to a descriptor
+  ("renal" -> Kidney Diseases, learned from "renal damage" and "renal dysfunction", so that
+  "renal lesions" and "renal involvement" are found too); the phrases it makes only fill gaps:
+  a vocabulary name or a link of the same wording wins.
 
 :func:`learn` derives it: links from the gold mentions that carry one descriptor id (a phrase
 is linked when at least ``min_support`` mentions carry the same id and that id is at least
@@ -48,8 +52,17 @@ from pathlib import Path
 
 MAGIC = "# ckg concept lexicon"
 HEADER = f"{MAGIC} 1"
+MIN_MODIFIER_CHARS = 3
 COLUMNS = ("phrase", "action", "mesh_id", "type", "support", "share")
-ACTIONS = ("link", "block")
+ACTIONS = ("link", "block", "modifier")
+
+GENERIC_HEADS = ("abnormality", "abnormalities", "complication", "complications", "damage", "deficit", "deficits",
+                 "disease", "diseases", "disorder", "disorders", "dysfunction", "dysfunctions", "impairment",
+                 "impairments", "injury", "injuries", "involvement", "lesion", "lesions", "loss", "problem",
+                 "problems")
+"""Nouns that say "something is wrong with" whatever the word before them names: "renal lesions",
+"visual deficits", "cardiac involvement" (not "failure", "insufficiency" or "toxicity", which
+people annotate as conditions of their own: "hepatic toxicity" is drug-induced liver injury)."""
 
 
 class LexiconError(ValueError):
@@ -59,11 +72,11 @@ class LexiconError(ValueError):
 @dataclass(frozen=True)
 class LexiconEntry:
     phrase: str  # as the annotators wrote it; the gazetteer normalises it like any name
-    action: str  # "link" or "block"
+    action: str  # "link", "block" or "modifier"
     mesh_id: str  # the descriptor (D-number) linked to, or the one the blocked phrase matched
     type: str  # "disease" or "chemical"
-    support: int  # link: mentions with that id; block: documents where the phrase was found
-    share: float  # link: the id's share of the phrase's mentions; block: documents where it was right
+    support: int  # link, modifier: mentions with that id; block: documents where the phrase was found
+    share: float  # link, modifier: the id's share of the mentions; block: documents where it was right
 
 
 @dataclass
@@ -86,6 +99,10 @@ class Lexicon:
     @property
     def blocks(self) -> list[LexiconEntry]:
         return [e for e in self.entries if e.action == "block"]
+
+    @property
+    def modifiers(self) -> list[LexiconEntry]:
+        return [e for e in self.entries if e.action == "modifier"]
 
     def write(self, path: Path) -> None:
         lines = [HEADER, *(f"# {line}" for line in self.provenance), "\t".join(COLUMNS)]
@@ -167,23 +184,38 @@ def learn(gold: Iterable[Path], vocabulary, *, exclude: Iterable[str] = (),
     provenance.append(f"documents left out (excluded PMIDs): {len(excluded)} given")
     provenance.append("settings: " + " ".join(f"{k}={v}" for k, v in asdict(settings).items()))
 
-    # links: the id most mentions of a wording carry
+    # links: the id most mentions of a wording carry; modifiers: the id most mentions of a word
+    # and a generic head carry
     ids: dict[str, Counter] = defaultdict(Counter)
+    modified: dict[str, Counter] = defaultdict(Counter)
     types: dict[str, str] = {}
+    heads = set(GENERIC_HEADS)
     for doc, _types in documents:
         for m in doc.mentions:
-            key = " ".join(m.text.split()).lower()
-            if len(m.ids) == 1:
-                ids[key][m.ids[0]] += 1
-                types[m.ids[0]] = m.type
-            else:
-                ids[key][""] += 1  # a composite mention or one without a descriptor: counts against
-    links = []
-    for key, counter in ids.items():
-        best, n = counter.most_common(1)[0]
-        share = n / sum(counter.values())
-        if best and n >= settings.min_support and share >= settings.min_share:
-            links.append(LexiconEntry(key, "link", best, types[best], n, round(share, 3)))
+            words = m.text.lower().split()
+            one = m.ids[0] if len(m.ids) == 1 else ""  # a composite mention or one without a descriptor: counts against
+            ids[" ".join(words)][one] += 1
+            if len(words) == 2 and words[1] in heads and words[0].isalpha() and len(words[0]) >= MIN_MODIFIER_CHARS:
+                modified[words[0]][one] += 1
+            if one:
+                types[one] = m.type
+
+    def best_of(counted: dict[str, Counter], action: str, min_support: int, keep=lambda mesh_id: True) -> list[LexiconEntry]:
+        entries = []
+        for key, counter in counted.items():
+            best, n = counter.most_common(1)[0]
+            share = n / sum(counter.values())
+            if best and n >= min_support and share >= settings.min_share and keep(best):
+                entries.append(LexiconEntry(key, action, best, types[best], n, round(share, 3)))
+        return entries
+
+    # a modifier names a class of conditions (a descriptor with narrower ones: Kidney Diseases,
+    # Vision Disorders), seen with two mentions at least: "systemic disease" once is no reason
+    # to call every "systemic lesion" Mastocytosis, Systemic
+    parents = {t[:i] for c in vocabulary.concepts for t in c.tree_numbers for i, ch in enumerate(t) if ch == "."}
+    classes = {i for c in vocabulary.concepts if parents.intersection(c.tree_numbers) for i in c.mesh_ids}
+    links = (best_of(ids, "link", settings.min_support)
+             + best_of(modified, "modifier", max(2, settings.min_support), classes.__contains__))
 
     # blocks: phrases found, links applied, whose concept the annotators seldom gave
     linked = Vocabulary(vocabulary.concepts, vocabulary.files, lexicon=links)
@@ -191,7 +223,7 @@ def learn(gold: Iterable[Path], vocabulary, *, exclude: Iterable[str] = (),
     extractor = make_extractor(Gazetteer.build(linked, config), config)
     found: dict[str, Counter] = defaultdict(Counter)  # lower phrase -> right / all documents
     seen: dict[str, tuple[str, str]] = {}
-    link_keys = {e.phrase for e in links}
+    link_keys = {e.phrase for e in links if e.action == "link"}
     for doc, annotated in documents:
         gold_ids = {t: set() for t in ("disease", "chemical")}
         for m in doc.mentions:
@@ -216,7 +248,8 @@ def learn(gold: Iterable[Path], vocabulary, *, exclude: Iterable[str] = (),
         if phrase not in link_keys and c["all"] >= settings.block_min_documents and precision <= settings.block_precision:
             mesh_id, kind = seen[phrase]
             blocks.append(LexiconEntry(phrase, "block", mesh_id, kind, c["all"], round(precision, 3)))
-    provenance.append(f"entries: {len(links)} links, {len(blocks)} blocks")
+    modifiers = sum(e.action == "modifier" for e in links)
+    provenance.append(f"entries: {len(links) - modifiers} links, {len(blocks)} blocks, {modifiers} modifiers")
     return Lexicon(links + blocks, provenance)
 
 

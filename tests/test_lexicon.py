@@ -60,11 +60,39 @@ def test_lexicon_changes_the_gazetteer(demo):
     g = Gazetteer.build(with_lexicon)
     assert g.phrases[("lung", "inflammation")] == "mesh-D011014"
     assert ("asthma",) not in g.phrases
-    assert g.config["lexicon"] == {"linked": 1, "blocked": 1, "unknown_descriptor": 1, "unusable": 0}
+    assert g.config["lexicon"] == {"linked": 1, "blocked": 1, "modified": 0, "unknown_descriptor": 1, "unusable": 0}
     assert g.fingerprint() != plain.fingerprint()  # a store built without it extracts again
     # a link overrides what the vocabulary said for that wording
     own = Vocabulary(demo.concepts, demo.files, [LexiconEntry("asthma", "link", "D011014", "disease", 5, 0.9)])
     assert Gazetteer.build(own).phrases[("asthma",)] == "mesh-D011014"
+
+
+def test_modifiers(tmp_path, demo):
+    """A word people put before a generic head ("vascular damage", "vascular lesions") names a
+    class of conditions; the phrases it makes with the other heads fill gaps only."""
+    train = tmp_path / "train.PubTator"
+    train.write_text("1|t|Vascular damage\n1|a|Vascular lesions.\n"
+                     "1\t0\t15\tVascular damage\tDisease\tD002318\n1\t17\t33\tVascular lesions\tDisease\tD002318\n\n"
+                     "2|t|Bronchial problems\n2|a|Bronchial lesions.\n"
+                     "2\t0\t18\tBronchial problems\tDisease\tD001249\n2\t20\t37\tBronchial lesions\tDisease\tD001249\n\n"
+                     "3|t|Ocular problems\n3|a|None.\n3\t0\t15\tOcular problems\tDisease\tD002318\n")
+    lexicon = learn([train], demo)
+    # Cardiovascular Diseases (C14) has narrower descriptors, Asthma (C08.127.108) none; "ocular" was seen once
+    assert [(e.phrase, e.mesh_id, e.support) for e in lexicon.modifiers] == [("vascular", "D002318", 2)]
+    path = tmp_path / "lexicon.tsv"
+    lexicon.write(path)
+    assert read_lexicon(path).modifiers == lexicon.modifiers
+    with_modifier = Vocabulary(demo.concepts, demo.files, [
+        LexiconEntry("vascular", "modifier", "D002318", "disease", 2, 1.0),
+        LexiconEntry("vascular problems", "block", "D002318", "disease", 3, 0.0),
+        LexiconEntry("vascular disease", "link", "D006973", "disease", 4, 1.0)])
+    g = Gazetteer.build(with_modifier)
+    assert g.phrases[("vascular", "involvement")] == g.phrases[("vascular", "deficit")] == "mesh-D002318"  # plurals too
+    assert ("vascular", "problems") not in g.phrases  # blocked
+    assert g.phrases[("vascular", "disease")] == "mesh-D006973"  # a link of the same wording wins
+    assert ("vascular", "failure") not in g.phrases and ("vascular", "toxicity") not in g.phrases
+    extractor = make_extractor(g, ExtractionConfig())
+    assert set(extractor.extract("Vascular involvement in asthma", "", "").mentions) == {"mesh-D002318", "mesh-D001249"}
 
 
 def test_learned_lexicon_scores_better_on_held_out_abstracts(tmp_path):
@@ -159,11 +187,11 @@ def real_learned(real_data):
 
 
 @pytest.mark.parametrize("name, floors", [
-    # floors: this session's figures less 0.03 (BC5CDR 0.834 / 0.876, NCBI 0.800, BioRED 0.795 / 0.585);
-    # the issue's goal is disease 0.85, chemical 0.88
-    ("bc5cdr/CDR_DevelopmentSet.PubTator.txt", {"disease": 0.80, "chemical": 0.84}),
+    # floors: session 25's figures less 0.03 (BC5CDR 0.836 / 0.891, NCBI 0.801, BioRED 0.797 / 0.558:
+    # amino acids as chemicals, BioRED leaves many out); the issue's goal is disease 0.85, chemical 0.88
+    ("bc5cdr/CDR_DevelopmentSet.PubTator.txt", {"disease": 0.80, "chemical": 0.86}),
     ("ncbi-disease/NCBIdevelopset_corpus.txt", {"disease": 0.77}),
-    ("biored/Dev.PubTator", {"disease": 0.76, "chemical": 0.55}),
+    ("biored/Dev.PubTator", {"disease": 0.76, "chemical": 0.52}),
 ])
 def test_development_sets_with_the_learned_lexicon(real_data, real_learned, name, floors):
     vocabulary, extractor, lexicon = real_learned
@@ -171,6 +199,7 @@ def test_development_sets_with_the_learned_lexicon(real_data, real_learned, name
     # the NCBI Disease corpus annotates no chemicals: nothing is learned of chemicals from it
     assert 'types=disease ' in next(p for p in lexicon.provenance if 'NCBItrainset' in p) + ' '
     assert not {e.phrase for e in lexicon.links} & {e.phrase for e in lexicon.blocks}
+    assert ("renal", "D007674") in {(e.phrase, e.mesh_id) for e in lexicon.modifiers}  # Kidney Diseases
     result = evaluate(real_data / "gold" / name, vocabulary, extractor=extractor)
     for kind, floor in floors.items():
         assert result.types[kind].f1 >= floor, (kind, result.types[kind].as_dict())
