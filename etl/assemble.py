@@ -63,7 +63,7 @@ from ckg.etl.normalize import (
     split_multi,
 )
 from ckg.etl.parses import ParseDoc, ParseError, ParseIndex, body_text, read_parse, relative_name, scan
-from ckg.etl.prefetch import WINDOW, Prefetcher
+from ckg.etl.prefetch import WINDOW, DigestsAhead, Prefetcher, file_digest
 from ckg.etl.records import Paper
 from ckg.etl.report import Report
 
@@ -144,7 +144,7 @@ FINGERPRINT_FORMAT = "ckg-input-1"
 
 
 def input_fingerprint(fields: dict[str, str], metadata_name: str, parse_names: list[str], parse_paths: list[Path],
-                      version: str) -> str:
+                      version: str, digest: Callable[[Path], bytes] = file_digest) -> str:
     """A digest of everything a paper read from a metadata row is made of: the row's cells, the
     metadata file's name, the names and bytes of its parse files, and the code's version.
 
@@ -157,16 +157,15 @@ def input_fingerprint(fields: dict[str, str], metadata_name: str, parse_names: l
     h.update("\x1f".join([FINGERPRINT_FORMAT, version, metadata_name, *parse_names, "",
                            *(f"{k}\x1e{v}" for k, v in sorted(fields.items()))]).encode("utf-8", "surrogatepass"))
     for path in parse_paths:
-        with open(path, "rb") as handle:
-            h.update(b"\0" + hashlib.file_digest(handle, "blake2b").digest())
+        h.update(b"\0" + digest(path))
     return h.hexdigest()
 
 
 def _fingerprint_or_empty(fields: dict[str, str], metadata_name: str, parse_names: list[str],
-                          parse_paths: list[Path]) -> str:
+                          parse_paths: list[Path], digest: Callable[[Path], bytes] = file_digest) -> str:
     """:func:`input_fingerprint`, or '' when a parse file cannot be read (reading it reports why)."""
     try:
-        return input_fingerprint(fields, metadata_name, parse_names, parse_paths, _version())
+        return input_fingerprint(fields, metadata_name, parse_names, parse_paths, _version(), digest)
     except OSError:
         return ""
 
@@ -177,6 +176,11 @@ class Unchanged:
 
     key: str
 
+
+DIGEST_THREADS = 4
+"""Threads hashing an update's parse files ahead (with ``processes`` above 1): reading files is
+what they wait for, and this machine's disk reads 20,000 cold parse files twice as fast with
+four readers as with one (6.4 s against 2.9 s, 1.5 GB)."""
 
 KnownInput = Callable[[str, str], "str | None"]
 """known(key, fingerprint): the paper's stored DOI ('' for none) when the store holds the paper
@@ -195,6 +199,8 @@ class Assembler:
         self.known = known
         self.prefetch = prefetch  # worker processes reading parses ahead (ckg.etl.prefetch); 0: none
         self._ahead: Prefetcher | None = None
+        self._digests: DigestsAhead | None = None  # an update's parse files hashed ahead, in threads
+        self.parses_hashed_ahead = 0  # of the parses an update hashed, those a thread hashed
         self.parses_read_ahead = 0  # of the parses read, those a worker read
         self.counts = AssemblyCounts()
         self._used: set[Path] = set()
@@ -225,6 +231,14 @@ class Assembler:
         self.counts.parses_read += 1
         return doc
 
+    def _digest(self, path: Path) -> bytes:
+        """A parse file's digest: hashed ahead by a thread, else here."""
+        ahead = self._digests.take(path) if self._digests is not None else None
+        if ahead is None:
+            return file_digest(path)
+        self.parses_hashed_ahead += 1
+        return ahead
+
     def _guess_parses(self, row: MetadataRow) -> list[Path]:
         """The parses of the release's index a row names by PMC id or sha (a guess, for reading
         ahead: :meth:`_row_parses` decides)."""
@@ -240,7 +254,7 @@ class Assembler:
                 out.append(path)
         return out
 
-    def _read_ahead(self, rows: Iterator[MetadataRow], ahead: Prefetcher) -> Iterator[MetadataRow]:
+    def _read_ahead(self, rows: Iterator[MetadataRow], ahead: Prefetcher | DigestsAhead) -> Iterator[MetadataRow]:
         """The rows, each one's parses handed to the workers :data:`~ckg.etl.prefetch.WINDOW`
         rows before the row is assembled; the reads its row did not take are then dropped. A
         failure reading the file comes after the rows read before it, as without reading ahead."""
@@ -296,15 +310,20 @@ class Assembler:
     def papers(self) -> Iterator[Paper | Unchanged]:
         """Every paper of the release, metadata rows first, then parses no row claimed
         (:class:`Unchanged` for a row the store holds as it is, when ``known`` is given)."""
-        # an update reads few parses (and only once it knows a row changed): no reading ahead
-        if self.prefetch > 0 and self.known is None and self.inputs.metadata_files:
-            self._ahead = Prefetcher(self.prefetch)
+        # an update reads few parses (and only once it knows a row changed): no reading ahead,
+        # but every parse is hashed, ahead, in threads
+        if self.prefetch > 0 and self.inputs.metadata_files:
+            if self.known is None:
+                self._ahead = Prefetcher(self.prefetch)
+            else:
+                self._digests = DigestsAhead(DIGEST_THREADS)
         try:
             yield from self._row_papers()
         finally:
-            if self._ahead is not None:
-                self._ahead.close()
-                self._ahead = None
+            for ahead in (self._ahead, self._digests):
+                if ahead is not None:
+                    ahead.close()
+            self._ahead = self._digests = None
         for table in (self.inputs.parses.by_sha, self.inputs.parses.by_pmcid):
             for key in sorted(table):
                 path = table[key]
@@ -319,7 +338,8 @@ class Assembler:
             name = relative_name(csv_path, root)
             try:
                 rows = read_metadata(csv_path, self.report, display_name=name)
-                for row in rows if self._ahead is None else self._read_ahead(rows, self._ahead):
+                ahead = self._ahead or self._digests
+                for row in rows if ahead is None else self._read_ahead(rows, ahead):
                     self.counts.rows += 1
                     paper = self._from_row(row, root, name)
                     if paper is not None:
@@ -384,7 +404,7 @@ class Assembler:
         files = [name] + [self.inputs.parses.relative(p) for p in parse_paths]
         fingerprint = ""
         if self.known is not None:
-            fingerprint = _fingerprint_or_empty(f, name, files[1:], parse_paths)
+            fingerprint = _fingerprint_or_empty(f, name, files[1:], parse_paths, self._digest)
             stored_doi = self.known(key, fingerprint) if fingerprint else None
             if stored_doi is not None:
                 self._used.update(parse_paths)

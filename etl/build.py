@@ -460,16 +460,29 @@ def _batches(items: Iterable, size: int) -> Iterator[list]:
 
 def _apply_entities(store: ox.Store, catalog: Catalog, authors: set[str], institutions: set[str], staging: Path,
                     fresh: bool) -> None:
-    """Rewrite the entity-graph description of the given authors and institutions."""
-    if not fresh:
-        entities = resources.graph(resources.ENTITIES_GRAPH_NAME)
-        for node in [*map(resources.author, authors), *map(resources.institution, institutions)]:
-            for q in list(store.quads_for_pattern(node, None, None, entities)):
-                store.remove(q)
-    _add(store, _entity_quads(catalog, authors, institutions), staging, bulk=fresh)
+    """Rewrite the entity-graph description of the given authors and institutions. An update
+    writes the difference only: most of what it would remove and add again is unchanged (the
+    names of an author of a changed paper; 1.5 s of removals and 7 s of additions of 113,000
+    quads for 10,674 authors at 100k papers), a range of ``ENTITY_RANGE`` nodes at a time."""
+    if fresh:
+        _add(store, _entity_quads(catalog, authors, institutions), staging, bulk=True)
+        return
+    entities = resources.graph(resources.ENTITIES_GRAPH_NAME)
+    for part_authors, part_institutions in (*((a, ()) for a in _batches(sorted(authors), ENTITY_RANGE)),
+                                            *(((), i) for i in _batches(sorted(institutions), ENTITY_RANGE))):
+        nodes = [*map(resources.author, part_authors), *map(resources.institution, part_institutions)]
+        old = {q for node in nodes for q in store.quads_for_pattern(node, None, None, entities)}
+        new = list(dict.fromkeys(_entity_quads(catalog, part_authors, part_institutions)))
+        for q in old.difference(new):
+            store.remove(q)
+        _add(store, (q for q in new if q not in old), staging, bulk=False)
 
 
-def _entity_quads(catalog: Catalog, authors: set[str], institutions: set[str]) -> Iterator[ox.Quad]:
+ENTITY_RANGE = 20_000
+"""Authors (or institutions) an update rewrites at a time: bounds the quads held to compare."""
+
+
+def _entity_quads(catalog: Catalog, authors: Iterable[str], institutions: Iterable[str]) -> Iterator[ox.Quad]:
     for key in sorted(authors):
         desc = catalog.author_description(key)
         if desc is None:

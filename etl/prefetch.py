@@ -30,7 +30,9 @@ guess missed is read in the assembler's process.
 
 from __future__ import annotations
 
+import hashlib
 from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing.pool import AsyncResult
 from pathlib import Path
@@ -109,3 +111,60 @@ class Prefetcher:
         self._pending.clear()
         self._pool.terminate()
         self._pool.join()
+
+
+def file_digest(path: Path) -> bytes:
+    """The blake2b digest of a file's bytes (what an input fingerprint holds of a parse)."""
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "blake2b").digest()
+
+
+class DigestsAhead:
+    """Threads hashing parse files ahead of the rows that need them.
+
+    An update fingerprints every row of the new release, parse files included, to find what
+    changed (:func:`ckg.etl.assemble.input_fingerprint`), and reads only the changed parses. The
+    hashing is file reads and blake2b, both of which let go of the GIL: threads hash the parses of
+    the next :data:`WINDOW` rows while the main thread parses and checks rows. Same interface as
+    :class:`Prefetcher` (``submit``, ``take``, ``drop``); a file that cannot be read raises
+    its ``OSError`` from ``take``, as hashing it in place would.
+
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "a.json"
+    >>> _ = path.write_bytes(b"{}")
+    >>> with DigestsAhead(threads=1) as ahead:
+    ...     ahead.submit(path, "a.json")
+    ...     ahead.take(path, "a.json") == file_digest(path), ahead.take(path, "a.json")
+    (True, None)
+    """
+
+    def __init__(self, threads: int) -> None:
+        self._pool = ThreadPoolExecutor(max(1, threads), thread_name_prefix="ckg-digest")
+        self._pending: dict[Path, Future] = {}
+
+    def __enter__(self) -> DigestsAhead:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def submit(self, path: Path, where: str) -> None:
+        if path not in self._pending:
+            self._pending[path] = self._pool.submit(file_digest, path)
+
+    def take(self, path: Path, where: str = "") -> bytes | None:
+        """The digest of ``path``, waiting for it; None when it was not submitted."""
+        submitted = self._pending.pop(path, None)
+        return None if submitted is None else submitted.result()
+
+    def drop(self, paths) -> None:
+        for path in paths:
+            submitted = self._pending.pop(path, None)
+            if submitted is not None:
+                submitted.cancel()
+
+    def close(self) -> None:
+        for submitted in self._pending.values():
+            submitted.cancel()
+        self._pending.clear()
+        self._pool.shutdown(wait=True, cancel_futures=True)

@@ -380,7 +380,7 @@ def test_parses_read_ahead_by_workers_give_the_same_papers_and_report(tmp_path):
     """Every bad parse of the gauntlet, claimed by a row through its sha (so that worker
     processes read it ahead, ckg.etl.prefetch), rows that fail to parse among them: the papers
     and the report, issue by issue and in order, are those of reading in one process."""
-    from ckg.etl.assemble import Assembler, discover
+    from ckg.etl.assemble import Assembler, Unchanged, discover
 
     release = tmp_path / "release"
     (release / PARSES).mkdir(parents=True)
@@ -409,3 +409,23 @@ def test_parses_read_ahead_by_workers_give_the_same_papers_and_report(tmp_path):
     assert counts["parses_read"] == len(CASES) - 4 and len(papers) == counts["papers"] == len(CASES) + 1
     reasons = {json.loads(line)["reason"] for line in issues}
     assert {"malformed-json", "parse-structure", "field-type", "encoding", "duplicate-paper"} <= reasons
+
+    # an update fingerprints every row, its parses hashed ahead by threads (DigestsAhead): the same
+    # fingerprints, and a row whose fingerprint is known is not read
+    def fingerprints(workers: int, unchanged: set[str]):
+        seen: dict[str, str] = {}
+
+        def known(key: str, fingerprint: str):
+            seen[key] = fingerprint
+            return "" if key in unchanged else None
+
+        report = Report(None)
+        assembler = Assembler(discover([release], report), report, known=known, prefetch=workers)
+        read = sorted(p.key for p in assembler.papers() if not isinstance(p, Unchanged))
+        return seen, read, assembler.parses_hashed_ahead
+
+    (alone, read_alone, none_hashed), (threads, read_threads, hashed) = fingerprints(0, set()), fingerprints(2, set())
+    assert alone == threads and read_alone == read_threads and all(alone.values())
+    assert none_hashed == 0 and hashed == len(CASES)
+    some = set(sorted(alone)[::2])
+    assert fingerprints(2, some)[1] == sorted(set(read_alone) - some)
