@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from ckg.corpusgen import shape
 from ckg.corpusgen.hashing import Permutation, Scramble, Stream, Weighted, base36, mix, rng
 from ckg.corpusgen.people import People
-from ckg.corpusgen.text import Pools, make_title
+from ckg.corpusgen.text import RARE, Pools, cap, make_title
 from ckg.corpusgen.words import (
     CULTURES,
     GENERIC_TITLES,
@@ -350,14 +350,14 @@ class Corpus:
 
     def _external(self, k: int) -> tuple:
         """(title, authors [(initials, last)], year, venue, doi, pmid, topic) of an outside work:
-        a title of the topic's pool of outside titles (with a subtitle of its own for most), so
-        that a million outside works cost draws, not template filling."""
+        a title of the topic's pool of outside titles with rare words of its own (and a subtitle
+        for some), so that a million outside works cost draws, not template filling."""
         r = rng(self.seed, _EXT, k)
         u = r.random
         topic = k % 10
         year = 1985 + int(38 * u() ** 0.45)
         pool = self.external_titles(topic, int(year >= 2020))
-        title = pool[int(u() * len(pool))]
+        title = cap(RARE.fill(r, pool[int(u() * len(pool))]))
         if u() < 0.2 and ":" not in title:
             title += SUBTITLES_PLAIN[int(u() * len(SUBTITLES_PLAIN))].format(n=24 + int(u() * 3000))
         authors = []
@@ -375,7 +375,8 @@ class Corpus:
     def _external_titles(self, topic: int, era: int) -> tuple:
         r = rng(self.seed, _EXT, -1 - topic, era)
         year = 2021 if era else 2012
-        return tuple(make_title(r, self.pools, (topic,), year, self.title_words.pick(r.random()) - 2)  # shorter,
+        return tuple(make_title(r, self.pools, (topic,), year, self.title_words.pick(r.random()) - 2,  # shorter,
+                                rare=False)
                      for _ in range(_EXTERNAL_TITLES))  # as references' titles are (older papers)
 
 

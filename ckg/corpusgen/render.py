@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from ckg.corpusgen import shape
 from ckg.corpusgen.hashing import Permutation, Stream, mix, rng
 from ckg.corpusgen.papers import CACHE_SIZES, Corpus, Head
-from ckg.corpusgen.text import abstract, body
+from ckg.corpusgen.text import RARE, abstract, body
 from ckg.corpusgen.words import (
     BACK_MATTER,
     COUNTRIES,
@@ -132,7 +132,8 @@ class Renderer:
                                      shape.from_quantiles(r_text.random(), shape.ABSTRACT_CHARS))
         row_abstract = full_abstract if h.has_abstract or change == "abstract" else ""
         if change == "abstract" and h.has_abstract:  # an abstract completed
-            row_abstract += " " + c.pools.pools[h.core.topics[0], "Discussion", int(h.year >= 2020)][edit.below(240)]
+            row_abstract += " " + RARE.fill(rng(self.seed, _RENDER, i, 5), c.pools.pools[
+                h.core.topics[0], "Discussion", int(h.year >= 2020)][edit.below(240)])
         elif row_abstract and "Elsevier" in h.source and r_text.random() < 0.1:
             row_abstract = "Abstract " + row_abstract
         authors = h.authors

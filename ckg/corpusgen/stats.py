@@ -34,6 +34,10 @@ csv.field_size_limit(sys.maxsize)
 _LINE_NUMBER = re.compile(r"[A-Za-z,;:]\s+\d{2,3}\s+[a-z]")  # "severe 595 fever": a manuscript line number
 _SERVER = re.compile(r"\b(?:medrxiv|biorxiv|preprint)\b", re.IGNORECASE)
 _WORD = re.compile(r"\w+")
+_LETTERS = re.compile(r"[^\W\d_]+")  # a word of letters (the vocabulary statistics)
+VOCABULARY_TITLES = 1000       # distinct words of the first 1,000 titles of metadata.csv
+VOCABULARY_BIB_TITLES = 10000  # and of the first 10,000 bibliography titles of the parses
+VOCABULARY_TEXT_WORDS = 1_000_000  # and of the first million words of their abstracts and bodies
 
 
 def _quantile(counts: Counter, q: float) -> float:
@@ -86,6 +90,7 @@ def metadata_stats_from_rows(rows: Iterable[dict]) -> dict:
     sources: Counter = Counter()
     licenses: Counter = Counter()
     journals: set = set()
+    title_vocabulary: set = set()
     uids: Counter = Counter()
     titles: Counter = Counter()
     preprint_titles: set = set()
@@ -108,6 +113,8 @@ def metadata_stats_from_rows(rows: Iterable[dict]) -> dict:
         authors[len(names)] += 1
         title = g("title") or ""
         title_words[len(title.split())] += 1
+        if n <= VOCABULARY_TITLES:
+            title_vocabulary.update(w.lower() for w in _LETTERS.findall(title))
         time = (g("publish_time") or "").strip()
         flags["date year only"] += len(time) == 4
         flags["date empty"] += not time
@@ -144,6 +151,7 @@ def metadata_stats_from_rows(rows: Iterable[dict]) -> dict:
     nonzero = Counter({k: v for k, v in authors.items() if k})
     _describe("authors per row", nonzero, out, (0.5, 0.9, 0.99))
     _describe("title words", title_words, out)
+    out[f"distinct title words in {min(n, VOCABULARY_TITLES):,} rows"] = len(title_vocabulary)
     out["publish_time year only"] = share(flags["date year only"])
     out["publish_time empty"] = share(flags["date empty"])
     for bucket in ("<=2019", "2020", "2021", "2022"):
@@ -179,6 +187,9 @@ def parse_stats(files: Iterable[Path], limit: int | None = None) -> dict:
                                       "bib authors")}
     entries = Counter()
     kinds = Counter()
+    bib_vocabulary: set = set()
+    text_vocabulary: set = set()
+    text_words = 0
     for path in files:
         doc = json.loads(path.read_text(encoding="utf-8"))
         kinds["pmc_json" if "abstract" not in doc else "pdf_json"] += 1
@@ -191,6 +202,8 @@ def parse_stats(files: Iterable[Path], limit: int | None = None) -> dict:
             entries["year missing"] += entry.get("year") is None
             entries["venue empty"] += not entry.get("venue")
             title = entry.get("title") or ""
+            if entries["all"] <= VOCABULARY_BIB_TITLES:
+                bib_vocabulary.update(w.lower() for w in _LETTERS.findall(title))
             words = len(title.split())
             c["bib title words"][min(words, 60)] += 1
             c["bib authors"][len(entry.get("authors") or [])] += 1
@@ -199,6 +212,12 @@ def parse_stats(files: Iterable[Path], limit: int | None = None) -> dict:
             entries["title line number"] += bool(_LINE_NUMBER.search(title))
             entries["title preprint server"] += bool(_SERVER.search(title))
         body = doc.get("body_text") or []
+        for p in [*(doc.get("abstract") or []), *body]:
+            if text_words >= VOCABULARY_TEXT_WORDS:
+                break
+            words = _LETTERS.findall(p.get("text") or "")[:VOCABULARY_TEXT_WORDS - text_words]
+            text_words += len(words)
+            text_vocabulary.update(w.lower() for w in words)
         c["body paras"][len(body)] += 1
         c["body chars"][sum(len(p.get("text") or "") for p in body) // 100 * 100] += 1
         c["cite spans"][sum(len(p.get("cite_spans") or []) for p in body)] += 1
@@ -222,6 +241,7 @@ def parse_stats(files: Iterable[Path], limit: int | None = None) -> dict:
     out["bib venue empty"] = round(entries["venue empty"] / n, 4)
     out["bib authors per entry: mean"] = round(_mean(c["bib authors"]), 2)
     out["bib title words: mean"] = round(_mean(c["bib title words"]), 2)
+    out[f"distinct words in {min(n, VOCABULARY_BIB_TITLES):,} bib titles"] = len(bib_vocabulary)
     out["bib title with a line number"] = round(entries["title line number"] / n, 4)
     out["bib title <4 words"] = round(entries["title <4 words"] / n, 4)
     out["bib title >30 words"] = round(entries["title >30 words"] / n, 4)
@@ -229,6 +249,7 @@ def parse_stats(files: Iterable[Path], limit: int | None = None) -> dict:
     _describe("authors per parse", c["authors"], out, (0.5, 0.9))
     out["parses without authors"] = round(c["authors"][0] / len(files), 4)
     out["author entries with an institution"] = round(entries["with institution"] / max(1, entries["author entries"]), 4)
+    out[f"distinct words in {text_words:,} words of text"] = len(text_vocabulary)
     _describe("body paragraphs", c["body paras"], out)
     _describe("body chars", c["body chars"], out)
     _describe("cite spans per parse", c["cite spans"], out, (0.5,))

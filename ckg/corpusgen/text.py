@@ -16,12 +16,18 @@ True
 >>> text = abstract(r, pools, (3,), 2021, 1400)
 >>> 1000 < len(text) < 1900
 True
+>>> rare = RareWords()
+>>> [rare.word(k) for k in (0, 1, 84, 85, 10**6)]
+['babaq', 'babaj', 'bafuq', 'bafuj', 'mobazerj']
+>>> rare.fill(random.Random(2), f"Effect of {TAIL} on {TAIL_CAP} cohorts")
+'Effect of bobomoj on Bidizoj cohorts'
 """
 
 from __future__ import annotations
 
 import functools
 import random
+import re
 import string
 
 from ckg.corpusgen.hashing import rng
@@ -47,6 +53,10 @@ _TEMPLATES = (INTRO, METHODS, RESULTS, DISCUSSION)
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
            "November", "December")
 _POOL = 240  # sentences per (topic, section, era)
+TAIL, TAIL_CAP = "\x00", "\x01"  # where a title takes a rare word (written lower-case, capitalised)
+_MARKS = re.compile(f"[{TAIL}{TAIL_CAP}]")
+TAIL_SHARE = {"w": 0.9, "c": 0.7, "place": 0.8, "population": 0.6}  # of a title's fields
+TEXT_RARE = 0.6  # in abstracts and bodies, that share times this
 _SMALL = {"a", "an", "and", "as", "at", "by", "for", "from", "in", "of", "on", "or", "the", "to", "with", "versus"}
 _FIELDS = {t: tuple(f for _, f, _, _ in string.Formatter().parse(t) if f)
            for t in (*INTRO, *METHODS, *RESULTS, *DISCUSSION, *TITLE_CORES, *SUBTITLES, *QUALIFIERS, *SHORT_TITLES, *TAILS)}
@@ -73,11 +83,65 @@ def concepts(topic: int, pandemic: bool) -> tuple:
     return tuple(c for c in TOPICS[topic]["concepts"] if pandemic or c not in PANDEMIC_ONLY)
 
 
-class Filler:
-    """Fills one template: concepts and seed words of the given topics, places, numbers."""
+class RareWords:
+    """Made-up words of a vocabulary of 10^8 ranked by frequency (Zipf-Mandelbrot: the share of rank
+    ``k`` is proportional to ``(k + Q) ** -S``), the long tail of a corpus' words.
 
-    def __init__(self, r: random.Random, topics: tuple, pandemic: bool, abbreviate: bool) -> None:
+    A word is its rank written with consonant-vowel syllables and an ending ('q', 'j', 'zh') that
+    no English or Latin medical word has, so that no rare word is taken for a vocabulary's concept
+    (a real-data test checks the frequent ones against MeSH). S and Q are fitted to the real
+    reference titles of ``release-2020-03-13``: with about 3 rare words a title (the shares
+    :data:`TAIL_SHARE` of a title's fields), the first 1,000 / 5,000 / 26,906 reference titles of
+    a 20,000-paper release hold 2,815 / 7,754 / 18,143 distinct words (real: 3,445 / 8,871 /
+    20,111), its first 1,000 paper titles 2,859 (real: 3,999 in the 2022-06 sample, 3,125 in the
+    2020-04 subset).
+    """
+
+    S, Q, N = 1.65, 1000.0, 10 ** 8
+    _ONSETS = "bdfgklmnprstvz"
+    _SYLLABLES = tuple(c + v for c in _ONSETS for v in "aeiou")
+    _ENDINGS = ("q", "j", "zh", "nq", "rj", "lzh")
+
+    def __init__(self) -> None:
+        self._a = self.Q ** (1 - self.S)
+        self._span = self._a - (self.N + self.Q) ** (1 - self.S)
+        self._power = 1 / (1 - self.S)
+        self.word = functools.lru_cache(maxsize=4096)(self._word)  # the head of the law (memory flat)
+
+    def rank(self, u: float) -> int:
+        """The rank at quantile ``u`` of the law (0 the most frequent)."""
+        return int((self._a - u * self._span) ** self._power - self.Q)
+
+    def _word(self, rank: int) -> str:
+        """Rank -> word, one-to-one (the syllables are ``rank // 6`` in bijective base 70, at least
+        two of them; the ending is ``rank % 6``)."""
+        n, ending = divmod(rank, len(self._ENDINGS))
+        n += len(self._SYLLABLES) + 1  # two syllables at least
+        syllables = []
+        while n:
+            n, d = divmod(n - 1, len(self._SYLLABLES))
+            syllables.append(self._SYLLABLES[d])
+        return "".join(reversed(syllables)) + self._ENDINGS[ending]
+
+    def fill(self, r: random.Random, text: str) -> str:
+        """``text`` with each :data:`TAIL` / :data:`TAIL_CAP` mark replaced by a rare word."""
+        def word(mark: re.Match) -> str:
+            w = self.word(self.rank(r.random()))
+            return w.capitalize() if mark.group() == TAIL_CAP else w
+        return _MARKS.sub(word, text)
+
+
+RARE = RareWords()
+
+
+class Filler:
+    """Fills one template: concepts and seed words of the given topics, places, numbers; with
+    ``rare``, marks where rare words go (:data:`TAIL_SHARE`)."""
+
+    def __init__(self, r: random.Random, topics: tuple, pandemic: bool, abbreviate: bool,
+                 rare: float = 0.0) -> None:
         self.r, self.topics, self.pandemic, self.abbreviate = r, topics, pandemic, abbreviate
+        self.rare = {name: share * rare for name, share in TAIL_SHARE.items()}
 
     def concept(self) -> str:
         return self.r.choice(concepts(self.r.choice(self.topics), self.pandemic))
@@ -100,14 +164,22 @@ class Filler:
                 while raw in values.values() and len(concepts(self.topics[0], self.pandemic)) > 2:
                     raw = self.concept()
                 term = self.term(raw)
-                values[name] = cap(term) if name == "C" else term
+                if r.random() < self.rare["c"]:
+                    values[name] = f"{TAIL_CAP if name == 'C' else TAIL} {term}"
+                else:
+                    values[name] = cap(term) if name == "C" else term
             elif name in ("w", "W"):
-                word = r.choice(TOPICS[r.choice(self.topics)]["seed_words"])
-                values[name] = cap(word) if name == "W" else word
+                if r.random() < self.rare["w"]:
+                    values[name] = TAIL_CAP if name == "W" else TAIL
+                else:
+                    word = r.choice(TOPICS[r.choice(self.topics)]["seed_words"])
+                    values[name] = cap(word) if name == "W" else word
             elif name == "place":
-                values[name] = r.choice(MORE_PLACES)
+                values[name] = TAIL_CAP if r.random() < self.rare["place"] else r.choice(MORE_PLACES)
             elif name == "population":
                 values[name] = r.choice(MORE_POPULATIONS)
+                if r.random() < self.rare["population"]:
+                    values[name] = f"{TAIL} {values[name]}"
             elif name == "design":
                 values[name] = r.choice(MORE_DESIGNS)
             elif name == "outbreak":
@@ -147,7 +219,7 @@ class Pools:
                 r = rng(seed, 21, topic, era)
                 year = 2021 if pandemic else 2015
                 for section, templates in zip(SECTIONS, _TEMPLATES):
-                    filler = Filler(r, (topic,), pandemic, abbreviate=True)
+                    filler = Filler(r, (topic,), pandemic, abbreviate=True, rare=TEXT_RARE)
                     self.pools[topic, section, era] = tuple(
                         cap(filler.fill(r.choice(templates), year)) for _ in range(_POOL))
 
@@ -155,11 +227,11 @@ class Pools:
         return r.choice(self.pools[r.choice(topics), section, int(year >= 2020)])
 
 
-def make_title(r: random.Random, pools: Pools, topics: tuple, year: int, words: int) -> str:
-    """A title of about ``words`` words: a short one (few possible: like real short titles, some
-    recur), or a statement with a subtitle naming a design, a place, a population or a number,
-    which makes titles of a million papers nearly all distinct."""
-    filler = Filler(r, topics, year >= 2020, abbreviate=False)
+def make_title(r: random.Random, pools: Pools, topics: tuple, year: int, words: int, rare: bool = True) -> str:
+    """A title of about ``words`` words: a short one, or a statement with a subtitle naming a design,
+    a place, a population or a number; with rare words (or, ``rare=False``, the marks where they
+    go, for :meth:`RareWords.fill` to fill later)."""
+    filler = Filler(r, topics, year >= 2020, abbreviate=False, rare=1.0)
     if words <= 7:
         title = cap(filler.fill(r.choice(SHORT_TITLES), year))
     else:
@@ -177,7 +249,9 @@ def make_title(r: random.Random, pools: Pools, topics: tuple, year: int, words: 
             if gap <= 2:
                 break
         title = best
-    return title_case(title) if r.random() < 0.3 else title
+    if rare:
+        title = RARE.fill(r, title)
+    return cap(title_case(title)) if r.random() < 0.3 else cap(title)
 
 
 def abstract(r: random.Random, pools: Pools, topics: tuple, year: int, chars: float) -> str:
@@ -195,7 +269,7 @@ def abstract(r: random.Random, pools: Pools, topics: tuple, year: int, chars: fl
             text.append(sentence)
             budget -= len(sentence) + 1
         parts.append((label if structured else "") + " ".join(text))
-    return " ".join(parts)
+    return RARE.fill(r, " ".join(parts))
 
 
 def body(r: random.Random, pools: Pools, topics: tuple, year: int, paragraphs: int, chars: float) -> list:
@@ -208,6 +282,7 @@ def body(r: random.Random, pools: Pools, topics: tuple, year: int, paragraphs: i
     scale = chars / sum(weights)
     era = int(year >= 2020)
     choices = {section: [pools.pools[t, section, era] for t in topics] for section in SECTIONS}
+    fill = RARE.fill
     out = []
     for k, weight in enumerate(weights):
         section = SECTIONS[(k >= bounds[0]) + (k >= bounds[1]) + (k >= bounds[2])]
@@ -216,7 +291,7 @@ def body(r: random.Random, pools: Pools, topics: tuple, year: int, paragraphs: i
         while budget > 60 or not sentences:
             pool = options[int(rand() * len(options))]
             sentence = pool[int(rand() * len(pool))]
-            sentences.append(sentence)
+            sentences.append(fill(r, sentence))
             budget -= len(sentence) + 1
         out.append((section, sentences))
     return out
