@@ -256,12 +256,14 @@ def similar(key: str, words: list[str], content: frozenset[str], other: str, siz
 #   paper is a candidate only when its size is compatible.
 #
 # Updates go the other way, from a new paper to the entries it may match: entries are posted
-# under single words (the minimum of each run of 8 words, and the ``n - ceil(0.8 n) + 1`` first
-# content words), each posting with the entry's size and a 32-bit Bloom filter of its words, so
-# that most postings are ruled out without reading the entry.
+# under the minimum of each run of 8 words (for the prefix and containment rules) and under the
+# same prefix pairs as papers (for the Jaccard rule: a pair of two of a title's rarest words is
+# posted by few entries, where each single word of them was posted by thousands at 100k
+# papers), each posting with the entry's size and a 32-bit Bloom filter of its words, so that
+# most postings are ruled out without reading the entry.
 
-WINDOW = 1  # role of an entry's posting word: the minimum of a run of PARTIAL_MIN_WORDS words
-PREFIX = 2  # role of an entry's posting word: one of its prefix-filtering content words
+WINDOW = 1  # role of an entry's posting: under the minimum of a run of PARTIAL_MIN_WORDS words
+PREFIX = 2  # role of an entry's posting: under one of its prefix-filtering pairs of content words
 _SIZE_CAP = 63  # content-word counts in postings are kept up to this (larger ones count as this)
 TIER_BASE = 16
 """A word used by fewer than this many titles (papers' and entries') is of tier 0, the rarest;
@@ -361,17 +363,20 @@ def _window_minima(seq: list[int]) -> set[int]:
 
 class _Title:
     """What resolution derives from a title key: its words; the hash of the title key; the words
-    an entry is posted under (word -> roles) and these postings' hashes and values; the number
+    an entry is posted under as a run's minimum (``tokens``: word -> role) and the entry's
+    postings (those words' hashes and its prefix pairs, with their values); the number
     of content words (``n``) and of distinct numbers (``digits``); a 64-bit Bloom filter of its
     words; the keys that find the corpus titles the fuzzy rules may match (``windows``: each
-    run of 8 words, ``pairs``: the prefix-filtering word pairs; computed when first asked); and,
+    run of 8 words, computed when first asked; ``pairs``: the prefix-filtering word pairs); and,
     once computed, those matches.
 
     >>> order = _Order({"of": 9, "the": 9, "in": 9, "and": 8, "coronavirus": 6, "novel": 5, "china": 5})
     >>> t = _Title("clinical characteristics of 2019 novel coronavirus infection in china",
     ...            "clinical characteristics of 2019 novel coronavirus infection in china".split(), order)
     >>> t.n, t.digits, sorted(t.tokens.items()), len(t.windows), len(t.pairs)
-    (8, 1, [('2019', 1), ('characteristics', 2), ('clinical', 2)], 2, 3)
+    (8, 1, [('2019', 1)], 2, 3)
+    >>> len(t.postings)  # under '2019' (a run's minimum) and the 3 pairs of 'characteristics', 'clinical', 'infection'
+    4
     """
 
     __slots__ = ("key", "words", "hash", "n", "digits", "rarest", "tokens", "bloom", "matches", "postings", "_ext",
@@ -402,17 +407,15 @@ class _Title:
         self.n = n = len(content)
         self.digits = len(distinct) - n
         if n >= FUZZY_MIN_WORDS:
-            p = _prefix_length(n)
-            for w in content[:p]:
-                tokens[w] = tokens.get(w, 0) | PREFIX
-            self._ext = content[:p + 1]
+            self._ext = content[:_prefix_length(n) + 1]
         bloom = 0
         crc = order.crc
         for w in distinct:
             bloom |= 1 << (crc(w) & 63)
         self.bloom = bloom
         meta = (min(n, _SIZE_CAP) << 34) | _fold(bloom)
-        self.postings = [(crc(w), meta | (roles << 32)) for w, roles in tokens.items()]
+        self.postings = [(crc(w), meta | (WINDOW << 32)) for w in tokens]
+        self.postings += [(h, meta | (PREFIX << 32)) for h in self.pairs]
 
     def first_run_minimum(self) -> str:
         """The first word, in the global order, of the title's first PARTIAL_MIN_WORDS words: the
@@ -675,7 +678,7 @@ class _Entry:
         return out
 
     def postings(self) -> list[tuple[int, int, int]]:
-        """(word hash, id, meta) of the words the entry is posted under."""
+        """(key, id, meta) of the entry's postings: its runs' minima (word hashes) and prefix pairs."""
         t = self.title
         return [] if t is None else [(h, self.rowid, meta) for h, meta in t.postings]
 
@@ -814,30 +817,34 @@ class _Postings:
         return out
 
     def change(self, add: Iterable[tuple[int, int, int]], remove: Iterable[tuple[int, int, int]]) -> None:
-        """Add and remove postings (hash, a, b): pair (a, b) in the row of the hash."""
+        """Add and remove postings (hash, a, b): pair (a, b) in the row of the hash. The rows are
+        changed as bytes (most are short: numpy per row cost more than the change), removals
+        matched in place."""
         adds: dict[int, list[int]] = defaultdict(list)
-        removes: dict[int, set[tuple[int, int]]] = defaultdict(set)
+        removes: dict[int, list[tuple[int, int]]] = defaultdict(list)
         for h, a, b in add:
             adds[_bucket(h) if self.bucketed else h].extend((a, b))
         for h, a, b in remove:
-            removes[_bucket(h) if self.bucketed else h].add((a, b))
+            removes[_bucket(h) if self.bucketed else h].append((a, b))
         keys = sorted(set(adds) | set(removes))
-        if self.bucketed:  # rows() takes hashes
-            rows = self.rows(k << 32 for k in keys)
-        else:
-            rows = self.rows(keys)
+        current: dict[int, bytes] = {}
+        for chunk in _chunks(keys):
+            current.update(self.db.execute(f"SELECT k, v FROM {self.table} WHERE k IN ({','.join('?' * len(chunk))})",
+                                           chunk))
         writes, deletes = [], []
         for k in keys:
-            pairs = rows[k]
-            if k in removes and len(pairs):
-                drop = removes[k]
-                keep = [i for i, p in enumerate(pairs.tolist()) if tuple(p) not in drop]
-                pairs = pairs[keep]
+            blob = current.get(k, b"")
+            if blob and k in removes:
+                pairs = np.frombuffer(blob, dtype="<i8").reshape(-1, 2)
+                keep = np.ones(len(pairs), dtype=bool)
+                for a, b in removes[k]:
+                    keep &= (pairs[:, 0] != a) | (pairs[:, 1] != b)
+                blob = pairs[keep].tobytes()
             if k in adds:
-                pairs = np.concatenate([pairs, np.array(adds[k], dtype="<i8").reshape(-1, 2)])
-            self.cache[k] = pairs
-            if len(pairs):
-                writes.append((k, pairs.astype("<i8").tobytes()))
+                blob += np.array(adds[k], dtype="<i8").tobytes()
+            self.cache.pop(k, None)
+            if blob:
+                writes.append((k, blob))
             else:
                 deletes.append((k,))
         self.db.executemany(f"INSERT OR REPLACE INTO {self.table} (k, v) VALUES (?, ?)", writes)
@@ -865,7 +872,7 @@ class _Bulk:
         records[:, 0] = (k >> 32) & _BUCKET_MASK if self.postings.bucketed else k
         records[:, 1] = np.frombuffer(first, dtype=np.int64)
         records[:, 2] = np.frombuffer(second, dtype=np.int64)
-        parts = records[:, 0] >> self.shift
+        parts = (records[:, 0] >> self.shift) & (self.PARTS - 1)  # (pair keys are 64-bit)
         for part in np.unique(parts).tolist():
             self.files[part].write(records[parts == part].tobytes())
 
@@ -899,7 +906,7 @@ class _Bulk:
 
 # -- resolution -----------------------------------------------------------------------------------
 
-STATE_VERSION = 1
+STATE_VERSION = 2  # 2: entries posted under prefix pairs, not prefix words (a catalog of 1 resolves all again)
 _STATE = "citations_state"
 _WORDS_SAMPLE = 200_000  # bibliography entries sampled for the word tiers
 _FULL_SHARE, _FULL_MIN = 0.25, 5_000  # an update that puts or deletes more than this share of the papers
@@ -1235,7 +1242,7 @@ def _popcount(x: np.ndarray) -> np.ndarray:
 def _fuzzy_reach(paper: _Title, words: _Postings) -> set[int]:
     """Entries that the fuzzy rules may match with a paper title: those posted under its rarest
     word that hold all its words (it is contained in them), those posted under one of its words
-    whose words it holds all (a title cut short), those posted under one of its prefix words of
+    whose words it holds all (a title cut short), those posted under one of its prefix pairs of
     a compatible size and enough words in common (Jaccard similarity); the Bloom filters decide
     "holds all" and "enough" up to false positives, which the rules then rule out."""
     checks: dict[int, list[tuple[str, object]]] = defaultdict(list)
@@ -1248,9 +1255,8 @@ def _fuzzy_reach(paper: _Title, words: _Postings) -> set[int]:
         checks[_word_hash(paper.first_run_minimum())].append(("contained", None))
     if paper.n >= FUZZY_MIN_WORDS:
         slack = paper.n - math.ceil(MIN_JACCARD * paper.n) + paper.digits
-        for w, roles in paper.tokens.items():
-            if roles & PREFIX:
-                checks[_word_hash(w)].append(("jaccard", slack))
+        for h in paper.pairs:
+            checks[h].append(("jaccard", slack))
     rows = words.rows(checks)
     out: set[int] = set()
     bloom, m = _fold(paper.bloom), paper.n
