@@ -115,6 +115,34 @@ def test_training_sample_depends_on_the_keys_only():
     assert len(set(grown) - set(sample)) <= 5
 
 
+def test_inference_in_groups_gives_each_paper_the_edges_it_gets_alone():
+    """Papers are inferred INFER_GROUP per call of tomotopy (a call costs a copy of the model, which
+    grows with the vocabulary); each keeps the edges it gets when inferred alone, whatever its
+    group, also with papers whose words are all unknown or that have none."""
+    import random
+
+    from ckg.etl.topics import Inferrer, train_sample
+
+    config = load_config()
+    r = random.Random(3)
+    seeds = [w for topic in config.topics for w in topic.seed_words if " " not in w]
+    rare = [f"word{i}" for i in range(3000)]  # a vocabulary of thousands, as real text has
+
+    def text() -> list[str]:
+        return [r.choice(seeds) if r.random() < 0.3 else rare[int(len(rare) * r.random() ** 2)] for _ in range(120)]
+
+    model = train_sample([(f"t{i}", text()) for i in range(300)], config)
+    papers = [(f"p{i}", text()) for i in range(150)] + [("empty", []), ("unknown", ["zzz", "qqq"])]
+    r.shuffle(papers)
+    inferrer = Inferrer(model.data, config)
+    alone = {key: inferrer.edges(key, words) for key, words in papers}
+    grouped = dict(inferrer.edges_many(papers))
+    assert grouped == alone and grouped["empty"] == grouped["unknown"] == {}
+    assert sum(map(len, alone.values())) >= 150
+    regrouped = dict(inferrer.edges_many(papers[70:]) + inferrer.edges_many(papers[:70]))
+    assert regrouped == alone
+
+
 def test_a_large_corpus_is_inferred_with_a_sampled_model_and_an_update_infers_what_changed(tmp_path, demo_releases):
     """Above max_training_papers: a model trained on a sample infers every paper; an update infers
     the new and changed papers only and equals a fresh build given the same model; past
