@@ -71,6 +71,7 @@ from ckg.etl.assemble import Assembler, InputError, Unchanged, discover
 from ckg.etl.catalog import Catalog
 from ckg.etl.citations import resolve
 from ckg.etl.report import Report
+from ckg.etl.workers import batches
 from ckg.generations import HISTORY_DIR, Write
 from ckg.settings import SETTINGS, get
 from ckg.store import (CATALOG_FILE, EDITED_FILE, GENERATIONS_DIR, OXIGRAPH_DIR, StoreError, current_folder, is_store, query,
@@ -441,21 +442,10 @@ def _add(store: ox.Store, quads: Iterable[ox.Quad], staging: Path, bulk: bool) -
         store.extend(quads)
         return
     with open(staging, "wb") as out:
-        for batch in _batches(quads, 20_000):
+        for batch in batches(quads, 20_000):
             out.write(emit.to_nquads(batch))
     faults.point("add.bulk")
     store.bulk_load(path=str(staging), format=ox.RdfFormat.N_QUADS)
-
-
-def _batches(items: Iterable, size: int) -> Iterator[list]:
-    batch = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def _apply_entities(store: ox.Store, catalog: Catalog, authors: set[str], institutions: set[str], staging: Path,
@@ -468,8 +458,8 @@ def _apply_entities(store: ox.Store, catalog: Catalog, authors: set[str], instit
         _add(store, _entity_quads(catalog, authors, institutions), staging, bulk=True)
         return
     entities = resources.graph(resources.ENTITIES_GRAPH_NAME)
-    for part_authors, part_institutions in (*((a, ()) for a in _batches(sorted(authors), ENTITY_RANGE)),
-                                            *(((), i) for i in _batches(sorted(institutions), ENTITY_RANGE))):
+    for part_authors, part_institutions in (*((a, ()) for a in batches(sorted(authors), ENTITY_RANGE)),
+                                            *(((), i) for i in batches(sorted(institutions), ENTITY_RANGE))):
         nodes = [*map(resources.author, part_authors), *map(resources.institution, part_institutions)]
         old = {q for node in nodes for q in store.quads_for_pattern(node, None, None, entities)}
         new = list(dict.fromkeys(_entity_quads(catalog, part_authors, part_institutions)))

@@ -64,7 +64,7 @@ import pyoxigraph as ox
 from ckg import resources
 from ckg.etl.concepts import INVARIANT
 from ckg.etl.emit import annotated_edge, decimal, integer, typed
-from ckg.etl.workers import imap_batched, start_pool
+from ckg.etl.workers import batches, imap_batched, start_pool
 from ckg.terms import CKG, SKOS
 
 _TOKEN = re.compile(r"[a-z][a-z0-9]*(?:['\-][a-z0-9]+)*")
@@ -370,15 +370,12 @@ class Inferrer:
 
     def edges_many(self, papers: list[tuple[str, list[str]]]) -> list[tuple[str, dict]]:
         """(key, edges) of each (key, words), inferred in one call."""
-        docs = {}
-        for key, words in papers:
-            doc = self.model.make_doc(words) if words else None
-            if doc is not None and len(doc):
-                docs[key] = doc
-        if docs:
-            self.model.infer(list(docs.values()), iterations=self.config.infer_iterations, workers=1)
-        return [(key, _edges_of(key, docs[key].get_topic_dist(), self.config) if key in docs else {})
-                for key, _words in papers]
+        docs = [self.model.make_doc(words) if words else None for _key, words in papers]
+        known = [doc for doc in docs if doc is not None and len(doc)]  # some word in the vocabulary
+        if known:
+            self.model.infer(known, iterations=self.config.infer_iterations, workers=1)
+        return [(key, _edges_of(key, doc.get_topic_dist(), self.config) if doc is not None and len(doc) else {})
+                for (key, _words), doc in zip(papers, docs)]
 
 
 INFER_GROUP = 64
@@ -400,12 +397,6 @@ def _infer_group(items: list[tuple[str, str, str, str]]) -> list[tuple[str, dict
                                 for key, title, abstract, body in items])
 
 
-def _groups(items: Iterable, size: int) -> Iterator[list]:
-    items = iter(items)
-    while group := [x for _, x in zip(range(size), items)]:
-        yield group
-
-
 def infer_many(items: Iterable[tuple[str, str, str, str]], data: bytes, config: TopicConfig, *,
                processes: int = 1, batch: int = 1024) -> Iterator[tuple[str, dict[tuple[str, str], tuple[float, int]]]]:
     """(key, topic edges) of each (key, title, abstract, body), inferred with the sampled model
@@ -423,7 +414,7 @@ def infer_many(items: Iterable[tuple[str, str, str, str]], data: bytes, config: 
     >>> one == two and len(one) >= len(docs), sorted(k for k, _d in infer_many(docs, model.data, config, processes=2)) == sorted(k for k, *_ in docs)
     (True, True)
     """
-    groups = _groups(items, INFER_GROUP)
+    groups = batches(items, INFER_GROUP)
     if processes <= 1:
         _init_inferrer(data, config)
         for group in imap_batched(None, _infer_group, groups, processes=1):

@@ -32,16 +32,23 @@ def processes_for(items: int, processes: int) -> int:
     return processes if items >= 8 * processes else 1
 
 
+def batches(items: Iterable, size: int) -> Iterator[list]:
+    """``items`` in lists of ``size`` (the last one shorter).
+
+    >>> list(batches(range(5), 2))
+    [[0, 1], [2, 3], [4]]
+    """
+    items = iter(items)
+    while batch := [x for _, x in zip(range(size), items)]:
+        yield batch
+
+
 def imap_batched(workers: multiprocessing.pool.Pool | None, func: Callable[[Any], Any], items: Iterable,
                  *, processes: int, batch: int = 1024) -> Iterator:
     """``func`` of each item, computed by ``workers`` ``batch`` items at a time, in the order they
     are done (in this process and in input order when ``workers`` is None)."""
-    items = iter(items)
     if workers is None:
         yield from map(func, items)
         return
-    while True:
-        chunk = [x for _, x in zip(range(batch), items)]
-        if not chunk:
-            return
+    for chunk in batches(items, batch):
         yield from workers.imap_unordered(func, chunk, chunksize=max(1, min(8, len(chunk) // (8 * processes))))
