@@ -149,8 +149,9 @@ def _gazetteer(resolved: _Resolved) -> tuple[Vocabulary, Gazetteer, Any, list[di
     return vocabulary, gazetteer, extractor, vocabulary.files
 
 
-def paper_texts(store: ox.Store, keys: Iterable[str]) -> Iterator[tuple[str, str, str, str]]:
-    """(key, title, abstract, body text) of papers, read from their graphs in the store."""
+def paper_texts(store: ox.Store, keys: Iterable[str], *, body: bool = True) -> Iterator[tuple[str, str, str, str]]:
+    """(key, title, abstract, body text) of papers, read from their graphs in the store (the body
+    left empty, and unread, with ``body=False``)."""
     for key in keys:
         subject, graph = resources.paper(key), resources.paper_graph(key)
 
@@ -158,7 +159,7 @@ def paper_texts(store: ox.Store, keys: Iterable[str]) -> Iterator[tuple[str, str
             quad = next(store.quads_for_pattern(subject, prop, None, graph), None)
             return quad.object.value if quad is not None else ""
 
-        yield key, value(DCTERMS.title), value(DCTERMS.abstract), value(CKG.bodyText)
+        yield key, value(DCTERMS.title), value(DCTERMS.abstract), value(CKG.bodyText) if body else ""
 
 
 # -- applying differences ----------------------------------------------------------------------------
@@ -362,8 +363,8 @@ def topics_stage(store: ox.Store, catalog: Catalog, options: AnnotationOptions |
                                                           "nodes_written": 0, "nodes_removed": 0})
     phrases = config.phrases()
     start = time.perf_counter()
-    documents = [(key, topics.tokenize(" ".join((title, abstract, body)), phrases))
-                 for key, title, abstract, body in paper_texts(store, sorted(catalog.keys()))]
+    documents = [(key, topics.tokenize(topics.document(title, abstract, body, config.body_chars), phrases))
+                 for key, title, abstract, body in paper_texts(store, sorted(catalog.keys()), body=config.body_chars != 0)]
     tokenize_s = time.perf_counter() - start
     start = time.perf_counter()
     result = topics.train(documents, config)
@@ -433,8 +434,8 @@ def _sampled_topics(store: ox.Store, catalog: Catalog, config: topics.TopicConfi
           or held[1].get("inferred_since", 0) + len(pending) > config.retrain_share * papers_now):
         start = time.perf_counter()
         sample = topics.training_sample(catalog.keys(), config.max_training_papers)
-        documents = [(key, topics.tokenize(" ".join((title, abstract, body)), phrases))
-                     for key, title, abstract, body in paper_texts(store, sample)]
+        documents = [(key, topics.tokenize(topics.document(title, abstract, body, config.body_chars), phrases))
+                     for key, title, abstract, body in paper_texts(store, sample, body=config.body_chars != 0)]
         tokenize_s = time.perf_counter() - start
         start = time.perf_counter()
         model = topics.train_sample(documents, config)
@@ -467,7 +468,7 @@ def _sampled_topics(store: ox.Store, catalog: Catalog, config: topics.TopicConfi
         added, removed, apply_s = added + a, removed + r, apply_s + time.perf_counter() - started
         keys.clear()
         edges.clear()
-    for key, found in topics.infer_many(paper_texts(store, pending), data, config, processes=processes):
+    for key, found in topics.infer_many(paper_texts(store, pending, body=config.body_chars != 0), data, config, processes=processes):
         batch.add(key)
         for e, (p, rank) in found.items():
             edges[e] = (f"{p:.3f}", rank)

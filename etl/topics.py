@@ -1,4 +1,4 @@
-"""Topics: a seeded LDA (tomotopy) over every paper's title, abstract and body.
+"""Topics: a seeded LDA (tomotopy) over every paper's title, abstract and the start of its body.
 
 The topics, their labels and seed words, and the model's settings come from a TOML file
 (``etl/data/topics.toml`` by default; ``--topics FILE``). Seed words are anchored with
@@ -30,7 +30,15 @@ inferred since training exceed
 update that keeps the model equals a fresh build of the newer release given the same model
 (``ckg build --topics-from STORE``); one that retrains equals a plain fresh build.
 
-**Text.** Words are lower-cased runs of letters and digits (inner hyphens and apostrophes
+**Text.** A paper's document is its title, its abstract and the first ``body_chars`` characters
+of its body (2,000 by default: about 300 words of the introduction; -1 reads it all). Most of
+CORD-19 has no body (61% of the final release), so the papers with one are read much as the
+others are, and a topic model of whole texts costs five times the tokens for topics no better:
+on the 803 real preprints, title, abstract and 2,000 characters give topics of higher NPMI
+coherence (0.061 and 0.070 with two seeds, against -0.030 to 0.048 for whole texts with three),
+the clinical-characteristics papers all get the clinical topic either way, and the top topic
+changes for 40% of papers, where two seeds of the whole-text model already disagree on 27-32%.
+Words are lower-cased runs of letters and digits (inner hyphens and apostrophes
 kept: "covid-19", "sars-cov-2"), of at least three characters, not English stop words nor
 the words of preprint footers ("peer-reviewed", "medrxiv", "copyright", ...); words longer
 than four letters lose a plural -s. Seed phrases become one token where their words follow
@@ -118,6 +126,7 @@ class TopicConfig:
     max_training_papers: int = 20_000
     infer_iterations: int = 20
     retrain_share: float = 0.2
+    body_chars: int = 2000
     path: str = ""
 
     def phrases(self) -> dict[str, dict[tuple[str, ...], str]]:
@@ -159,6 +168,8 @@ def load_config(path: Path | None = None) -> TopicConfig:
         raise TopicConfigError(f"{path}: max_training_papers must be a positive integer")
     if not 0 < float(model.get("retrain_share", 0.2)) <= 1:
         raise TopicConfigError(f"{path}: retrain_share must be in (0, 1]")
+    if not isinstance(model.get("body_chars", 2000), int) or isinstance(model.get("body_chars", 2000), bool):
+        raise TopicConfigError(f"{path}: body_chars must be an integer (characters of the body read; -1: all of it)")
     if model.get("term_weight", "idf") not in ("one", "idf", "pmi"):
         raise TopicConfigError(f"{path}: term_weight must be one, idf or pmi")
     keys = [t.key for t in topics]
@@ -206,6 +217,23 @@ def _words(text: str) -> list[str]:
         if token:
             out.append(token)
     return out
+
+
+def document(title: str, abstract: str, body: str, body_chars: int) -> str:
+    """The text of a paper the topic model reads: its title, its abstract and the first
+    ``body_chars`` characters of its body (cut after the last whole word; all of it when
+    ``body_chars`` is negative, none of it when 0).
+
+    >>> document("Title", "Abstract.", "First words of the body", 14)
+    'Title Abstract. First words of'
+    >>> document("Title", "", "Body", 0), document("Title", "", "Body", -1)
+    ('Title ', 'Title  Body')
+    """
+    if body_chars == 0:
+        return f"{title} {abstract}"
+    if 0 < body_chars < len(body):
+        body = body[:body_chars + 1].rsplit(None, 1)[0] if not body[body_chars].isspace() else body[:body_chars]
+    return " ".join((title, abstract, body))
 
 
 def tokenize(text: str, phrases: dict[str, dict[tuple[str, ...], str]]) -> list[str]:
@@ -393,7 +421,8 @@ def _init_inferrer(data: bytes, config: TopicConfig) -> None:
 
 def _infer_group(items: list[tuple[str, str, str, str]]) -> list[tuple[str, dict[tuple[str, str], tuple[float, int]]]]:
     inferrer, phrases = _INFERRER
-    return inferrer.edges_many([(key, tokenize(" ".join((title, abstract, body)), phrases))
+    chars = inferrer.config.body_chars
+    return inferrer.edges_many([(key, tokenize(document(title, abstract, body, chars), phrases))
                                 for key, title, abstract, body in items])
 
 

@@ -25,6 +25,7 @@ def test_default_configuration_has_ten_labelled_topics_with_seeds():
     ("[[topic]]\nseed_words = ['x']\n", "topic 1 needs a label"),
     ("[model]\nterm_weight = 'tfidf'\n[[topic]]\nlabel = 'a'\n", "term_weight must be one, idf or pmi"),
     ("[[topic]\n", "topics.toml: "),
+    ("[model]\nbody_chars = 'all'\n[[topic]]\nlabel = 'a'\n", "body_chars must be an integer"),
 ])
 def test_malformed_configurations_are_refused(tmp_path, text, message):
     path = tmp_path / "topics.toml"
@@ -190,3 +191,34 @@ def test_topics_from_a_store_without_a_sampled_model_is_refused(tmp_path, mini_s
 
     with pytest.raises(StoreError, match="has no sampled topic model"):
         build(tmp_path / "s", [MINI], annotation=AnnotationOptions(topics_from=mini_store[0]))
+
+
+def test_a_paper_is_read_up_to_body_chars_of_its_body():
+    """The topic model reads the title, the abstract and the first ``body_chars`` characters of the
+    body (cut at a whole word): what a body says after them changes nothing, and a paper with no
+    abstract still gets topics from the start of its body."""
+    import dataclasses
+
+    from ckg.etl.topics import document, infer_many, train_sample
+
+    config = load_config()
+    assert config.body_chars == 2000
+    phrases = config.phrases()
+    virology = "Viral replication and viral entry into host cells through the receptor. " * 40
+    clinical = "Mechanical ventilation of hospitalised patients in intensive care units. " * 200
+    assert len(virology) > config.body_chars
+    text = document("Spike and receptor binding", "", virology + clinical, config.body_chars)
+    assert len(text) <= len("Spike and receptor binding") + 2 + config.body_chars and not text.endswith(" ")
+    assert "ventilation" not in text and tokenize(text, phrases)[-1] in {"viral_replication", "viral_entry",
+                                                                         "host_cell", "receptor", "viral"}
+    assert document("T", "A", "one two", -1) == "T A one two" and document("T", "A", "one two", 0) == "T A"
+    training = [(f"v{i}", tokenize(virology, phrases)) for i in range(20)] + \
+               [(f"c{i}", tokenize(clinical, phrases)) for i in range(20)]
+    model = train_sample(training, config)
+    papers = [("mixed", "Spike and receptor binding", "", virology + clinical)]
+    capped = dict(infer_many(papers, model.data, config))["mixed"]
+    assert capped == dict(infer_many([("mixed", "Spike and receptor binding", "", virology)], model.data,
+                                     config))["mixed"]
+    assert [t for (_k, t), (_p, rank) in capped.items() if rank == 1] == ["virology"]
+    whole = dict(infer_many(papers, model.data, dataclasses.replace(config, body_chars=-1)))["mixed"]
+    assert [t for (_k, t), (_p, rank) in whole.items() if rank == 1] == ["clinical-care"]
