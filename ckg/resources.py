@@ -20,6 +20,7 @@ True
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote, unquote
 
 import pyoxigraph as ox
@@ -27,10 +28,17 @@ import pyoxigraph as ox
 from ckg.terms import resource_base
 
 _SAFE = "-._~()'!*,;=:@"
+_UNQUOTED = re.compile(r"[A-Za-z0-9_\-.~()'!*,;=:@]*\Z")
+"""The parts ``quote`` leaves as they are (ASCII letters and digits, ``_.-~`` and :data:`_SAFE`):
+most keys, which then skip it."""
 
 
 def _iri(*parts: str) -> ox.NamedNode:
-    return ox.NamedNode(resource_base() + "/".join(quote(p, safe=_SAFE) for p in parts))
+    """>>> _iri("paper", "a b/c").value.rsplit("/", 2)[-2:], _iri("paper", "x-1").value.rsplit("/", 1)[-1]
+    (['paper', 'a%20b%2Fc'], 'x-1')
+    """
+    plain = _UNQUOTED.match
+    return ox.NamedNode(resource_base() + "/".join(p if plain(p) else quote(p, safe=_SAFE) for p in parts))
 
 
 def paper(key: str) -> ox.NamedNode:

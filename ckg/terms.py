@@ -110,7 +110,8 @@ class Namespace:
     def __getattr__(self, name: str) -> ox.NamedNode:
         if name.startswith("__"):
             raise AttributeError(name)
-        return term(self.base + name)
+        node = self.__dict__[name] = term(self.base + name)  # kept: the next access is a plain attribute
+        return node
 
     def __getitem__(self, name: str) -> ox.NamedNode:
         return term(self.base + name)

@@ -322,7 +322,7 @@ def apply_release(store_path: Path, folder: Path, inputs: list[Path], *, release
                     else:
                         changes.new.append(paper.key)
                         first = label
-                    catalog.put_paper(paper, content_hash, first, label)
+                    catalog.put_paper(paper, content_hash, first, label, new=state is None)
                     catalog.put_title(paper.key, emit.string(paper.title).value if paper.title else "")  # as emitted
                     if mode != "build":  # a build describes every entity anyway
                         a, i = catalog.entity_keys([paper.key])

@@ -126,9 +126,12 @@ class Catalog:
     def count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM papers").fetchone()[0]
 
-    def put_paper(self, paper: Paper, content_hash: str, first_release: str, last_release: str) -> None:
-        """Insert or replace everything the catalog keeps of a paper."""
-        self.delete_papers([paper.key])
+    def put_paper(self, paper: Paper, content_hash: str, first_release: str, last_release: str, *,
+                  new: bool = False) -> None:
+        """Insert or replace everything the catalog keeps of a paper (``new``: the catalog has no
+        row of it, which the caller has just checked: nothing to delete first)."""
+        if not new:
+            self.delete_papers([paper.key])
         db = self.db
         db.execute(
             "INSERT INTO papers VALUES (?, ?, ?, ?, ?, ?, ?)",
