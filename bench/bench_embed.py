@@ -66,7 +66,8 @@ def main() -> int:
             name = f"demo-{args.papers}"
         store = work / "store"
         build(store, [release])
-        config = TrainConfig().override({"text.max_passages": args.max_passages, "graph.epochs": args.epochs})
+        config = TrainConfig().override({"text.max_passages": args.max_passages, "graph.epochs": args.epochs,
+                                          "graph.method": "kge"})
         start = time.perf_counter()
         result = train(store, config)
         train_s = time.perf_counter() - start

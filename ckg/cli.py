@@ -447,18 +447,22 @@ def _weights(value: str | None, n: int, option: str) -> tuple[float, ...] | None
 @click.option("--part-weights", default=None, metavar="T,A,B", help="Weights of title, abstract, body (default 1,1,1).")
 @click.option("--max-passages", type=click.IntRange(min=0), default=None,
               help="At most this many passages of each abstract and body, evenly spaced; 0 = all (default 8).")
-@click.option("--kge-model", default=None, help="A PyKEEN model by name (default TransE).")
-@click.option("--dim", type=click.IntRange(min=1), default=None, help="Graph embedding dimension (default 64).")
-@click.option("--epochs", type=click.IntRange(min=1), default=None, help="Maximum KGE training epochs (default 100).")
+@click.option("--graph-method", type=click.Choice(["features", "kge"]), default=None,
+              help="Graph vectors from the graph's weighted features (concepts, topics, references, citing papers, "
+                   "authors) or from KG embeddings (default features).")
+@click.option("--kge-model", default=None, help="[kge] A PyKEEN model by name (default TransE).")
+@click.option("--dim", type=click.IntRange(min=1), default=None, help="[kge] Graph embedding dimension (default 64).")
+@click.option("--epochs", type=click.IntRange(min=1), default=None, help="[kge] Maximum training epochs (default 100).")
 @click.option("--weights", "search_weights", default=None, metavar="TEXT,GRAPH",
-              help="Weights of the text and graph parts in the combined mode (default 1,1).")
+              help="Weights of the text and graph parts in the combined mode (default 0.95,0.05; `ckg tune` "
+                   "sets them on a validation split).")
 @click.option("--index", "index_kind", type=click.Choice(["auto", "exact", "approximate"]), default=None,
               help="FAISS index: exact, approximate (HNSW), or auto (approximate above 100,000 papers).")
 @click.option("--seed", type=int, default=None, help="Random seed (default 0).")
 @click.option("--full", is_flag=True, help="Re-embed every paper, not only new and changed ones.")
 @click.option("--progress/--no-progress", default=None, help="Show progress bars (default: on a terminal).")
-def train(store, config_file, text_model, part_weights, max_passages, kge_model, dim, epochs, search_weights,
-          index_kind, seed, full, progress):
+def train(store, config_file, text_model, part_weights, max_passages, graph_method, kge_model, dim, epochs,
+          search_weights, index_kind, seed, full, progress):
     """Train the text and knowledge-graph embeddings of a store's papers (the similar-paper engine)."""
     from ckg.embed.config import TrainConfig
     from ckg.embed.pipeline import train as run_train
@@ -469,7 +473,7 @@ def train(store, config_file, text_model, part_weights, max_passages, kge_model,
         text_model = get("text_model")
     config = _run(base.override, {
         "text.model": text_model, "text.part_weights": _weights(part_weights, 3, "--part-weights"),
-        "text.max_passages": max_passages, "graph.model": kge_model, "graph.dim": dim, "graph.epochs": epochs,
+        "text.max_passages": max_passages, "graph.method": graph_method, "graph.model": kge_model, "graph.dim": dim, "graph.epochs": epochs,
         "search.weights": _weights(search_weights, 2, "--weights"), "search.index": index_kind, "seed": seed,
     })
     path = _store(store)
@@ -487,11 +491,23 @@ def train(store, config_file, text_model, part_weights, max_passages, kge_model,
                f"{t['reused']:,} reused, {t['removed_since_previous']:,} removed; {t['with_text']:,} of {t['papers']:,} "
                f"papers have text; {sum(t['passages_embedded'].values()):,} passages in {m['timings_s']['text']} s")
     reused = f" (reused from run {m['graph']['reused_from']})" if m["graph"]["reused_from"] else ""
-    click.echo(f"  graph  {m['graph']['model']} ({m['graph']['dimension']} dims){reused}: {g['triples']:,} triplets "
-               f"({g['training']:,} training, {g['validation']:,} validation, {g['test']:,} test), "
-               f"{g['entities']:,} entities; {g['papers_with_graph']:,} papers have a graph vector; "
-               f"{gm.get('epochs_run')} epochs; {gm['evaluated_on']} MRR {gm['mrr']:.4f}, Hits@10 {gm['hits_at_10']:.4f}")
+    if m["graph"].get("method") == "features":
+        f = g["features"]
+        blocks = ", ".join(f"{b} {v['features']:,}" for b, v in f["blocks"].items() if v["features"])
+        click.echo(f"  graph  features ({m['graph']['dimension']} dims, {gm['reduction']}): {g['triples']:,} triplets; "
+                   f"{f['features']:,} features ({blocks or 'none'}); {g['papers_with_graph']:,} papers have a graph "
+                   f"vector; {m['graph']['timings_s']['total']} s")
+    else:
+        click.echo(f"  graph  {m['graph']['model']} ({m['graph']['dimension']} dims){reused}: {g['triples']:,} triplets "
+                   f"({g['training']:,} training, {g['validation']:,} validation, {g['test']:,} test), "
+                   f"{g['entities']:,} entities; {g['papers_with_graph']:,} papers have a graph vector; "
+                   f"{gm.get('epochs_run')} epochs; {gm['evaluated_on']} MRR {gm['mrr']:.4f}, "
+                   f"Hits@10 {gm['hits_at_10']:.4f}")
     click.echo(f"  search {m['search']['index']} index, modes {', '.join(m['search']['modes'])}")
+    if m.get("tuning"):
+        tuning = m["tuning"]
+        click.echo(f"  tuned  weights (text, graph) {tuple(tuning['weights'])}, popularity prior {tuning['popularity']} "
+                   f"on {tuning['tuned_on']['split']} ({tuning['objective']}, {tuning['queries']:,} queries)")
     click.echo(f"  run    {result.path}")
 
 
@@ -530,13 +546,33 @@ def similar(store, paper, k, mode, as_json):
               help="Epochs of the evaluation's KG training (default: those of the current run's config).")
 @click.option("--samples", type=click.IntRange(min=0), default=5, show_default=True,
               help="Papers in the side-by-side sample of abstracts.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed (hold-out, samples).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed (hold-out, samples, bootstrap).")
+@click.option("--qrels", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="TREC-COVID relevance judgments (topic iteration cord_uid grade): adds co-relevance and nDCG "
+                   "over the judged papers, with random and most-cited baselines (trec-covid.json).")
+@click.option("--topics-split", type=click.Choice(["all", "validation", "report"]), default="all", show_default=True,
+              help="[--qrels] The topics evaluated: the validation half (tune there), the report half, or all.")
+@click.option("--qrels-only", is_flag=True, help="[--qrels] Only the TREC-COVID evaluation (no citation recovery, "
+              "which trains a graph model, and no analyses).")
 @click.option("--progress/--no-progress", default=None, help="Show PyKEEN's progress bar (default: on a terminal).")
-def evaluate(store, out, holdout, k, epochs, samples, seed, progress):
-    """Evaluate the similar-paper engine: citation recovery on held-out edges, popularity, topics, projection."""
+def evaluate(store, out, holdout, k, epochs, samples, seed, qrels, topics_split, qrels_only, progress):
+    """Evaluate the similar-paper engine: citation recovery on held-out edges, popularity, topics, projection;
+    TREC-COVID co-relevance with --qrels."""
     from ckg.embed.evaluation import EvaluationConfig, evaluate as run_evaluate
 
-    config = _run(EvaluationConfig(holdout=holdout, k=k, seed=seed, samples=samples, epochs=epochs).validate)
+    if qrels_only:
+        if qrels is None:
+            raise click.UsageError("--qrels-only needs --qrels FILE")
+        from ckg.embed.trec import CorelevanceConfig, evaluate_qrels, format_table
+
+        trec_config = _run(CorelevanceConfig(k=k, split=topics_split, seed=seed).validate)
+        report = _run(evaluate_qrels, _store(store), qrels, out, trec_config)
+        click.echo(f"evaluated run {report['run']} of {_store(store)} against {qrels}")
+        click.echo(format_table(report))
+        click.echo(f"  report {out / 'trec-covid.json'}")
+        return
+    config = _run(EvaluationConfig(holdout=holdout, k=k, seed=seed, samples=samples, epochs=epochs,
+                                   qrels=str(qrels) if qrels else None, topics_split=topics_split).validate)
     show = sys.stderr.isatty() if progress is None else progress
     result = _run(run_evaluate, _store(store), out, config, show_progress=show)
     rec = result.recovery
@@ -559,7 +595,46 @@ def evaluate(store, out, holdout, k, epochs, samples, seed, progress):
         random_share = next(iter(topics["modes"].values()), {}).get("random_share_same_dominant_topic")
         click.echo(f"  topics: recommendations sharing the paper's dominant topic: {shares}"
                    + (f" (random {random_share:.2f})" if random_share is not None else ""))
+    if "trec_covid" in result.report:
+        from ckg.embed.trec import format_table
+
+        click.echo(format_table(result.report["trec_covid"]))
     click.echo(f"  report {out / 'report.md'} (figures: {out / 'report.json'})")
+
+
+@main.command()
+@_store_option
+@click.option("--qrels", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="TREC-COVID relevance judgments: tune on the validation half of the topics (co-relevance@k); "
+                   "without it, on validation citation edges (Recall@k).")
+@click.option("--holdout", type=click.FloatRange(min=0, max=1, min_open=True, max_open=True), default=0.2,
+              show_default=True, help="[citations] The evaluation's held-out share, left out first (never seen).")
+@click.option("--folds", type=click.IntRange(min=2), default=5, show_default=True,
+              help="[citations] Folds of the remaining citation edges, each the validation edges of one graph.")
+@click.option("-k", "k", type=click.IntRange(min=1), default=10, show_default=True, help="Recommendations per paper.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed (the same as `ckg evaluate`'s).")
+@click.option("--dry-run", is_flag=True, help="Print the figures; do not change the run's weights.")
+def tune(store, qrels, holdout, folds, k, seed, dry_run):
+    """Choose the combined mode's text/graph weights on a validation split and store them in the current
+    run's manifest."""
+    from ckg.embed.tune import TuneConfig, tune as run_tune
+
+    config = _run(TuneConfig(qrels=str(qrels) if qrels else None, k=k, seed=seed, holdout=holdout,
+                             folds=folds).validate)
+    record = _run(run_tune, _store(store), config, apply=not dry_run)
+    on = record["tuned_on"]
+    click.echo(f"tuned run {record['run']} of {_store(store)} on {on['ground_truth']} ({on['split']}): "
+               f"{record['queries']:,} queries, objective {record['objective']}")
+    for prior, row in record["grid"].items():
+        best = max(row.values())
+        click.echo(f"  prior {float(prior):<5} " + " ".join(f"{float(w):.2f}:{v:.3f}" for w, v in row.items())
+                   + f"  (best {best:.4f})")
+    if record.get("graph_share") is None:
+        click.echo(f"  nothing to tune on: {record.get('note', 'no queries')}")
+        return
+    chosen = (f"weights (text, graph) {tuple(record['weights'])}, popularity prior {record['popularity']} "
+              f"({record['objective']} {record['grid'][str(record['popularity'])][str(record['graph_share'])]:.4f})")
+    click.echo(f"  {chosen} " + ("not written (--dry-run)" if dry_run else "written to the run's manifest"))
 
 
 @main.command("demo-corpus")

@@ -90,8 +90,8 @@ def _similar_papers(echo, store: Path, paper: str | None, settings: dict[str, An
     text, graph, metrics = result.counts["text"], result.counts["graph"], result.metrics["graph"]
     echo(f"\ntrained embeddings (run {result.run_id}) in {result.manifest['timings_s']['total']} s: "
          f"{text['with_text']} papers with text ({result.manifest['text']['model']}), "
-         f"{graph['papers_with_graph']} with a graph vector ({result.manifest['graph']['model']}, "
-         f"{metrics['evaluated_on']} MRR {metrics['mrr']:.3f})")
+         f"{graph['papers_with_graph']} with a graph vector ({result.manifest['graph']['model']}"
+         + (f", {metrics['evaluated_on']} MRR {metrics['mrr']:.3f})" if metrics.get("mrr") is not None else ")"))
     if paper is None:
         return
     index = Index.load(store)

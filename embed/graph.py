@@ -264,3 +264,15 @@ def train_graph(triples: Sequence[tuple[str, str, str]], config: GraphConfig, *,
         timings["total"] = round(time.perf_counter() - started, 3)
         return GraphModel(entities, entity_vectors, relations, relation_vectors, triples_array, split_array,
                           metrics, counts, timings, model)
+
+
+def build_graph(papers: Sequence[str], triples: Sequence[tuple[str, str, str]], weights, config: GraphConfig, *,
+                seed: int = 0, show_progress: bool = False) -> GraphModel:
+    """The papers' graph vectors by the config's method: ``features`` (:mod:`ckg.embed.features`:
+    ``papers`` are the rows, ``weights`` the edge weights) or ``kge`` (:func:`train_graph`)."""
+    if config.method == "features":
+        from ckg.embed.features import build_features
+
+        return build_features(papers, triples, weights, feature_weights=config.feature_weights,
+                              dim=config.feature_dim, seed=seed)
+    return train_graph(triples, config, seed=seed, show_progress=show_progress)

@@ -12,9 +12,16 @@ Steps:
 2. **Text.** With ``incremental`` (the default) and a current run made with the same model and
    passage rules, a paper whose text hash is unchanged keeps its vectors; new and changed papers
    are embedded; papers no longer in the store are dropped. Otherwise every paper is embedded.
-3. **Graph.** PyKEEN trains on the triplets (:mod:`ckg.embed.graph`). If the current run was
-   trained on the very same triplets with the same graph config and seed, its vectors are reused.
+3. **Graph.** With ``graph.method = "features"`` (the default), each paper's weighted concepts,
+   topics, references, citing papers and authors (:mod:`ckg.embed.features`, with the edge
+   weights of ``embed-edge-weights``), recomputed every run (seconds). With ``"kge"``, PyKEEN
+   trains on the triplets (:mod:`ckg.embed.graph`); if the current run was trained on the very
+   same triplets with the same graph config and seed, its vectors are reused.
 4. **Write** the run, make it current, and delete runs older than the newest ``keep_runs``.
+5. **Tune** (``search.tune_on_citations``, the features method, a store with at least
+   :data:`MIN_TUNE_CITATIONS` in-corpus citations): the combined mode's weights and popularity
+   prior are chosen on validation citation edges (:mod:`ckg.embed.tune`, leaving out the edges
+   ``ckg evaluate`` holds out with its default options) and written into the run's manifest.
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ from ckg.embed.config import TrainConfig
 from ckg.store import StoreError, open_release, read_manifest
 
 Progress = Callable[[str, int], None]
+MIN_TUNE_CITATIONS = 50
 
 
 @dataclass
@@ -107,15 +115,17 @@ def train(store_path: Path, config: TrainConfig | Mapping[str, Any] | None = Non
     elif not isinstance(config, TrainConfig):
         config = TrainConfig.from_dict(config)
     config.validate()
-    from ckg.embed.graph import model_class
+    if config.graph.method == "kge":
+        from ckg.embed.graph import model_class
 
-    model_class(config.graph.model)  # an unknown model name fails now, not after the text embedding
+        model_class(config.graph.model)  # an unknown model name fails now, not after the text embedding
     started = dt.datetime.now(dt.timezone.utc)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     release_folder, store = open_release(store_path)
     texts = data.paper_texts(store)
     triples = data.training_triples(store)
+    weights = data.edge_weights(store) if config.graph.method == "features" else {}
     del store
     timings["read"] = round(time.perf_counter() - t0, 3)
     if not texts:
@@ -188,7 +198,15 @@ def train(store_path: Path, config: TrainConfig | Mapping[str, Any] | None = Non
     graph_config = config.to_dict()["graph"]
     prev_graph = (previous.manifest.get("graph") or {}) if previous is not None else {}
     graph_reused_from = None
-    if (previous is not None and previous.entity_vectors is not None and prev_graph.get("triples_hash") == thash
+    if config.graph.method == "features":
+        from ckg.embed.graph import build_graph
+
+        model = build_graph(keys, triples, weights, config.graph, seed=config.seed)
+        run.entities, run.entity_vectors = model.entities, model.entity_vectors
+        run.relations, run.relation_vectors = model.relations, None
+        run.triples, run.triples_split = model.triples, model.split
+        graph_metrics, graph_counts, graph_timings = model.metrics, dict(model.counts), model.timings
+    elif (previous is not None and previous.entity_vectors is not None and prev_graph.get("triples_hash") == thash
             and previous.manifest.get("config", {}).get("graph") == graph_config
             and previous.manifest.get("config", {}).get("seed") == config.seed):
         run.entities, run.entity_vectors = previous.entities, previous.entity_vectors
@@ -217,6 +235,7 @@ def train(store_path: Path, config: TrainConfig | Mapping[str, Any] | None = Non
             graph[row] = run.entity_vectors[i]
             graph_mask[row] = True
     run.graph, run.graph_mask = graph, graph_mask
+    run.popularity = data.popularity(keys, triples)
     graph_counts = {**graph_counts, "papers_with_graph": int(graph_mask.sum()),
                     "papers_without_graph": int((~graph_mask).sum())}
     timings["graph"] = round(time.perf_counter() - t0, 3)
@@ -238,7 +257,9 @@ def train(store_path: Path, config: TrainConfig | Mapping[str, Any] | None = Non
         "versions": versions(),
         "text": {"model": encoder.description, "dimension": encoder.dimension,
                  "passage_tokens": encoder.max_tokens, "fingerprint": encoder.fingerprint},
-        "graph": {"model": config.graph.model, "dimension": int(run.entity_vectors.shape[1]),
+        "graph": {"method": config.graph.method,
+                  "model": config.graph.model if config.graph.method == "kge" else "features",
+                  "dimension": int(run.entity_vectors.shape[1]),
                   "triples_hash": thash, "reused_from": graph_reused_from, "timings_s": graph_timings},
         "counts": {"papers": len(keys), "text": text_counts, "graph": graph_counts},
         "metrics": {"text": text_metrics, "graph": graph_metrics},
@@ -261,4 +282,15 @@ def train(store_path: Path, config: TrainConfig | Mapping[str, Any] | None = Non
     artifacts.rewrite_manifest(folder, run.manifest)  # with the write and total timings
     artifacts.set_current(store_path, run_id)
     artifacts.prune(store_path, keep_runs)
+    in_run = set(keys)
+    n_citations = sum(1 for a, b in data.citations(triples) if a in in_run and b in in_run)
+    if config.search.tune_on_citations and config.graph.method == "features" and n_citations >= MIN_TUNE_CITATIONS:
+        from ckg.embed.tune import TuneConfig, tune
+
+        t0 = time.perf_counter()
+        tune(store_path, TuneConfig(seed=config.seed))
+        run.manifest = artifacts.EmbeddingRun.read(folder).manifest
+        run.manifest["timings_s"]["tune"] = round(time.perf_counter() - t0, 3)
+        run.manifest["timings_s"]["total"] = round((dt.datetime.now(dt.timezone.utc) - started).total_seconds(), 3)
+        artifacts.rewrite_manifest(folder, run.manifest)
     return TrainResult(store_path, run_id, folder, config, run.manifest)

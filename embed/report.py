@@ -45,6 +45,10 @@ def to_markdown(report: dict[str, Any]) -> str:
         lines += [f"Note: {counts['papers_in_store_not_in_run']:,} papers of the store are not in the run "
                   "(added after the last `ckg train`); they are left out.", ""]
     lines += _recovery(report.get("citation_recovery", {}), cfg.get("k", 10))
+    if report.get("trec_covid"):
+        from ckg.embed.trec import to_markdown as trec_markdown
+
+        lines += trec_markdown(report["trec_covid"])
     lines += _popularity(report.get("popularity", {}), cfg.get("k", 10))
     lines += _topics(report.get("topics", {}))
     if report.get("projection"):
@@ -63,9 +67,20 @@ def _recovery(rec: dict[str, Any], k: int) -> list[str]:
         return lines + [rec.get("note", "not measured"), ""]
     g = rec.get("evaluation_graph_model", {})
     gm = g.get("metrics", {})
+    if gm.get("method") == "features":
+        built = (f"before the evaluation's own graph features were computed ({gm.get('reduction')}, "
+                 f"{gm.get('dimension')} dimensions)")
+    else:
+        built = (f"before the evaluation's own KG training ({gm.get('epochs_run')} epochs, link prediction on its "
+                 f"test triplets: MRR {_f(gm.get('mrr'))}, Hits@10 {_f(gm.get('hits_at_10'))})")
+    w = rec.get("weights") or {}
+    tuned = (w.get("tuned_on") or {})
+    prior = f", popularity prior {w['popularity']}" if w.get("popularity") else ""
+    weights = (f" Combined weights (text, graph) {tuple(w['text_graph'])}{prior}, "
+               + (f"tuned on {tuned.get('ground_truth')} ({tuned.get('split')})." if tuned else "not tuned.")
+               if w.get("text_graph") else "")
     lines += [f"{rec['held_out_edges']:,} of {rec['held_out_edges'] + rec['kept_edges']:,} citation edges held out "
-              f"before the evaluation's own KG training ({gm.get('epochs_run')} epochs, link prediction on its test "
-              f"triplets: MRR {_f(gm.get('mrr'))}, Hits@10 {_f(gm.get('hits_at_10'))}). {rec['queries']:,} citing "
+              f"{built}.{weights} {rec['queries']:,} citing "
               f"papers with held-out references; on average {rec['candidates_mean']:,} candidates each (the source "
               "and its citation neighbours still in the training graph are not candidates).", "",
               f"| mode | Recall@{k} | 95% CI | nDCG@{k} | 95% CI | hit rate | sources with a vector | "

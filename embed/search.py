@@ -3,13 +3,22 @@
 Three modes:
 
 * ``text``: the paper's text vector (cosine similarity);
-* ``graph``: the paper's KG-entity vector (cosine similarity);
+* ``graph``: the paper's graph vector: with the ``features`` graph method (the default,
+  :mod:`ckg.embed.features`) the weighted mean of the block cosines of two papers' concepts,
+  topics, references, citing papers and authors, used as stored (not re-normalised: norms at most
+  1, so a paper that shares little stays far from everyone); with ``kge``, the cosine of the
+  papers' KG-entity vectors;
 * ``combined``: ``[sqrt(wt/W) * text, sqrt(wg/W) * graph]`` with ``W = wt + wg`` (the search
-  weights, equal by default), so the inner product of two combined vectors is the weighted mean
-  of their text and graph cosines. A part a paper lacks is a zero block: it adds nothing to the
-  score (it counts as cosine 0), and the paper is still found through its other part.
+  weights of the run's config, which ``ckg tune`` sets on a validation split), so the inner
+  product of two combined vectors is the weighted mean of their text and graph scores. A part a
+  paper lacks is a zero block: it adds nothing to the score (it counts as cosine 0), and the paper
+  is still found through its other part. With a popularity prior (``search.popularity = p > 0``)
+  the combined vectors get one more coordinate: a candidate's popularity (``popularity.npy``,
+  log-scaled in-corpus citations in [0, 1]) and, in the query, ``p``; so a candidate's score
+  gains ``p x`` its popularity. That score is the candidate's as a recommendation for the query:
+  ``similarity(a, b)`` is b's score for a.
 
-Scores are inner products of these vectors: in [-1, 1], 1 for identical directions. A FAISS
+Scores are inner products of these vectors: in [-1, 1] (plus the prior), 1 for identical directions. A FAISS
 index per mode holds the papers that have a vector in that mode: exact (``IndexFlatIP``) by
 default, approximate (``IndexHNSWFlat``, inner product, M=32, efSearch=128) when the run's
 config says so or, with ``index="auto"``, above ``approximate_above`` papers.
@@ -66,13 +75,28 @@ def normalise(vectors: np.ndarray) -> np.ndarray:
     return np.where(norms > 0, vectors / np.where(norms > 0, norms, 1), 0).astype(np.float32)
 
 
-def mode_vectors(run: EmbeddingRun, mode: str, weights: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
-    """(vectors, present mask) of every paper of a run in a mode (zero rows where absent)."""
+def graph_method(manifest: dict[str, Any]) -> str:
+    """A run's graph method, ``features`` or ``kge`` (runs made before there was a choice: kge).
+
+    >>> graph_method({"graph": {"method": "features"}}), graph_method({"graph": {"model": "TransE"}})
+    ('features', 'kge')
+    """
+    return (manifest.get("graph") or {}).get("method") or "kge"
+
+
+def mode_vectors(run: EmbeddingRun, mode: str, weights: tuple[float, float],
+                 popularity: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """(vectors, present mask) of every paper of a run in a mode (zero rows where absent); with a
+    ``popularity`` prior (combined mode, a run with popularity) the last column is the papers'
+    popularity."""
     n = len(run.papers)
     has_text = run.has_text() if run.text is not None else np.zeros(n, dtype=bool)
     has_graph = run.has_graph() if run.graph is not None else np.zeros(n, dtype=bool)
     text = normalise(run.text) * has_text[:, None] if run.text is not None else None
-    graph = normalise(run.graph) * has_graph[:, None] if run.graph is not None else None
+    graph = None
+    if run.graph is not None:
+        scaled = run.graph.astype(np.float32) if graph_method(run.manifest) == "features" else normalise(run.graph)
+        graph = scaled * has_graph[:, None]
     if mode == "text":
         return (text if text is not None else np.zeros((n, 1), np.float32)), has_text
     if mode == "graph":
@@ -86,13 +110,17 @@ def mode_vectors(run: EmbeddingRun, mode: str, weights: tuple[float, float]) -> 
         blocks.append(np.sqrt(wg / total) * graph)
     if not blocks:
         return np.zeros((n, 1), np.float32), np.zeros(n, dtype=bool)
+    if popularity > 0 and run.popularity is not None:
+        blocks.append(run.popularity.reshape(-1, 1))
     return np.hstack(blocks).astype(np.float32), has_text | has_graph
 
 
 class _ModeIndex:
-    def __init__(self, vectors: np.ndarray, present: np.ndarray, kind: str, saved: Path | None) -> None:
+    def __init__(self, vectors: np.ndarray, present: np.ndarray, kind: str, saved: Path | None,
+                 prior: float = 0.0) -> None:
         import faiss
 
+        self.prior = prior  # > 0: the last column is the popularity, the query's is the prior's weight
         self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         self.present = present
         self.rows = np.flatnonzero(present)  # faiss id -> paper row
@@ -111,6 +139,14 @@ class _ModeIndex:
                 self.faiss.add(self.vectors[self.rows])
         self.kind = kind
 
+    def query(self, row: int) -> np.ndarray:
+        """The query vector of a row: its vector, with the prior's weight in the popularity column."""
+        if not self.prior:
+            return self.vectors[row]
+        out = self.vectors[row].copy()
+        out[-1] = self.prior
+        return out
+
     def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         k = min(k, len(self.rows))
         if k <= 0:
@@ -127,6 +163,7 @@ class Index:
         self.run = run
         config = (run.manifest.get("config") or {}).get("search") or {}
         self.search_config = search or SearchConfig(weights=tuple(config.get("weights", (1.0, 1.0))),
+                                                    popularity=float(config.get("popularity", 0.0)),
                                                     index=config.get("index", "auto"),
                                                     approximate_above=int(config.get("approximate_above", 100_000)))
         self.search_config.validate()
@@ -189,9 +226,11 @@ class Index:
         with self._lock:
             index = self._indexes.get(mode)
             if index is None:
-                vectors, present = mode_vectors(self.run, mode, self.search_config.weights)
+                prior = (self.search_config.popularity if mode == "combined" and self.run.popularity is not None
+                         else 0.0)
+                vectors, present = mode_vectors(self.run, mode, self.search_config.weights, prior)
                 saved = self.run.path / f"index-{mode}.faiss" if self.run.path is not None else None
-                index = _ModeIndex(vectors, present, self.index_kind, saved)
+                index = _ModeIndex(vectors, present, self.index_kind, saved, prior)
                 self._indexes[mode] = index
             return index
 
@@ -215,7 +254,10 @@ class Index:
         vb = self.vector(b, mode)
         if va is None or vb is None:
             return None
-        return min(1.0, max(-1.0, float(np.dot(va, vb))))  # float32 unit vectors: 1.0000001 with itself
+        index = self._mode_index(mode)
+        if index.prior:  # b's score as a recommendation for a
+            va = index.query(self.rows[self.key(a)])
+        return min(1.0 + index.prior, max(-1.0, float(np.dot(va, vb))))  # float32 unit vectors: 1.0000001
 
     def _row(self, paper: str | ox.NamedNode, mode: str) -> int:
         check_mode(mode)
@@ -245,14 +287,14 @@ class Index:
         row = self._row(paper, mode)
         index = self._mode_index(mode)
         skip = {row} | {self.rows[e] for e in exclude if e in self.rows}
-        scores, rows = index.search(index.vectors[row], k + len(skip))
+        scores, rows = index.search(index.query(row), k + len(skip))
         out: list[Neighbour] = []
         for score, r in zip(scores, rows):
             if int(r) in skip:
                 continue
             key = self.run.papers[r]
             out.append(Neighbour(len(out) + 1, key, resources.paper(key).value,
-                                 round(min(1.0, max(-1.0, float(score))), 6), self.run.titles[r]))
+                                 round(min(1.0 + index.prior, max(-1.0, float(score))), 6), self.run.titles[r]))
             if len(out) == k:
                 break
         return out
@@ -261,7 +303,7 @@ class Index:
         """The paper's score against every paper of the run (NaN where a paper has no vector)."""
         row = self._row(paper, mode)
         index = self._mode_index(mode)
-        out = index.vectors @ index.vectors[row]
+        out = index.vectors @ index.query(row)
         out[~index.present] = np.nan
         return out
 

@@ -145,8 +145,11 @@ def demo_releases(tmp_path_factory) -> tuple[Path, Path]:
     return base / "r1", base / "r2"
 
 
-EMBED_TEST_CONFIG = {"text.max_passages": 2, "graph.epochs": 10, "graph.eval_every": 5}
-"""Small settings for the embedding tests: two passages per abstract and body, ten KGE epochs."""
+EMBED_TEST_CONFIG = {"text.max_passages": 2, "graph.method": "kge", "graph.epochs": 10, "graph.eval_every": 5,
+                     "search.weights": [1.0, 1.0]}
+"""Small settings for the embedding tests: two passages per abstract and body, the KGE graph method
+(ten epochs; the default features method has its own tests, tests/test_embed_features.py), equal
+weights of text and graph."""
 
 
 @pytest.fixture(scope="session")

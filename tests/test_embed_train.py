@@ -32,8 +32,8 @@ def test_the_run_is_written_in_the_documented_format(trained_demo_store):
     assert result.path == folder
     assert (path / "embeddings" / "current").read_text() == result.run_id + "\n"
     names = {p.name for p in folder.iterdir()}
-    assert names == {"manifest.json", "papers.tsv", "text.npy", "text_parts.npy", "graph.npy", "entities.tsv",
-                     "entity_vectors.npy", "relations.tsv", "relation_vectors.npy", "triples.npy",
+    assert names == {"manifest.json", "papers.tsv", "text.npy", "text_parts.npy", "graph.npy", "popularity.npy",
+                     "entities.tsv", "entity_vectors.npy", "relations.tsv", "relation_vectors.npy", "triples.npy",
                      "triples_split.npy"}
     lines = (folder / "papers.tsv").read_text(encoding="utf-8").splitlines()
     assert lines[0] == "key\ttext_hash\tparts\tgraph\ttitle"
@@ -52,6 +52,12 @@ def test_the_run_is_written_in_the_documented_format(trained_demo_store):
     # a paper's title column is its title in the store
     titles = {resources.key_of(r[0], "paper"): r[1].value for r in query(store, "SELECT ?p ?t WHERE { ?p dcterms:title ?t }")}
     assert all(title == " ".join(titles.get(key, "").split()) for key, _, _, _, title in rows)
+    # popularity.npy: log(1 + in-corpus citations), the most cited paper 1
+    cited = {resources.key_of(r[0], "paper"): int(r[1].value) for r in query(
+        store, "SELECT ?p (COUNT(DISTINCT ?c) AS ?n) WHERE { ?c ckg:cites ?p } GROUP BY ?p")}
+    top = max(cited.values())
+    np.testing.assert_allclose(np.load(folder / "popularity.npy"),
+                               [np.log1p(cited.get(r[0], 0)) / np.log1p(top) for r in rows], rtol=1e-5)
     # graph.npy rows are the papers' rows of entity_vectors.npy
     entities = (folder / "entities.tsv").read_text(encoding="utf-8").splitlines()[1:]
     vectors = np.load(folder / "entity_vectors.npy")
@@ -173,7 +179,7 @@ def test_changing_the_text_model_settings_re_embeds_everything(trained_demo_stor
 
 def test_a_tiny_graph_is_trained_without_a_split(mini_store, tmp_path):
     store_path = copy_store(mini_store[0], tmp_path / "store")
-    result = train(store_path, TrainConfig().override({"graph.epochs": 3}))
+    result = train(store_path, TrainConfig().override({"graph.method": "kge", "graph.epochs": 3}))
     graph = result.counts["graph"]
     # 18 authorship, affiliation and citation edges, 8 concept and 10 topic edges
     assert graph["triples"] == graph["training"] == 36 and graph["validation"] == graph["test"] == 0
@@ -184,7 +190,8 @@ def test_a_tiny_graph_is_trained_without_a_split(mini_store, tmp_path):
 
 def test_bad_configs_are_refused(mini_store):
     with pytest.raises(ValueError, match="unknown KGE model 'NoSuchModel'; PyKEEN knows .*TransE"):
-        train(mini_store[0], TrainConfig().override({"graph.model": "NoSuchModel", "graph.epochs": 1}))
+        train(mini_store[0], TrainConfig().override({"graph.method": "kge", "graph.model": "NoSuchModel",
+                                                     "graph.epochs": 1}))
     with pytest.raises(ValueError, match="text part weights must be three non-negative numbers"):
         TrainConfig().override({"text.part_weights": [0, 0, 0]})
     with pytest.raises(ValueError, match="unknown setting text.max_passage;"):

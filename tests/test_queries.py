@@ -80,10 +80,22 @@ EXPECTED = {
     # the first row only (the topic model on five papers: only the top topic is meaningful);
     # tests/test_embed_evaluation.py checks this query on a store with known topic triples
     "embed-paper-topics": ({}, ["paper", "topic", "label"], [(SHA9, "virology", "virology")], 1),
+    # the 8 concept edges' confidences (the topic rows that follow depend on the topic model)
+    "embed-edge-weights": ({}, ["paper", "relation", "target", "weight"], [
+        (SHA9, CKG + "associatedConcept", "mesh-D008168", "0.777"), (SHA9, CKG + "associatedConcept", "pr-Q9BYF1", "0.649"),
+        ("aaaa0001", CKG + "associatedConcept", "mesh-D017934", "0.506"),
+        ("aaaa0001", CKG + "associatedConcept", "mesh-D064370", "0.487"),
+        ("aaaa0001", CKG + "associatedConcept", "pr-Q9BYF1", "0.649"),
+        ("aaaa0002", CKG + "associatedConcept", "mesh-D011014", "0.811"),
+        ("aaaa0003", CKG + "associatedConcept", "mesh-D007251", "0.632"),
+        ("aaaa0003", CKG + "associatedConcept", "mesh-D017934", "0.506")], 8),
+    # the parse-only paper (SHA9) has no cord_uid
+    "embed-paper-cord-uids": ({}, ["paper", "cordUid"], [("aaaa0001", "aaaa0001"), ("aaaa0002", "aaaa0002"),
+                                                         ("aaaa0003", "aaaa0003"), ("aaaa0008", "aaaa0008")]),
 }
 
 
-UNORDERED = {"embed-training-triples": ("relation", "head", "tail")}
+UNORDERED = {"embed-training-triples": ("relation", "head", "tail"), "embed-edge-weights": ("relation", "paper", "target")}
 """Exports in no particular order (their readers sort them): compared in the order they had before."""
 
 

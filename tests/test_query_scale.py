@@ -409,7 +409,7 @@ def real_cases(store: ox.Store) -> list[tuple[str, dict]]:
     return [
         ("most-cited-papers", {}), ("top-concepts", {}), ("topics", {}), ("embed-training-triples", {}),
         ("embed-paper-texts", {}), ("embed-paper-texts", {"paper": paper}), ("embed-paper-topics", {}),
-        ("find-papers", {"text": "coronavirus"}),
+        ("embed-paper-cord-uids", {}), ("embed-edge-weights", {}), ("find-papers", {"text": "coronavirus"}),
         *((n, {"paper": paper}) for n in ("paper-authors", "paper-institutions", "paper-cited-by", "paper-concepts",
                                           "paper-topics")),
         ("paper-references", {"paper": citing}),
@@ -424,6 +424,11 @@ def real_cases(store: ox.Store) -> list[tuple[str, dict]]:
         ("topic-papers", {"topic": "clinical care"}),
         ("concept-cooccurrence", {"concept": "COVID-19"}), ("concept-cooccurrence", {"concept": "asthma"}),
     ]
+
+
+EMPTY_ON_PARSES = {"embed-paper-cord-uids"}
+"""Queries with no answer on the 803 parses of the first release: they have no metadata.csv row,
+so no cord_uid."""
 
 
 @pytest.mark.realdata
@@ -442,7 +447,7 @@ def test_every_named_query_is_fast_on_the_real_papers(real_biorxiv):
         table.append(f"{name:28} {statistics.median(times) * 1000:9.1f} ms {len(answer):6} rows  {params}")
         if statistics.median(times) > REAL_LIMIT_S:
             slow.append(table[-1])
-        if not answer:
+        if not answer and name not in EMPTY_ON_PARSES:
             empty.append(f"{name} {params}")
     print("\n" + "\n".join(table))
     assert not slow, "\n".join(slow)
@@ -473,7 +478,7 @@ def test_every_api_route_is_fast_on_the_real_papers(real_biorxiv):
             took = time.perf_counter() - start
             assert response.status_code == status, (route, response.get_data(as_text=True)[:500])
             body = response.get_json()
-            if status == 200:
+            if status == 200 and not any(f"/api/queries/{name}?" == route for name in EMPTY_ON_PARSES):
                 assert body.get("rows", body.get("papers", body.get("authors"))), route
             if took > REAL_LIMIT_S:
                 slow.append(f"{route}: {took:.2f} s")
