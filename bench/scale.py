@@ -75,7 +75,8 @@ from scale_training import CORD19_PAPERS, bench_kge, bench_training, print_train
 PARTS = ("update", "virtuoso", "queries", "load", "faiss", "train")
 SLOW_QUERY_S = 20.0  # a query whose warm-up takes longer is timed once, not three times
 BIG_ANSWER_PAPERS = 100_000  # above this, the queries whose answer is corpus-sized are left out by default
-BIG_ANSWERS = ("embed-paper-texts", "embed-training-triples", "embed-paper-topics")
+BIG_ANSWERS = ("embed-paper-texts", "embed-training-triples", "embed-paper-topics", "embed-paper-cord-uids",
+               "embed-edge-weights")
 # corpus-wide rankings, also timed for their first page (LIMIT FIRST_PAGE), what a reader looks at
 RANKINGS = ("most-cited-papers", "customised-citation-counts", "top-concepts", "topic-papers")
 FIRST_PAGE = 100
