@@ -23,18 +23,24 @@ def _store(path: Path | None) -> Path:
 
 
 class _Progress:
-    """A tqdm counter for the ETL's progress callback (quiet when stderr is not a terminal)."""
+    """A tqdm counter for the ETL's progress callback, one per stage (papers read, concepts
+    extracted); quiet when disabled (default: when stderr is not a terminal)."""
+
+    NAMES = {"papers": "reading", "concepts": "concepts"}
 
     def __init__(self, enabled: bool) -> None:
-        self.bar = None
-        if enabled:
-            from tqdm import tqdm
-
-            self.bar = tqdm(unit=" papers", desc="reading", file=sys.stderr, dynamic_ncols=True)
+        self.enabled, self.bar, self.stage = enabled, None, None
 
     def __call__(self, stage: str, n: int) -> None:
-        if self.bar is not None and stage == "papers":
-            self.bar.update(n)
+        if not self.enabled or stage not in self.NAMES:
+            return
+        if stage != self.stage:
+            from tqdm import tqdm
+
+            self.close()
+            self.stage = stage
+            self.bar = tqdm(unit=" papers", desc=self.NAMES[stage], file=sys.stderr, dynamic_ncols=True)
+        self.bar.update(n)
 
     def close(self) -> None:
         if self.bar is not None:
@@ -46,12 +52,13 @@ def _errors():
     from ckg.etl.assemble import InputError
     from ckg.etl.concept_eval import GoldFormatError
     from ckg.etl.concepts import ExtractorUnavailable
+    from ckg.executor import ExecutorError
     from ckg.queries import QueryFileError, QueryParameterError, UnknownQuery
     from ckg.sparql import QuerySyntaxError
     from ckg.store import StoreError
 
     return (InputError, StoreError, QueryParameterError, QueryFileError, UnknownQuery, QuerySyntaxError, ValueError,
-            OSError, ExtractorUnavailable, GoldFormatError)
+            OSError, ExtractorUnavailable, GoldFormatError, ExecutorError)
 
 
 def _run(fn, *args, **kwargs):
@@ -104,6 +111,22 @@ def _print_run(result, report_lines: bool = True) -> None:
     click.echo(f"  manifest      {result.store / 'manifest.json'}")
 
 
+_executor_option = click.option(
+    "--executor", type=click.Choice(["local", "ray"]), default=None,
+    help=f"Where the per-paper stages run (concept extraction in build/update, text embedding in train): local "
+         f"processes, or Ray Data pipelines on a Ray cluster (default: ${SETTINGS['executor'].env} or local).")
+_ray_address_option = click.option(
+    "--ray-address", "ray_address", default=None,
+    help=f"The Ray cluster of --executor ray: host:port of its head, or auto (default: ${SETTINGS['ray_address'].env}, "
+         f"else a Ray started on this machine for the run).")
+
+
+def _executor(kind: str | None, address: str | None):
+    from ckg.executor import Executor
+
+    return _run(Executor.parse, kind, address=address)
+
+
 def _release_options(f):
     """--store, --cord19 (repeatable), --release, --progress and the concept and topic options,
     shared by build and update."""
@@ -123,6 +146,8 @@ def _release_options(f):
         click.option("--scispacy-model", default=None, help="The scispacy model's name or path (default en_core_sci_sm)."),
         click.option("--processes", type=click.IntRange(min=1), default=None,
                      help="Processes for the heavy stages: parses read ahead, concept extraction, topic inference (default: $CKG_PROCESSES, else the CPUs)."),
+        _executor_option,
+        _ray_address_option,
         click.option("--topics-from", "topics_from", type=click.Path(exists=True, file_okay=False, path_type=Path),
                      default=None, help="Infer every paper's topics with the sampled topic model of this store "
                                         "(corpora above max_training_papers; see ckg.etl.topics)."),
@@ -132,11 +157,12 @@ def _release_options(f):
 
 
 def _run_release(fn, store, inputs, progress, vocab, topics, extractor, scispacy_model, processes, topics_from,
-                 **kwargs) -> None:
+                 executor, ray_address, **kwargs) -> None:
     from ckg.etl.annotate import AnnotationOptions
 
     annotation = AnnotationOptions(vocabularies=list(vocab) or None, topics=topics, extractor=extractor,
-                                   scispacy_model=scispacy_model, processes=processes, topics_from=topics_from)
+                                   scispacy_model=scispacy_model, processes=processes, topics_from=topics_from,
+                                   executor=_executor(executor, ray_address))
     bar = _Progress(sys.stderr.isatty() if progress is None else progress)
     try:
         result = _run(fn, _store(store), list(inputs), progress=bar, annotation=annotation, **kwargs)
@@ -461,8 +487,13 @@ def _weights(value: str | None, n: int, option: str) -> tuple[float, ...] | None
 @click.option("--seed", type=int, default=None, help="Random seed (default 0).")
 @click.option("--full", is_flag=True, help="Re-embed every paper, not only new and changed ones.")
 @click.option("--progress/--no-progress", default=None, help="Show progress bars (default: on a terminal).")
+@_executor_option
+@_ray_address_option
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
+              help="Where the text model and the KG-embedding model run (auto: a GPU when there is one; text in fp16 "
+                   "on a GPU where it stays within 1e-3 cosine of fp32).")
 def train(store, config_file, text_model, part_weights, max_passages, graph_method, kge_model, dim, epochs,
-          search_weights, index_kind, seed, full, progress):
+          search_weights, index_kind, seed, full, progress, executor, ray_address, device):
     """Train the text and knowledge-graph embeddings of a store's papers (the similar-paper engine)."""
     from ckg.embed.config import TrainConfig
     from ckg.embed.pipeline import train as run_train
@@ -480,7 +511,8 @@ def train(store, config_file, text_model, part_weights, max_passages, graph_meth
     show = sys.stderr.isatty() if progress is None else progress
     bar = _Bar(show, desc="embedding texts")
     try:
-        result = _run(run_train, path, config, incremental=not full, progress=bar, show_progress=show)
+        result = _run(run_train, path, config, incremental=not full, progress=bar, show_progress=show,
+                      executor=_executor(executor, ray_address), device=device)
     finally:
         bar.close()
     m = result.manifest

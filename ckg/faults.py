@@ -12,7 +12,9 @@ point is reached::
     CKG_FAULT=commit.start:1:RAISE      raise FaultInjected (an ordinary Python error)
 
 Several rules may be given, separated by commas. ``CKG_FAULT_TRACE=FILE`` appends the name of
-every point reached to FILE (the tests learn the points of a run from it).
+every point reached to FILE (the tests learn the points of a run from it). With
+``CKG_FAULT_ONCE=FILE`` a rule fires in one process only, the first that creates FILE: a Ray
+actor killed at its first batch is restarted and goes on (``tests/test_ray_executor.py``).
 
 >>> point("read.paper", environ={})  # no fault configured: nothing happens
 >>> point("x", environ={"CKG_FAULT": "x:1:RAISE"})
@@ -52,7 +54,18 @@ def point(name: str, environ: Mapping[str, str] | None = None) -> None:
         parts = rule.strip().split(":")
         if len(parts) != 3 or parts[0] != name or not parts[1].isdigit() or int(parts[1]) != _hits[name]:
             continue
+        if env.get("CKG_FAULT_ONCE") and not _first(env["CKG_FAULT_ONCE"]):
+            continue
         _act(name, parts[2])
+
+
+def _first(marker: str) -> bool:
+    """Whether this process is the first to reach a ``CKG_FAULT_ONCE`` rule (it creates ``marker``)."""
+    try:
+        os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return False
+    return True
 
 
 def _act(name: str, action: str) -> None:

@@ -40,6 +40,12 @@ SETTINGS: dict[str, Setting] = {
                 "Topic configuration (TOML) for a new build when no --topics is given; unset: ckg's ten default topics."),
         Setting("processes", "CKG_PROCESSES", None,
                 "Processes for a build's heavy stages (parses read ahead, concept extraction, topic inference) when no --processes is given; unset: the number of CPUs (at most 16)."),
+        Setting("executor", "CKG_EXECUTOR", "local",
+                "Where concept extraction (build, update) and text embedding (train) run when no --executor is given: "
+                "local (processes of this machine) or ray (Ray Data pipelines on a Ray cluster)."),
+        Setting("ray_address", "CKG_RAY_ADDRESS", None,
+                "The Ray cluster of --executor ray when no --ray-address is given (host:port of its head, or auto); "
+                "unset: a Ray started on this machine for the run."),
         Setting("max_removal", "CKG_MAX_REMOVAL", "20",
                 "Largest share of a store's papers (percent) an update may remove; a release that would remove more "
                 "stops before writing unless given --allow-mass-removal."),

@@ -131,8 +131,8 @@ def _as_real(tensor) -> np.ndarray:
 
 
 def train_graph(triples: Sequence[tuple[str, str, str]], config: GraphConfig, *, seed: int = 0,
-                show_progress: bool = False) -> GraphModel:
-    """Train a KG-embedding model on labelled triplets (IRIs)."""
+                show_progress: bool = False, device: str = "cpu") -> GraphModel:
+    """Train a KG-embedding model on labelled triplets (IRIs), on ``device`` (``cpu``, ``cuda``)."""
     if not triples:
         raise ValueError("the store has no triplets to train graph embeddings on (no cites, authoredBy, "
                          "affiliatedWith, associatedConcept or associatedTopic edges)")
@@ -186,7 +186,7 @@ def train_graph(triples: Sequence[tuple[str, str, str]], config: GraphConfig, *,
                              "use_tqdm": show_progress, "use_tqdm_batch": False,
                              "checkpoint_directory": scratch.name},
             evaluation_kwargs={"use_tqdm": False, "batch_size": EVAL_BATCH},
-            random_seed=seed, use_tqdm=show_progress, use_testing_data=True, **kwargs,
+            random_seed=seed, use_tqdm=show_progress, use_testing_data=True, device=device, **kwargs,
         )
         timings["train"] = round(result.train_seconds, 3)
         model = result.model

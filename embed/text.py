@@ -113,12 +113,51 @@ def load_model(name: str, device: str | None = None):
         return model
 
 
-class TextEncoder:
-    """A loaded model plus the passage rules of a :class:`TextConfig`."""
+DEVICES = ("auto", "cpu", "cuda")
+PRECISIONS = ("auto", "fp32", "fp16")
+FP16_TOLERANCE = 1e-3
+"""Mixed precision is used only when every probe vector is within this cosine distance of fp32's."""
 
-    def __init__(self, config: TextConfig, device: str | None = None) -> None:
+
+def resolve_device(device: str | None) -> str:
+    """The torch device of a ``--device`` value: ``auto`` is CUDA when torch sees a GPU, else CPU.
+
+    >>> resolve_device("cpu")
+    'cpu'
+    >>> resolve_device("tpu")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown device 'tpu' (known: auto, cpu, cuda)
+    """
+    device = (device or "auto").lower()
+    if device not in DEVICES:
+        raise ValueError(f"unknown device {device!r} (known: {', '.join(DEVICES)})")
+    if device == "cpu":
+        return "cpu"
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda"
+    if device == "cuda":
+        raise ValueError("--device cuda: torch sees no CUDA device here (torch.cuda.is_available() is false; "
+                         "the CPU build of torch has no CUDA)")
+    return "cpu"
+
+
+class TextEncoder:
+    """A loaded model plus the passage rules of a :class:`TextConfig`, on a device (``auto``:
+    the GPU when there is one). On a GPU, ``precision`` ``auto`` encodes in fp16 (autocast) when a
+    probe of the first texts stays within :data:`FP16_TOLERANCE` cosine of fp32, else in fp32;
+    on a CPU always fp32."""
+
+    def __init__(self, config: TextConfig, device: str | None = None, precision: str = "auto") -> None:
+        if precision not in PRECISIONS:
+            raise ValueError(f"unknown precision {precision!r} (known: {', '.join(PRECISIONS)})")
         self.config = config
-        self.model = load_model(config.model, device)
+        self.device = resolve_device(device)
+        self.precision = "fp32" if self.device == "cpu" else precision
+        self.precision_check: dict | None = None
+        self.model = load_model(config.model, self.device)
         self.target, self.description = resolve_model(config.model)
         limit = int(self.model.max_seq_length or 512)
         self.max_tokens = min(config.passage_tokens or limit, limit) - 2  # [CLS] and [SEP]
@@ -144,18 +183,51 @@ class TextEncoder:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self.model.encode(list(texts), batch_size=self.config.batch_size, show_progress_bar=False,
-                                    convert_to_numpy=True, normalize_embeddings=True)
+        if self.precision == "auto":
+            self._settle_precision(texts[:64])
+        return self._encode(texts, half=self.precision == "fp16")
+
+    def _encode(self, texts: Sequence[str], half: bool) -> np.ndarray:
+        def run() -> np.ndarray:
+            return self.model.encode(list(texts), batch_size=self.config.batch_size, show_progress_bar=False,
+                                     convert_to_numpy=True, normalize_embeddings=True)
+
+        if half:
+            import torch
+
+            with torch.autocast(device_type="cuda", dtype=torch.float16):
+                vectors = run()
+        else:
+            vectors = run()
         return np.asarray(vectors, dtype=np.float32)
+
+    def _settle_precision(self, probe: Sequence[str]) -> None:
+        """Choose fp16 or fp32 on a GPU: fp16 when every probe vector is within tolerance."""
+        full, half = self._encode(probe, half=False), self._encode(probe, half=True)
+        distance = float(1 - (full * half).sum(axis=1).min())
+        self.precision = "fp16" if distance <= FP16_TOLERANCE else "fp32"
+        self.precision_check = {"probe_texts": len(probe), "max_cosine_distance_fp16": round(distance, 6),
+                                "tolerance": FP16_TOLERANCE, "chosen": self.precision}
+
+
+COUNTS = ("title", "abstract", "body", "capped", "tokens")
+"""What :func:`embed_papers` counts per paper: passages of each part, whether a part was capped
+at ``max_passages``, tokens embedded."""
 
 
 @dataclass
 class TextVectors:
-    """Part vectors (n, 3, d) and their presence mask (n, 3) for a list of papers."""
+    """Part vectors (n, 3, d) and their presence mask (n, 3) for a list of papers, and what was
+    embedded: per paper (``per_paper``, (n, 5) in the order of :data:`COUNTS`) and in all
+    (``passages``)."""
 
     parts: np.ndarray
     mask: np.ndarray
-    passages: dict[str, int]
+    per_paper: np.ndarray
+
+    @property
+    def passages(self) -> dict[str, int]:
+        return {name: int(self.per_paper[:, j].sum()) for j, name in enumerate(COUNTS)}
 
     def combined(self, weights: Sequence[float]) -> np.ndarray:
         return combine_parts(self.parts, self.mask, weights)
@@ -192,7 +264,7 @@ def embed_papers(encoder: TextEncoder, papers: Sequence[PaperText], progress: Pr
     d = encoder.dimension
     parts = np.zeros((len(papers), 3, d), dtype=np.float32)
     mask = np.zeros((len(papers), 3), dtype=bool)
-    counts = {"title": 0, "abstract": 0, "body": 0, "capped": 0, "tokens": 0}
+    counts = np.zeros((len(papers), len(COUNTS)), dtype=np.int64)
     tick = progress or (lambda stage, n: None)
     start = 0
     while start < len(papers):
@@ -207,7 +279,7 @@ def embed_papers(encoder: TextEncoder, papers: Sequence[PaperText], progress: Pr
             for part, text in ((1, abstract), (2, body)):
                 pieces = passages_mod.split(text, encoder.token_spans, encoder.max_tokens)
                 if encoder.config.max_passages and len(pieces) > encoder.config.max_passages:
-                    counts["capped"] += 1
+                    counts[row, 3] += 1
                 for p in passages_mod.select(pieces, encoder.config.max_passages):
                     texts.append(p.text)
                     owners.append((row, part, p.tokens))
@@ -216,9 +288,55 @@ def embed_papers(encoder: TextEncoder, papers: Sequence[PaperText], progress: Pr
         for (r, part, tokens), vector in zip(owners, vectors):
             parts[r, part] += max(tokens, 1) * vector
             mask[r, part] = True
-            counts[PARTS[part]] += 1
-            counts["tokens"] += tokens
+            counts[r, part] += 1
+            counts[r, 4] += tokens
         tick("text", row - start)
         start = row
     flat = normalise(parts.reshape(-1, d)).reshape(parts.shape)
     return TextVectors(flat, mask, counts)
+
+
+class TextBatches:
+    """Text embedding as a Ray Data callable (``ckg train --executor ray``, :mod:`ckg.ray_pipeline`):
+    the model is loaded once per actor (on its GPU when it has one and ``device`` allows); a
+    batch's columns ``key``, ``title``, ``abstract``, ``body`` give ``key``, ``parts`` (n, 3 d),
+    ``mask`` (n, 3) and ``counts`` (n, 5: :data:`COUNTS`)."""
+
+    def __init__(self, config: TextConfig, device: str | None = "auto", precision: str = "auto") -> None:
+        self.encoder = TextEncoder(config, device, precision)
+
+    def __call__(self, batch: dict) -> dict:
+        from ckg import faults
+
+        faults.point("ray.batch")
+        papers = [PaperText(str(k), str(t), str(a), str(b))
+                  for k, t, a, b in zip(batch["key"], batch["title"], batch["abstract"], batch["body"])]
+        vectors = embed_papers(self.encoder, papers)
+        return {"key": [p.key for p in papers], "parts": vectors.parts.reshape(len(papers), -1),
+                "mask": vectors.mask, "counts": vectors.per_paper}
+
+
+def embed_with(executor, encoder: TextEncoder, papers: Sequence[PaperText], progress: Progress | None = None,
+               device: str = "auto") -> TextVectors:
+    """:func:`embed_papers` in this process (``executor`` None or local), or on a Ray cluster
+    (:mod:`ckg.ray_pipeline`; each actor loads the encoder's model, on a GPU when ``device`` is
+    ``cuda``, or ``auto`` and the cluster has GPUs). The vectors come back in the order of ``papers``."""
+    if executor is None or executor.is_local or not papers:
+        return embed_papers(encoder, papers, progress)
+    from ckg.ray_pipeline import map_papers
+
+    d = encoder.dimension
+    row_of = {p.key: i for i, p in enumerate(papers)}
+    parts = np.zeros((len(papers), 3, d), dtype=np.float32)
+    mask = np.zeros((len(papers), 3), dtype=bool)
+    counts = np.zeros((len(papers), len(COUNTS)), dtype=np.int64)
+    rows = ({"key": p.key, "title": p.title or "", "abstract": p.abstract or "", "body": p.body or ""} for p in papers)
+    device = (device or "auto").lower()
+    for row in map_papers(executor, rows, TextBatches, (encoder.config, device, "auto"), stage="text",
+                          batch=256, gpus=None if device == "auto" else device == "cuda",
+                          tick=progress):
+        i = row_of[str(row["key"])]
+        parts[i] = np.asarray(row["parts"], dtype=np.float32).reshape(3, d)
+        mask[i] = np.asarray(row["mask"], dtype=bool)
+        counts[i] = np.asarray(row["counts"], dtype=np.int64)
+    return TextVectors(parts, mask, counts)

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import pickle
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -52,6 +53,7 @@ from ckg.etl import concept_edges, topics
 from ckg.etl.catalog import Catalog, read_topic_model
 from ckg.etl.concepts import ExtractionConfig, Gazetteer, default_processes, extract_many, make_extractor
 from ckg.etl.workers import processes_for
+from ckg.executor import Executor
 from ckg.etl.vocab import Vocabulary, VocabularyError, default_vocabularies, describe, load
 from ckg.settings import get
 from ckg.store import add_quads
@@ -78,6 +80,7 @@ class AnnotationOptions:
     processes: int | None = None
     rules: concept_edges.EdgeRules = field(default_factory=concept_edges.EdgeRules)
     topics_from: Path | None = None  # a store whose sampled topic model to infer with (see ckg.etl.topics)
+    executor: Executor = field(default_factory=Executor)  # where concept extraction runs (ckg.executor)
 
 
 @dataclass
@@ -251,6 +254,26 @@ def _stored(selection: concept_edges.Selection) -> dict[tuple[str, str], tuple[s
     return {e: (f"{c:.3f}", n) for e, (c, n) in selection.edges.items()}
 
 
+def _extract(executor: Executor, store: ox.Store, todo: list[str], gazetteer: Gazetteer, extractor: Any,
+             resolved: _Resolved, processes: int, tick: Callable[[str, int], None]
+             ) -> Iterator[tuple[str, dict[str, tuple[int, int, int]], int]]:
+    """(key, mentions, words) of the papers ``todo``, extracted by local processes or by Ray."""
+    if executor.is_local:
+        for key, found in extract_many(paper_texts(store, todo), extractor, resolved.extraction, processes=processes):
+            tick("concepts", 1)
+            yield key, found.mentions, found.words
+        return
+    if not todo:
+        return
+    from ckg.etl.concepts import ConceptBatches
+    from ckg.ray_pipeline import map_papers
+
+    rows = ({"key": k, "title": t, "abstract": a, "body": b} for k, t, a, b in paper_texts(store, todo))
+    args = (pickle.dumps(gazetteer), resolved.extraction)
+    for row in map_papers(executor, rows, ConceptBatches, args, stage="concepts", tick=tick):
+        yield str(row["key"]), {c: tuple(v) for c, v in json.loads(str(row["mentions"])).items()}, int(row["words"])
+
+
 def concepts_stage(store: ox.Store, catalog: Catalog, options: AnnotationOptions | None,
                    tick: Callable[[str, int], None] = lambda stage, n: None) -> StageResult:
     """Extract concepts of the papers that need it and apply the corpus's concept edges."""
@@ -264,13 +287,13 @@ def concepts_stage(store: ox.Store, catalog: Catalog, options: AnnotationOptions
     if cleared:
         catalog.clear_concept_mentions()
     todo = catalog.keys_without_concepts()
-    processes = processes_for(len(todo), resolved.processes)
+    executor = (options or AnnotationOptions()).executor
+    processes = processes_for(len(todo), resolved.processes) if executor.is_local else 0
     start = time.perf_counter()
     words = 0
-    for key, found in extract_many(paper_texts(store, todo), extractor, resolved.extraction, processes=processes):
-        catalog.put_concept_mentions(key, found.mentions, found.words)
-        words += found.words
-        tick("concepts", 1)
+    for key, mentions, n in _extract(executor, store, todo, gazetteer, extractor, resolved, processes, tick):
+        catalog.put_concept_mentions(key, mentions, n)
+        words += n
     extraction_s = time.perf_counter() - start
     catalog.set_meta(_META_FINGERPRINT, fingerprint)
     catalog.set_meta(_META_OPTIONS, resolved.recorded())
@@ -318,7 +341,8 @@ def concepts_stage(store: ox.Store, catalog: Catalog, options: AnnotationOptions
         "vocabulary": {"concepts": len(vocabulary), "phrases": len(gazetteer.phrases),
                        "stop_listed_phrases": gazetteer.stopped, "excluded_concepts": gazetteer.excluded_concepts,
                        "load_s": round(vocabulary_s, 3)},
-        "extraction": {"papers": len(todo), "words": words, "processes": processes, "seconds": round(extraction_s, 3),
+        "extraction": {"papers": len(todo), "words": words, "executor": executor.describe(), "processes": processes,
+                       "seconds": round(extraction_s, 3),
                        "papers_per_s": round(len(todo) / extraction_s, 1) if todo and extraction_s else None,
                        "words_per_s": round(words / extraction_s) if todo and extraction_s else None},
         "papers": papers,

@@ -53,6 +53,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -602,6 +603,40 @@ def _init_worker(gazetteer: Gazetteer, config: ExtractionConfig, fingerprint: st
 def _work(item: tuple[str, str, str, str]) -> tuple[str, PaperConcepts]:
     key, title, abstract, body = item
     return key, _WORKER.extract(title, abstract, body)
+
+
+class ConceptBatches:
+    """Concept extraction as a Ray Data callable (``--executor ray``, :mod:`ckg.ray_pipeline`):
+    the extractor is built once per actor, from the gazetteer or its pickle (the driver sends the
+    pickle: Ray Data's metadata export deep-copies a dataclass argument field by field, and a
+    gazetteer's phrase docs are gigabytes that way); a batch's columns ``key``, ``title``, ``abstract``,
+    ``body`` give ``key``, ``mentions`` (JSON of concept key -> the three section counts) and
+    ``words``.
+
+    >>> from ckg.etl.vocab import DEMO_VOCABULARY, load
+    >>> config = ExtractionConfig()
+    >>> out = ConceptBatches(Gazetteer.build(load(DEMO_VOCABULARY), config), config)(
+    ...     {"key": ["p1"], "title": ["Asthma"], "abstract": [""], "body": [""]})
+    >>> out["key"], json.loads(out["mentions"][0])
+    (['p1'], {'mesh-D001249': [1, 0, 0]})
+    """
+
+    def __init__(self, gazetteer: Gazetteer | bytes, config: ExtractionConfig) -> None:
+        if isinstance(gazetteer, bytes):  # pickled by the driver: Ray Data walks a dataclass argument's fields
+            gazetteer = pickle.loads(gazetteer)
+        self.extractor = make_extractor(gazetteer, config)
+
+    def __call__(self, batch: dict) -> dict:
+        from ckg import faults
+
+        faults.point("ray.batch")
+        keys, mentions, words = [], [], []
+        for key, title, abstract, body in zip(batch["key"], batch["title"], batch["abstract"], batch["body"]):
+            found = self.extractor.extract(str(title), str(abstract), str(body))
+            keys.append(str(key))
+            mentions.append(json.dumps(found.mentions, sort_keys=True))
+            words.append(found.words)
+        return {"key": keys, "mentions": mentions, "words": words}
 
 
 def default_processes() -> int:
