@@ -262,10 +262,17 @@ def query_command(store, name, sparql, file, params, fmt, limit):
 @click.option("--allow-service", "allow_service", multiple=True,
               help=f"A SPARQL endpoint SERVICE clauses may call (repeatable; adds to ${SETTINGS['service_allowlist'].env}).")
 @click.option("--access-log", default=None, help="Write an access log line per request to this file ('-': stdout).")
-def serve(store, host, port, workers, threads, timeout, max_rows, query_memory, allow_service, access_log):
+@click.option("--sparql-backend", "sparql_backend", default=None, metavar="URL",
+              help="Send every SPARQL query to this SPARQL 1.1 endpoint (Virtuoso, QLever, ... loaded with the "
+                   f"store's N-Quads export) instead of the local store; the store still serves the embeddings "
+                   f"(default: ${SETTINGS['sparql_backend'].env}, else the local store).")
+def serve(store, host, port, workers, threads, timeout, max_rows, query_memory, allow_service, access_log,
+          sparql_backend):
     """Serve the store: SPARQL 1.1 endpoint at /sparql, JSON API at /api, query page at / (gunicorn).
 
-    Updates stay disabled unless $CKG_UPDATE_TOKEN is set (they then need that bearer token).
+    Updates stay disabled unless $CKG_UPDATE_TOKEN is set (they then need that bearer token); with
+    --sparql-backend they are refused, and ckg's functions are rewritten to the stored values
+    (ckg:pageRank, ckg:citationCount, ckg:citationCountAbout) or refused (the similarity functions).
     """
     from ckg.server.app import ServerConfig
     from ckg.server.guard import parse_allowlist
@@ -275,7 +282,11 @@ def serve(store, host, port, workers, threads, timeout, max_rows, query_memory, 
     config = _run(ServerConfig.from_settings, path)
     allowlist = config.service_allowlist + _run(parse_allowlist, list(allow_service))
     config = _run(ServerConfig.from_settings, path, query_timeout=timeout, max_rows=max_rows, engines=threads,
-                  service_allowlist=allowlist, query_memory_mb=query_memory)
+                  service_allowlist=allowlist, query_memory_mb=query_memory, sparql_backend=sparql_backend)
+    if config.sparql_backend:
+        from ckg.server.remote import Backend
+
+        _run(Backend, config.sparql_backend)  # a usage error for what is no http(s) URL, before the server starts
     _run(run_server, path, host=host or get("host"), port=int(port if port is not None else get("port")),
          workers=int(workers or get("workers")), config=config, access_log=access_log, echo=click.echo)
 

@@ -76,6 +76,9 @@ SETTINGS: dict[str, Setting] = {
         Setting("service_batch", "CKG_SERVICE_BATCH", "200",
                 "Join values a bind join sends in one SERVICE request (a SERVICE clause asked with the values the rest "
                 "of the query joins it with; a clause in a subgroup `{ SERVICE ... }` is sent whole)."),
+        Setting("sparql_backend", "CKG_SPARQL_BACKEND", None,
+                "A SPARQL endpoint (URL) `ckg serve` sends its queries to instead of the local store's engine, "
+                "loaded with the store's export (--sparql-backend); unset: the local store answers."),
         Setting("update_token", "CKG_UPDATE_TOKEN", None,
                 "Enables SPARQL updates at /sparql for requests with `Authorization: Bearer <token>` (read-only without it)."),
         Setting("cors_origin", "CKG_CORS_ORIGIN", "*",

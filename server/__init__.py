@@ -7,6 +7,8 @@
 - :mod:`ckg.server.guard`: SERVICE clauses may only call endpoints on the allowlist.
 - :mod:`ckg.server.functions`: the extension functions (also used by ``ckg query``).
 - :mod:`ckg.server.serve`: ``ckg serve``, a gunicorn server with several workers.
+- :mod:`ckg.server.remote`: ``ckg serve --sparql-backend URL``: the queries sent to another SPARQL
+  endpoint (Virtuoso, QLever) loaded with the store's export, ckg's functions rewritten to stored values.
 
 Importing this package does not import Flask; ``create_app`` does.
 """

@@ -2,7 +2,7 @@
 
 >>> from pathlib import Path
 >>> ServerConfig.from_settings(Path("s"), environ={"CKG_QUERY_TIMEOUT": "5", "CKG_SERVICE_ALLOWLIST": "http://a.org/sparql"})
-ServerConfig(store=PosixPath('s'), query_timeout=5.0, max_rows=10000, service_allowlist=('http://a.org/sparql',), service_max_rows=100000, service_batch=200, update_token=None, cors_origin='*', engines=2, max_query_bytes=1000000, query_memory_mb=None, queue_wait=2.0)
+ServerConfig(store=PosixPath('s'), query_timeout=5.0, max_rows=10000, service_allowlist=('http://a.org/sparql',), service_max_rows=100000, service_batch=200, update_token=None, cors_origin='*', engines=2, max_query_bytes=1000000, query_memory_mb=None, queue_wait=2.0, sparql_backend=None)
 >>> ServerConfig.from_settings(Path("s"), environ={"CKG_MAX_ROWS": "many"})
 Traceback (most recent call last):
 ...
@@ -49,6 +49,8 @@ class ServerConfig:
     max_query_bytes: int = 1_000_000
     query_memory_mb: int | None = None
     queue_wait: float = 2.0
+    sparql_backend: str | None = None
+    """A SPARQL endpoint's URL: queries are sent there instead of the local engines (:mod:`ckg.server.remote`)."""
 
     @classmethod
     def from_settings(cls, store: Path, environ: Mapping[str, str] | None = None, **overrides: Any) -> ServerConfig:
@@ -78,6 +80,7 @@ class ServerConfig:
             "max_query_bytes": number("max_query_bytes"),
             "query_memory_mb": number("query_memory") if get("query_memory", environ) else None,
             "queue_wait": number("queue_wait", float),
+            "sparql_backend": get("sparql_backend", environ) or None,
         }
         for key, value in overrides.items():
             if value is not None:
@@ -107,6 +110,12 @@ class CkgServer:
     def pool(self) -> EnginePool:
         if self._pool is None or self._pid != os.getpid():  # a forked worker starts its own
             self._pid = os.getpid()
+            if self.config.sparql_backend:  # the jobs send SPARQL to the backend (ckg.server.remote)
+                from ckg.server.remote import RemoteBackend
+
+                self._pool = RemoteBackend(self.config.sparql_backend, self.config.store, size=self.config.engines,
+                                           max_wait=self.config.queue_wait)
+                return self._pool
             self._pool = EnginePool({"store": str(self.config.store), "allowlist": list(self.config.service_allowlist),
                                      "updates": self.config.update_token is not None,
                                      "memory_mb": self.config.query_memory_mb}, size=self.config.engines,
@@ -181,7 +190,7 @@ def create_app(store_path: Path | str, config: Mapping[str, Any] | ServerConfig 
 
     ``config`` is a :class:`ServerConfig` or a mapping: its keys that name a ServerConfig field
     (``query_timeout``, ``max_rows``, ``service_allowlist``, ``update_token``, ``cors_origin``,
-    ``engines``, ``max_query_bytes``, ``query_memory_mb``, ``queue_wait``) override the settings; other keys go to ``app.config``
+    ``engines``, ``max_query_bytes``, ``query_memory_mb``, ``queue_wait``, ``sparql_backend``) override the settings; other keys go to ``app.config``
     (``TESTING``, ...). The query processes start at once (call ``app.extensions["ckg"].close()``
     to stop them; they also stop when this process exits).
     """
@@ -195,6 +204,11 @@ def create_app(store_path: Path | str, config: Mapping[str, Any] | ServerConfig 
         overrides = {k: v for k, v in (config or {}).items() if k in fields and k != "store"}
         flask_config = {k: v for k, v in (config or {}).items() if k not in fields}
         server_config = ServerConfig.from_settings(store_path, **overrides)
+    if server_config.sparql_backend:  # nothing is written through the endpoint: the backend is loaded from the export
+        from ckg.server.remote import Backend
+
+        Backend(server_config.sparql_backend)  # a ValueError for what is no http(s) URL
+        server_config = dataclasses.replace(server_config, update_token=None)
 
     app = Flask(__name__, static_folder="static", template_folder="templates")
     app.config.update(JSON_SORT_KEYS=False, MAX_CONTENT_LENGTH=server_config.max_query_bytes)

@@ -247,6 +247,10 @@ def result_response(reply: dict) -> Response:
 
 
 def update(text: str, params) -> Response:
+    if current_app.extensions["ckg"].config.sparql_backend:
+        from ckg.server.remote import UPDATES_REFUSED
+
+        return text_error(403, UPDATES_REFUSED)
     token = current_app.extensions["ckg"].config.update_token
     if token is None:
         return text_error(403, "this endpoint is read-only: SPARQL updates are disabled "

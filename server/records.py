@@ -98,7 +98,7 @@ def _subjects(store, functions, paper, prop: str) -> list[dict[str, Any]]:
           OPTIONAL {{ ?annotation ckg:annotatedSource ?paper ; ckg:annotatedTarget ?subject ;
                                   ckg:annotatedProperty ?annotated ; ?weight ?value .
                       FILTER(?annotated = {prop} && isLiteral(?value)) }}
-        }} ORDER BY ?subject""", paper=paper)
+        }} ORDER BY ?subject ?weight ?value""", paper=paper)
     out: dict[str, dict[str, Any]] = {}
     for r in rows:
         item = out.setdefault(r["subject"].value, {"iri": r["subject"].value, "label": None, "exact_match": [],
@@ -108,7 +108,8 @@ def _subjects(store, functions, paper, prop: str) -> list[dict[str, Any]]:
         if r["match"] is not None and r["match"].value not in item["exact_match"]:
             item["exact_match"].append(r["match"].value)
         if r["weight"] is not None:
-            item["weights"][short(r["weight"].value)] = plain(r["value"])
+            # a weight with several values (ckg:rankedWithin: 10, 100, ...) gives its least, on any engine
+            item["weights"].setdefault(short(r["weight"].value), plain(r["value"]))
     return list(out.values())
 
 

@@ -110,7 +110,8 @@ def serve(store: Path, *, host: str, port: int, workers: int, config: ServerConf
 
     def when_ready(server) -> None:
         base = url_of(server.LISTENERS[0])
-        echo(f"ckg serve: {base} (SPARQL endpoint {base}sparql) serving {store}")
+        backend = f", SPARQL sent to {config.sparql_backend}" if config.sparql_backend else ""
+        echo(f"ckg serve: {base} (SPARQL endpoint {base}sparql) serving {store}{backend}")
         sys.stdout.flush()
 
     class Application(BaseApplication):
