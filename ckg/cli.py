@@ -365,14 +365,19 @@ def concepts_command(ctx, store, top, as_json):
               help="Vocabulary files (repeatable; default: $CKG_VOCAB, else ckg's demo vocabulary).")
 @click.option("--extractor", type=click.Choice(["gazetteer", "scispacy"]), default="gazetteer", show_default=True,
               help="Concept extractor.")
+@click.option("--store", "store", default=None, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Score the concept edges this store holds for the gold abstracts instead of running the extractor "
+                   "(end to end: a `ckg build` of them; papers matched by PubMed id, else cord_uid).")
 @click.option("--top", default=10, show_default=True, type=click.IntRange(min=0),
               help="How many false positives and negatives to list per type.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def concepts_evaluate(gold, vocab, extractor, top, as_json):
+def concepts_evaluate(gold, vocab, extractor, store, top, as_json):
     """Score concept extraction against human annotation (per abstract, the MeSH ids of diseases and chemicals)."""
     from ckg.etl.concept_eval import evaluate_files, format_evaluation
 
-    results = _run(evaluate_files, list(gold), list(vocab), extractor=extractor)
+    if store is not None and (vocab or extractor != "gazetteer"):
+        raise click.UsageError("--store scores the edges the store holds: give no --vocab or --extractor with it")
+    results = _run(evaluate_files, list(gold), list(vocab), extractor=extractor, store=store)
     if as_json:
         click.echo(json.dumps([r.as_dict(top=top) for r in results], indent=2, ensure_ascii=False))
     else:

@@ -22,6 +22,12 @@ reach, are left out of the score and counted apart. Mention-level figures compar
 found mention is right when its start, end and one of its ids equal a gold mention's of the
 same type.
 
+End to end, :func:`write_release` writes the abstracts as a CORD-19 release (a ``metadata.csv``
+whose rows carry each PMID), ``ckg build`` makes a store of it, and :func:`evaluate_store`
+scores the ``associatedConcept`` edges that store holds for each gold document the same way
+(document level: an edge has no span). The difference from the extractor's figures is what
+the build's edge rules (:mod:`ckg.etl.concept_edges`) and its reading of the text change.
+
 >>> import tempfile
 >>> from ckg.etl.vocab import DEMO_VOCABULARY, load
 >>> gold = Path(tempfile.mkdtemp()) / "gold.PubTator"
@@ -185,6 +191,7 @@ class Evaluation:
     unscored_concepts: int  # found concepts with no MeSH descriptor id or of another kind
     seconds: float = 0.0
     config: dict[str, Any] = field(default_factory=dict)
+    found: dict[str, dict[str, set[str]]] = field(default_factory=dict, repr=False)  # PMID -> type -> ids found
 
     def as_dict(self, top: int = 20) -> dict[str, Any]:
         def tops(counters: dict[str, Counter]) -> dict[str, list[dict[str, Any]]]:
@@ -192,12 +199,76 @@ class Evaluation:
                     for t, c in counters.items()}
         return {"gold": self.gold, "documents": self.documents, "gold_mentions": self.gold_mentions,
                 "document_level": {t: s.as_dict() for t, s in self.types.items() if self.gold_mentions[t]},
+                # mention level: none for a store (an edge has no span)
                 "mention_level": {t: s.as_dict() for t, s in self.mentions.items() if self.gold_mentions[t]},
                 "supplementary_pairs_left_out": self.supplementary,
                 "unscored_concepts": self.unscored_concepts,
                 "top_false_positives": tops(self.false_positives),
                 "top_false_negatives": tops(self.false_negatives),
                 "seconds": round(self.seconds, 3), "config": self.config}
+
+
+class _Tally:
+    """The scores of a run over a gold standard, document by document: the one scoring code of
+    :func:`evaluate` (the extractor's mentions) and :func:`evaluate_store` (a store's edges)."""
+
+    def __init__(self, *, spans: bool = True) -> None:
+        self.spans = spans
+        self.types = {t: Score() for t in TYPES}
+        self.mentions = {t: Score() for t in TYPES}
+        self.supplementary = {t: 0 for t in TYPES}
+        self.gold_mentions = {t: 0 for t in TYPES}
+        self.fps: dict[str, Counter] = {t: Counter() for t in TYPES}
+        self.fns: dict[str, Counter] = {t: Counter() for t in TYPES}
+        self.labels: dict[str, str] = {}
+        self.unscored = 0
+        self.documents = 0
+        self.found: dict[str, dict[str, set[str]]] = {}
+
+    def add(self, doc: GoldDocument, found_ids: dict[str, set[str]],
+            found_spans: set[tuple[int, int, str, str]] = frozenset()) -> None:
+        """Score one document: ``found_ids`` (entity type -> MeSH ids found), ``found_spans``
+        ((start, end, type, id) of the mentions found, when spans are compared)."""
+        self.documents += 1
+        self.found[doc.pmid] = {t: set(found_ids.get(t, ())) for t in TYPES}
+        gold_ids = {t: set() for t in TYPES}
+        only_supplementary = {t: set() for t in TYPES}
+        gold_spans = self.gold_spans(doc)
+        for m in doc.mentions:
+            self.gold_mentions[m.type] += 1
+            gold_ids[m.type].update(m.ids)
+            if not m.ids:
+                only_supplementary[m.type].update(m.supplementary)
+            for i in m.ids:
+                self.labels.setdefault(i, m.text)
+        for t in TYPES:
+            found = found_ids.get(t, set())
+            self.supplementary[t] += len(only_supplementary[t])
+            self.types[t].tp += len(found & gold_ids[t])
+            self.types[t].fp += len(found - gold_ids[t])
+            self.types[t].fn += len(gold_ids[t] - found)
+            self.fps[t].update(found - gold_ids[t])
+            self.fns[t].update(gold_ids[t] - found)
+            if self.spans:
+                gold_pairs = {(s, e, i) for (s, e, k), ids in gold_spans.items() if k == t for i in ids}
+                found_pairs = {(s, e, i) for s, e, k, i in found_spans if k == t}
+                self.mentions[t].tp += len(found_pairs & gold_pairs)
+                self.mentions[t].fp += len(found_pairs - gold_pairs)
+                self.mentions[t].fn += len(gold_pairs - found_pairs)
+
+    @staticmethod
+    def gold_spans(doc: GoldDocument) -> dict[tuple[int, int, str], set[str]]:
+        spans: dict[tuple[int, int, str], set[str]] = {}
+        for m in doc.mentions:
+            spans.setdefault((m.start, m.end, m.type), set()).update(m.ids)
+        return spans
+
+    def result(self, gold: Path, seconds: float, config: dict[str, Any]) -> Evaluation:
+        if self.documents == 0:
+            raise GoldFormatError(f"{gold}: no document (a PubTator file has 'PMID|t|title' lines)")
+        return Evaluation(str(gold), self.documents, self.types, self.mentions if self.spans else {},
+                          self.supplementary, self.gold_mentions, self.fps, self.fns, self.labels, self.unscored,
+                          seconds, config, self.found)
 
 
 def evaluate(gold: Path, vocabulary: Vocabulary, *, extractor=None, config=None) -> Evaluation:
@@ -212,65 +283,138 @@ def evaluate(gold: Path, vocabulary: Vocabulary, *, extractor=None, config=None)
     if extractor is None:
         extractor = make_extractor(Gazetteer.build(vocabulary, config), config)
     by_key = vocabulary.by_key
-    types = {t: Score() for t in TYPES}
-    mentions = {t: Score() for t in TYPES}
-    supplementary = {t: 0 for t in TYPES}
-    gold_mentions = {t: 0 for t in TYPES}
-    fps: dict[str, Counter] = {t: Counter() for t in TYPES}
-    fns: dict[str, Counter] = {t: Counter() for t in TYPES}
-    labels: dict[str, str] = {}
-    unscored = 0
-    documents = 0
+    tally = _Tally()
     for doc in read_pubtator(gold):
-        documents += 1
-        gold_ids = {t: set() for t in TYPES}
-        only_supplementary = {t: set() for t in TYPES}
-        gold_spans: dict[tuple[int, int, str], set[str]] = {}
-        for m in doc.mentions:
-            gold_mentions[m.type] += 1
-            gold_ids[m.type].update(m.ids)
-            if not m.ids:
-                only_supplementary[m.type].update(m.supplementary)
-            gold_spans.setdefault((m.start, m.end, m.type), set()).update(m.ids)
-            for i in m.ids:
-                labels.setdefault(i, m.text)
-        found_ids = {t: set() for t in TYPES}
+        gold_spans = tally.gold_spans(doc)
+        found_ids: dict[str, set[str]] = {t: set() for t in TYPES}
         found_spans: set[tuple[int, int, str, str]] = set()
-        for start, end, key in mention_spans(extractor, doc.title, doc.abstract):
+        for start_at, end, key in mention_spans(extractor, doc.title, doc.abstract):
             concept = by_key.get(key)
             kind = KIND_TYPES.get(concept.kind) if concept is not None else None
             ids = concept.mesh_ids if concept is not None else []
             if kind is None or not ids:
-                unscored += 1
+                tally.unscored += 1
                 continue
             found_ids[kind].update(ids)
             for i in ids:
-                labels[i] = concept.label
-            right = next((i for i in ids if i in gold_spans.get((start, end, kind), ())), None)
-            found_spans.add((start, end, kind, right or ids[0]))
-        for t in TYPES:
-            supplementary[t] += len(only_supplementary[t])
-            tp = found_ids[t] & gold_ids[t]
-            types[t].tp += len(tp)
-            types[t].fp += len(found_ids[t] - gold_ids[t])
-            types[t].fn += len(gold_ids[t] - found_ids[t])
-            fps[t].update(found_ids[t] - gold_ids[t])
-            fns[t].update(gold_ids[t] - found_ids[t])
-            gold_pairs = {(s, e, i) for (s, e, k), ids in gold_spans.items() if k == t for i in ids}
-            found_pairs = {(s, e, i) for s, e, k, i in found_spans if k == t}
-            mentions[t].tp += len(found_pairs & gold_pairs)
-            mentions[t].fp += len(found_pairs - gold_pairs)
-            mentions[t].fn += len(gold_pairs - found_pairs)
+                tally.labels[i] = concept.label
+            right = next((i for i in ids if i in gold_spans.get((start_at, end, kind), ())), None)
+            found_spans.add((start_at, end, kind, right or ids[0]))
+        tally.add(doc, found_ids, found_spans)
+    return tally.result(gold, time.perf_counter() - start,
+                        {"extractor": getattr(extractor, "name", "?"),
+                         "vocabularies": [f.get("path") for f in vocabulary.files]})
+
+
+def gold_cord_uid(pmid: str) -> str:
+    """The cord_uid :func:`write_release` gives a gold document: its PMID zero-padded to the
+    eight characters of a cord_uid, or (an id of another shape) ``g`` + seven hex digits of its SHA-1.
+
+    >>> gold_cord_uid("6794356"), gold_cord_uid("12345678"), gold_cord_uid("PMC1")
+    ('06794356', '12345678', 'gf4f9a0e')
+    """
+    if pmid.isdigit() and len(pmid) <= 8:
+        return pmid.zfill(8)
+    import hashlib
+
+    return "g" + hashlib.sha1(pmid.encode()).hexdigest()[:7]
+
+
+def write_release(gold: Path, out: Path) -> Path:
+    """Write the abstracts of a PubTator file as a CORD-19 release folder that ``ckg build``
+    reads: ``out/metadata.csv`` with the final 19 columns, one row per document (``cord_uid``
+    from :func:`gold_cord_uid`, ``pubmed_id`` the PMID, the title and the abstract; no parses).
+    Returns ``out``.
+
+    >>> import tempfile
+    >>> gold = Path(tempfile.mkdtemp()) / "gold.PubTator"
+    >>> _ = gold.write_text('6794356|t|Lithium toxicity\\n6794356|a|A newborn, "lithium".\\n')
+    >>> release = write_release(gold, gold.parent / "release")
+    >>> print((release / "metadata.csv").read_text().splitlines()[1])
+    06794356,,PubTator,Lithium toxicity,,,6794356,,"A newborn, ""lithium"".",,,,,,,,,,
+    """
+    import csv
+
+    from ckg.etl.metadata import FINAL_COLUMNS
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    documents = 0
+    with open(out / "metadata.csv", "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=FINAL_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        for doc in read_pubtator(gold):
+            documents += 1
+            writer.writerow({"cord_uid": gold_cord_uid(doc.pmid), "source_x": "PubTator", "title": doc.title,
+                             "pubmed_id": doc.pmid, "abstract": doc.abstract})
     if documents == 0:
         raise GoldFormatError(f"{gold}: no document (a PubTator file has 'PMID|t|title' lines)")
-    return Evaluation(str(gold), documents, types, mentions, supplementary, gold_mentions, fps, fns, labels, unscored,
-                      time.perf_counter() - start, {"extractor": getattr(extractor, "name", "?"),
-                                                    "vocabularies": [f.get("path") for f in vocabulary.files]})
+    return out
 
 
-def evaluate_files(gold: list[Path], vocab: list[Path], *, extractor: str = "gazetteer") -> list[Evaluation]:
+def evaluate_store(gold: Path, store_path: Path) -> Evaluation:
+    """Score the concept edges a store holds (``ckg build`` of the gold abstracts, e.g. of the
+    release :func:`write_release` writes) as :func:`evaluate` scores the extractor: per gold
+    document, the MeSH descriptor ids (``ckg:meshId``) of the concepts of its paper's
+    ``associatedConcept`` edges (named query ``paper-concepts``), of kind condition (diseases)
+    or chemical (chemicals). A document's paper is the paper whose PubMed id (``bibo:pmid``) is
+    the document's PMID, else the paper keyed :func:`gold_cord_uid`; a document with no paper in
+    the store is scored as one with no concept found (``config["documents_not_in_store"]``).
+    No spans: document level only."""
+    import time
+
+    import pyoxigraph as ox
+
+    from ckg import queries, resources
+    from ckg.etl.vocab.kinds import KIND_CLASSES
+    from ckg.sparql import run_named
+    from ckg.store import open_store
+    from ckg.terms import BIBO, CKG, RDF
+
+    start = time.perf_counter()
+    store = open_store(Path(store_path), read_only=True)
+    paper_concepts = queries.get("paper-concepts")
+    kind_of_class = {str(CKG[name].value): kind for kind, name in KIND_CLASSES.items()}
+    mesh_of: dict[str, list[str]] = {}
+    tally = _Tally(spans=False)
+    missing, edges = [], 0
+    for doc in read_pubtator(gold):
+        papers = [q.subject for q in store.quads_for_pattern(None, BIBO.pmid, ox.Literal(doc.pmid), None)]
+        own = resources.paper(gold_cord_uid(doc.pmid))
+        if not papers and next(iter(store.quads_for_pattern(own, RDF.type, CKG.Paper, None)), None) is not None:
+            papers = [own]
+        if not papers:
+            missing.append(doc.pmid)
+        found_ids: dict[str, set[str]] = {t: set() for t in TYPES}
+        for paper in dict.fromkeys(papers):
+            for row in run_named(store, paper_concepts, {"paper": paper.value}).rows:
+                _paper, concept, label, kind_class = row[0], row[1], row[2], row[3]
+                edges += 1
+                if concept.value not in mesh_of:
+                    mesh_of[concept.value] = sorted(
+                        q.object.value for q in store.quads_for_pattern(concept, CKG.meshId, None, None)
+                        if _DESCRIPTOR.match(q.object.value))
+                ids = mesh_of[concept.value]
+                kind = KIND_TYPES.get(kind_of_class.get(kind_class.value, ""))
+                if kind is None or not ids:
+                    tally.unscored += 1
+                    continue
+                found_ids[kind].update(ids)
+                for i in ids:
+                    tally.labels[i] = label.value
+        tally.add(doc, found_ids)
+    return tally.result(gold, time.perf_counter() - start,
+                        {"store": str(store_path), "edges": edges, "documents_not_in_store": len(missing),
+                         "not_in_store": missing[:20]})
+
+
+def evaluate_files(gold: list[Path], vocab: list[Path], *, extractor: str = "gazetteer",
+                   store: Path | None = None) -> list[Evaluation]:
     """:func:`evaluate` on each gold file, with one extractor built from the vocabulary files
-    (none given: ``$CKG_VOCAB``, else ckg's demo vocabulary)."""
+    (none given: ``$CKG_VOCAB``, else ckg's demo vocabulary); with ``store``,
+    :func:`evaluate_store` on each (the store's edges: no vocabulary is read)."""
+    if store is not None:
+        return [evaluate_store(g, store) for g in gold]
     from ckg.etl.concepts import ExtractionConfig, Gazetteer, make_extractor
     from ckg.etl.vocab import default_vocabularies, load
 
@@ -300,15 +444,25 @@ def format_evaluation(result: Evaluation, top: int = 10) -> str:
         if not result.gold_mentions[t]:
             lines.append(f"{t:<10} not annotated in this gold standard")
             continue
-        for level, s in (("document", result.types[t]), ("mention", result.mentions[t])):
+        for level, s in (("document", result.types[t]), ("mention", result.mentions.get(t))):
+            if s is None:
+                continue
             lines.append(f"{t:<10} {level:<9} {s.precision:>6.3f} {s.recall:>6.3f} {s.f1:>6.3f} "
                          f"{s.tp:>7,} {s.fp:>7,} {s.fn:>7,}")
     lines.append("")
-    lines.append("document: (document, MeSH descriptor id) pairs, as BioCreative V CDR scored normalisation; "
-                 "mention: the same span and id")
+    store = result.config.get("store")
+    if store:
+        lines.append(f"scored: the concept edges of store {store} ({result.config.get('edges', 0):,} edges of the gold "
+                     f"documents' papers; {result.config.get('documents_not_in_store', 0):,} documents not in the "
+                     "store); document: (document, MeSH descriptor id) pairs, as BioCreative V CDR scored "
+                     "normalisation")
+    else:
+        lines.append("document: (document, MeSH descriptor id) pairs, as BioCreative V CDR scored normalisation; "
+                     "mention: the same span and id")
     left = ", ".join(f"{n:,} {t}" for t, n in result.supplementary.items())
     lines.append(f"left out: gold pairs with a MeSH supplementary id only ({left}); "
-                 f"{result.unscored_concepts:,} mentions of concepts with no MeSH descriptor or of another kind")
+                 f"{result.unscored_concepts:,} {'edges' if store else 'mentions'} of concepts with no MeSH "
+                 "descriptor or of another kind")
     for name, counters in (("false positives", result.false_positives), ("false negatives", result.false_negatives)):
         for t, c in counters.items():
             if top and c and result.gold_mentions[t]:

@@ -10,7 +10,6 @@ from click.testing import CliRunner
 from ckg.cli import main
 from ckg.etl.concept_eval import GoldFormatError, evaluate, read_pubtator
 from ckg.etl.vocab import DEMO_VOCABULARY, load
-from tests.conftest import real_vocabularies
 
 TITLE = "Asthma and pneumonia in children"
 ABSTRACT = "Pneumonia was frequent in ARDS. Lithium was given. Asthma was rare."
@@ -136,3 +135,83 @@ def test_development_sets(real_data, real_extractor, name, documents, diseases, 
         assert result.false_positives[kind] and result.false_negatives[kind]
     # COVID-era MeSH: the 2024 file's COVID-19 descriptor is a disease concept of the gazetteer
     assert any(k == "mesh-D000086382" for k in extractor.gazetteer.phrases.values())
+
+
+# -- end to end: the concept edges a `ckg build` of the gold abstracts puts in the store ---------------
+
+def test_store_edges_are_scored_end_to_end(tmp_path, demo_vocabulary, cli):
+    from ckg.etl.annotate import AnnotationOptions
+    from ckg.etl.build import build
+    from ckg.etl.concept_eval import evaluate_store, gold_cord_uid, write_release
+    from ckg.etl.vocab import DEMO_VOCABULARY
+    from ckg.store import open_store, query
+
+    gold = tmp_path / "gold.PubTator"
+    gold.write_text(GOLD)
+    release = write_release(gold, tmp_path / "release")
+    meta = (release / "metadata.csv").read_text(encoding="utf-8").splitlines()
+    assert meta[1].startswith(f"00000011,,PubTator,{TITLE},,,11,,{ABSTRACT},")
+    assert [gold_cord_uid(p) for p in ("11", "12")] == ["00000011", "00000012"]
+    # paper 11 gets another cord_uid: it is still found, by its PubMed id
+    (release / "metadata.csv").write_text("\n".join([meta[0], meta[1].replace("00000011", "zzzz0011", 1), *meta[2:]])
+                                          + "\n", encoding="utf-8")
+    store = tmp_path / "store"
+    build(store, [release], annotation=AnnotationOptions(vocabularies=list(DEMO_VOCABULARY), processes=1))
+    assert {r["k"].value for r in query(open_store(store, read_only=True), "SELECT ?k WHERE { ?p bibo:pmid ?k }")} \
+        == {"11", "12"}
+
+    # the same abstracts, the same scores as the extractor's (the build drops nothing of two papers)
+    result, extractor = evaluate_store(gold, store), evaluate(gold, demo_vocabulary)
+    assert {t: s.as_dict() for t, s in result.types.items()} == {t: s.as_dict() for t, s in extractor.types.items()}
+    assert result.found == extractor.found == {
+        "11": {"disease": {"D001249", "D011014", "D012128"}, "chemical": set()},
+        "12": {"disease": {"D007251"}, "chemical": set()}}
+    assert result.mentions == {} and result.config["edges"] == 4 and result.config["documents_not_in_store"] == 0
+    assert result.labels["D012128"] == "Respiratory Distress Syndrome, Adult" and result.supplementary["chemical"] == 1
+
+    # a gold abstract the store does not hold: nothing found for it, its gold ids are false negatives
+    more = tmp_path / "more.PubTator"
+    more.write_text(GOLD + "\n13|t|Asthma\n13|a|Not built.\n13\t0\t6\tAsthma\tDisease\tD001249\n")
+    result = evaluate_store(more, store)
+    assert result.documents == 3 and result.config["not_in_store"] == ["13"]
+    disease = result.types["disease"]
+    assert (disease.tp, disease.fp, disease.fn) == (3, 1, 2) and result.false_negatives["disease"]["D001249"] == 1
+
+    out = cli("concepts", "evaluate", "--gold", more, "--store", store)
+    assert "disease    document   0.750  0.600  0.667       3       1       2" in out.output
+    assert " mention " not in out.output  # no spans in a store: no mention-level rows
+    assert "(4 edges of the gold documents' papers; 1 documents not in the store)" in out.output
+    as_json = json.loads(cli("concepts", "evaluate", "--gold", gold, "--store", store, "--json").output)
+    assert as_json[0]["document_level"]["disease"]["f1"] == 0.75 and as_json[0]["mention_level"] == {}
+    refused = cli("concepts", "evaluate", "--gold", gold, "--store", store, "--vocab", DEMO_VOCABULARY[0], ok=False)
+    assert refused.exit_code == 2 and "give no --vocab or --extractor" in refused.output
+    not_a_store = cli("concepts", "evaluate", "--gold", gold, "--store", tmp_path / "release", ok=False)
+    assert not_a_store.exit_code == 1 and "Traceback" not in not_a_store.output
+
+
+@pytest.mark.realdata
+def test_development_sets_end_to_end(real_data, real_extractor, tmp_path):
+    """NCBI Disease and BioRED development sets built into stores with MeSH 2024 + the Disease
+    Ontology: the edges score as the extractor does (every mention of an abstract passes the
+    evidence rule; the document-frequency rule drops only Mutation, of kind other, in 64 of the
+    100 NCBI abstracts)."""
+    from ckg.etl.annotate import AnnotationOptions
+    from ckg.etl.build import build
+    from ckg.etl.concept_eval import evaluate_store, write_release
+
+    vocabulary, extractor = real_extractor
+    files = [real_data / "vocab" / "mesh" / "mesh-2024.nt.gz", real_data / "vocab" / "doid" / "HumanDO-2015-05.obo"]
+    for name in ("ncbi-disease/NCBIdevelopset_corpus.txt", "biored/Dev.PubTator"):
+        gold = real_data / "gold" / name
+        store = tmp_path / gold.stem
+        run = build(store, [write_release(gold, tmp_path / f"{gold.stem}-release")],
+                    annotation=AnnotationOptions(vocabularies=files))
+        assert run.counts["papers_in_store"] == 100 and run.counts["concepts"]["below_evidence"] == 0
+        result = evaluate_store(gold, store)
+        alone = evaluate(gold, vocabulary, extractor=extractor)
+        assert result.config["documents_not_in_store"] == 0
+        assert result.found == alone.found
+        assert {t: s.as_dict() for t, s in result.types.items()} == {t: s.as_dict() for t, s in alone.types.items()}
+        assert result.types["disease"].f1 >= 0.6
+        if name.startswith("ncbi"):
+            assert set(run.counts["concepts"]["dropped_by_df"]) == {"mesh-D009154"}  # Mutation
