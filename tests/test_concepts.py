@@ -69,6 +69,92 @@ def test_symbols_are_matched_with_their_case_and_abbreviations_can_unmean_them()
     assert found(ex, body="The infection fatality rate (IFR) was 1%. The IFR fell.") == {"mesh-D007239": (0, 0, 1)}
 
 
+def _mesh(ident, label, trees, *entry_terms):
+    return VocabTerm(f"MESH:{ident}", label, "MESH", list(entry_terms), tree_numbers=[trees],
+                     entry_terms=list(entry_terms))
+
+
+COMMON_WORD_VOCABULARY = (
+    _mesh("D005190", "Family", "F01.829.263", "Relatives", "Family Members"),
+    _mesh("D012015", "Reference Standards", "E05.978.808", "Standards"),
+    _mesh("D032882", "Comprehension", "F02.463.188.357", "Understanding"),
+    _mesh("D030681", "Ficus", "B01.875.800.575.912.250.859.937.406.500", "Figs"),
+    _mesh("D002685", "Chiroptera", "B01.050.150.900.649.313.500", "Bats"),
+    _mesh("D013909", "Thorax", "A01.911", "Chest"),
+    _mesh("D018804", "Hantavirus Pulmonary Syndrome", "C01.925.782.417.415", "HARDS"),
+    _mesh("D004797", "Enzyme-Linked Immunosorbent Assay", "E05.196.401.143", "ELISA"),
+    VocabTerm("NCIT:C17214", "Disease Transmission", "COVOC", ["Transmission"]),  # an OBO exact synonym
+)
+
+
+def test_common_words_that_are_mesh_entry_terms_are_not_matched_alone():
+    from ckg.etl.concepts import common_words
+
+    assert {"relative", "standard", "understanding", "bat", "chest", "hard"} <= common_words()
+    text = ("Relative to the standard deviation, understanding of hard cases grew. Relatives of the "
+            "patients and other family members, reference standards, ELISA, bats and chest pain; transmission.")
+    g = Gazetteer.build(_vocabulary(*COMMON_WORD_VOCABULARY))
+    assert g.common_entry_terms == 4  # Relatives, Standards, Understanding, HARDS ("hard" as matched)
+    assert found(GazetteerExtractor(g), body=text) == {
+        "mesh-D005190": (0, 0, 1),       # only "family members"
+        "mesh-D012015": (0, 0, 1),       # only "reference standards"
+        "mesh-D004797": (0, 0, 1),       # ELISA: no common word
+        "mesh-D002685": (0, 0, 1),       # bats: a common word, but it names an organism
+        "mesh-D013909": (0, 0, 1),       # chest: a body part
+        "ncit-C17214": (0, 0, 1)}        # an OBO exact synonym is not a MeSH entry term
+    # the rule can be turned off; then every entry term is matched again
+    off = Gazetteer.build(_vocabulary(*COMMON_WORD_VOCABULARY), ExtractionConfig(common_words=0))
+    assert off.common_entry_terms == 0 and off.config["common_words"] == 0 and g.config["common_words"] == 10_000
+    assert off.fingerprint() != g.fingerprint()
+    assert found(GazetteerExtractor(off), body=text) == {
+        "mesh-D005190": (0, 0, 3), "mesh-D012015": (0, 0, 2), "mesh-D032882": (0, 0, 1), "mesh-D018804": (0, 0, 1),
+        "mesh-D004797": (0, 0, 1), "mesh-D002685": (0, 0, 1), "mesh-D013909": (0, 0, 1), "ncit-C17214": (0, 0, 1)}
+
+
+def test_a_learned_lexicon_link_keeps_a_common_word_linked():
+    from ckg.etl.lexicon import LexiconEntry
+
+    vocab = _vocabulary(*COMMON_WORD_VOCABULARY)
+    learned = Vocabulary(vocab.concepts, lexicon=[LexiconEntry("relatives", "link", "D005190", "disease", 3, 1.0)])
+    ex = GazetteerExtractor(Gazetteer.build(learned))
+    assert found(ex, body="Relatives of the patients.") == {"mesh-D005190": (0, 0, 1)}
+
+
+def test_figure_references_are_no_figs():
+    ex = GazetteerExtractor(Gazetteer.build(_vocabulary(*COMMON_WORD_VOCABULARY)))
+    assert found(ex, body="As Fig. 2 shows (Fig 3A; Figs. 4-5; Fig S1; see fig. 6; S2 Fig), the FIG. 7 curve.") == {}
+    assert found(ex, body="Dried figs and a fig tree; Ficus.") == {"mesh-D030681": (0, 0, 3)}
+
+
+SARS_VOCABULARY = (
+    _mesh("D045169", "Severe Acute Respiratory Syndrome", "C01.925.782.600.550.200.750"),
+    VocabTerm("MESH:D045473", "SARS Virus", "MESH", ["SARS coronavirus"], tree_numbers=["B04.820.504.540.150.113.750"],
+              entry_terms=["SARS coronavirus"]),
+    VocabTerm("MESH:D000086382", "COVID-19", "MESH", ["SARS-CoV-2 infection"], tree_numbers=["C01.925.782.600.550.200.163"]),
+    VocabTerm("NCBITAXON:2697049", "Severe acute respiratory syndrome coronavirus 2", "NCBITAXON", ["SARS-CoV-2"]),
+)
+
+
+def test_an_abbreviation_inside_a_compound_or_a_longer_name_is_not_its_long_form():
+    ex = GazetteerExtractor(Gazetteer.build(_vocabulary(*SARS_VOCABULARY)))
+    sars, covid, virus, sars2 = "mesh-D045169", "mesh-D000086382", "mesh-D045473", "ncbitaxon-2697049"
+    defined = "Severe acute respiratory syndrome (SARS) emerged in 2003. "
+    # "SARS" in SARS-CoV-2, SARS-CoV, SARS-like, anti-SARS and inside "SARS coronavirus" is no SARS;
+    # the longer matches stay ("SARS-CoV-2 infection" is COVID-19)
+    m = found(ex, body=defined + "Cells with SARS-CoV-2 infection were lysed. SARS-CoV and SARS-like viruses; "
+                                 "anti-SARS drugs. The SARS coronavirus. SARS- and MERS-CoV. SARS cases fell.")
+    assert m == {sars: (0, 0, 2), covid: (0, 0, 1), virus: (0, 0, 1)}  # the definition and "SARS cases"
+    assert found(ex, body=defined + "SARS-CoV-2 spread.") == {sars: (0, 0, 1), sars2: (0, 0, 1)}
+    spans = ex.mention_spans("", "", defined + "Cells with SARS-CoV-2 infection. SARS returned.")
+    text = "\n\n\n\n" + defined + "Cells with SARS-CoV-2 infection. SARS returned."
+    assert [(text[a:b], k) for a, b, k in spans] == [
+        ("Severe acute respiratory syndrome", sars), ("SARS-CoV-2 infection", covid), ("SARS", sars)]
+    # without a definition of "SARS" nothing changes: SARS-CoV-2 is the virus, and no SARS is found in it
+    m = found(ex, body="Severe acute respiratory syndrome coronavirus 2 (SARS-CoV-2) spread. SARS-CoV-2 binds. "
+                       "SARS-CoV-2 infection.")
+    assert set(m) == {sars2, covid} and m[covid] == (0, 0, 1)
+
+
 def test_stop_list_and_excluded_trees_keep_generic_terms_out(demo_extractor):
     assert found(demo_extractor, body="Humans and patients with disease were studied with methods.") == {}
     g = demo_extractor.gazetteer

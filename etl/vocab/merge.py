@@ -63,6 +63,8 @@ class Concept:
     umls: list[str] = field(default_factory=list)  # UMLS CUIs (C0032285)
     tree_numbers: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
+    # the synonyms that only MeSH entry terms give (no member's label nor any other sort of synonym)
+    entry_terms: list[str] = field(default_factory=list, repr=False)
 
     @property
     def names(self) -> list[str]:
@@ -124,13 +126,18 @@ class _UnionFind:
 
 
 def _combine(terms: Iterable[VocabTerm]) -> dict[str, VocabTerm]:
-    """Rule 1: one term per id."""
+    """Rule 1: one term per id. A name stays an entry term only when no file gives it as a label
+    or as a synonym of another sort (a 2015 label that 2024 keeps as an entry term is no longer
+    a mere entry term)."""
     by_id: dict[str, VocabTerm] = {}
+    strong: dict[str, set[str]] = {}
     for t in terms:
+        entry = set(t.entry_terms)
+        strong.setdefault(t.id, set()).update([t.label, *(s for s in t.synonyms if s not in entry)])
         seen = by_id.get(t.id)
         if seen is None:
             by_id[t.id] = VocabTerm(t.id, t.label, t.source, list(t.synonyms), list(t.xrefs), list(t.tree_numbers),
-                                    t.kind)
+                                    t.kind, list(t.entry_terms))
             continue
         for name in (t.label, *t.synonyms):
             if name != seen.label and name not in seen.synonyms:
@@ -138,6 +145,10 @@ def _combine(terms: Iterable[VocabTerm]) -> dict[str, VocabTerm]:
         seen.xrefs.extend(x for x in t.xrefs if x not in seen.xrefs)
         seen.tree_numbers.extend(x for x in t.tree_numbers if x not in seen.tree_numbers)
         seen.kind = seen.kind or t.kind
+        seen.entry_terms.extend(x for x in t.entry_terms if x not in seen.entry_terms)
+    for term_id, term in by_id.items():
+        if term.entry_terms:
+            term.entry_terms = [s for s in term.entry_terms if s not in strong[term_id] and s in term.synonyms]
     return by_id
 
 
@@ -186,6 +197,8 @@ def merge(terms: Iterable[VocabTerm]) -> list[Concept]:
         ordered = sorted(own, key=_id_rank)
         labels = list(dict.fromkeys(by_id[n].label for n in ordered))
         synonyms = [s for s in dict.fromkeys(s for n in ordered for s in by_id[n].synonyms) if s not in labels]
+        entry = {s for n in own for s in by_id[n].entry_terms}
+        strong = set(labels) | {s for n in own for s in by_id[n].synonyms if s not in by_id[n].entry_terms}
         trees = sorted({tr for n in own for tr in by_id[n].tree_numbers})
         stated = {by_id[n].kind for n in own if by_id[n].kind}
         kind = (kind_from_trees(trees) or next((k for k in KINDS if k in stated), None)
@@ -193,5 +206,6 @@ def merge(terms: Iterable[VocabTerm]) -> list[Concept]:
                                        *(p for n in own if _DESCRIPTOR.match(n) for p in referrers.get(n, ()))]))
         concepts.append(Concept(key=concept_key(ids[0]), label=labels[0], kind=kind, labels=labels,
                                 synonyms=synonyms, ids=ids, umls=umls, tree_numbers=trees,
-                                sources=sorted({by_id[n].source for n in own})))
+                                sources=sorted({by_id[n].source for n in own}),
+                                entry_terms=[s for s in synonyms if s in entry and s not in strong]))
     return sorted(concepts, key=lambda c: c.key)

@@ -141,4 +141,4 @@ def read_mesh_nt(path: Path) -> Iterator[VocabTerm]:
         d = descriptors[s]
         names = [n for n in dict.fromkeys(synonyms[s]) if n != d["label"]]
         yield VocabTerm(id="MESH:" + d["id"], label=d["label"], source="MESH", synonyms=names,
-                        tree_numbers=d["trees"])
+                        tree_numbers=d["trees"], entry_terms=list(names))

@@ -51,9 +51,10 @@ def read_mesh_xml(source: Path | BinaryIO) -> Iterator[VocabTerm]:
                 trees = sorted({t.text.strip() for t in elem.iterfind("TreeNumberList/TreeNumber") if t.text})
                 terms = [t.text.strip() for t in elem.iterfind("ConceptList/Concept/TermList/Term/String") if t.text]
                 cuis = [c.text.strip() for c in elem.iterfind("ConceptList/Concept/ConceptUMLSUI") if c.text]
-                yield VocabTerm(id="MESH:" + ui, label=label, source="MESH",
-                                synonyms=[t for t in dict.fromkeys(terms) if t != label],
-                                xrefs=[f"UMLS:{c}" for c in dict.fromkeys(cuis)], tree_numbers=trees)
+                names = [t for t in dict.fromkeys(terms) if t != label]
+                yield VocabTerm(id="MESH:" + ui, label=label, source="MESH", synonyms=names,
+                                xrefs=[f"UMLS:{c}" for c in dict.fromkeys(cuis)], tree_numbers=trees,
+                                entry_terms=list(names))
             elem.clear()
     finally:
         if isinstance(source, (str, Path)):

@@ -63,7 +63,12 @@ class VocabTerm:
     ``id`` is the term's own CURIE; ``xrefs`` are CURIEs of the same thing elsewhere (only the
     kinds in :data:`IDENTIFIER_PREFIXES`); ``synonyms`` are the other names a text may use
     (MeSH entry terms, OBO synonyms of the configured scopes); ``tree_numbers`` are MeSH tree
-    numbers (they give a concept its kind); ``kind`` is set only by vocabularies that state it."""
+    numbers (they give a concept its kind); ``kind`` is set only by vocabularies that state it.
+    ``entry_terms`` are those synonyms that are MeSH entry terms: MeSH files every term of every
+    concept of a descriptor under it, narrower and related concepts included ("Relatives" under
+    Family, "Standards" under Reference Standards, "Figs" under Ficus), so an entry term is a
+    looser name than an OBO ``EXACT`` synonym (the gazetteer treats single common words among
+    them with care, see :mod:`ckg.etl.concepts`)."""
 
     id: str
     label: str
@@ -72,6 +77,7 @@ class VocabTerm:
     xrefs: list[str] = field(default_factory=list)
     tree_numbers: list[str] = field(default_factory=list)
     kind: str | None = None  # a kind the file states (ckg's own ``ckg:kind`` OBO property)
+    entry_terms: list[str] = field(default_factory=list, repr=False)  # the synonyms that are MeSH entry terms
 
     @property
     def prefix(self) -> str:
