@@ -6,7 +6,7 @@ per second. The ratio baseline/pipeline (tokens per second) says what reading, t
 splitting, padding, pooling and writing add on top of the model (1.0: nothing). KGE training is reported in seconds per epoch with its link-prediction metrics,
 and the evaluation's citation-recovery table is printed.
 
-    python bench/bench_embed.py [--real PATH] [--papers 300] [--max-passages 8] [--epochs 100]
+    python bench/bench_embed.py [--real PATH] [--papers 300] [--max-passages 8] [--epochs 100] [--device auto]
 
 Inputs: the real 2020-03-13 bioRxiv/medRxiv release (803 parses) when $CKG_REAL_DATA or --real
 points at ../shared/data, else a synthetic demo corpus of --papers papers.
@@ -51,6 +51,8 @@ def main() -> int:
     parser.add_argument("--papers", type=int, default=300, help="papers of the synthetic corpus (without --real)")
     parser.add_argument("--max-passages", type=int, default=8)
     parser.add_argument("--epochs", type=int, default=100)
+    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
+                        help="where the text model and PyKEEN run (auto: a GPU when torch sees one)")
     args = parser.parse_args()
     base = baseline()
     with tempfile.TemporaryDirectory() as tmp:
@@ -69,7 +71,7 @@ def main() -> int:
         config = TrainConfig().override({"text.max_passages": args.max_passages, "graph.epochs": args.epochs,
                                           "graph.method": "kge"})
         start = time.perf_counter()
-        result = train(store, config)
+        result = train(store, config, device=args.device)
         train_s = time.perf_counter() - start
         start = time.perf_counter()
         report = evaluate(store, work / "eval", EvaluationConfig(samples=0)).report
@@ -89,6 +91,9 @@ def main() -> int:
                  "ratio_to_baseline": round(base["tokens_per_s"] / m["metrics"]["text"]["tokens_per_s"], 3)},
         "graph": {"model": m["graph"]["model"], "seconds": m["timings_s"]["graph"], "epochs_run": graph["epochs_run"],
                   "seconds_per_epoch": round(m["graph"]["timings_s"]["train"] / max(1, graph["epochs_run"]), 3),
+                  "triples_per_s_per_epoch": round(m["counts"]["graph"]["training"] * max(1, graph["epochs_run"])
+                                                   / max(m["graph"]["timings_s"]["train"], 1e-9), 1),
+                  "device": m["counts"]["graph"].get("device"),
                   "mrr": graph["mrr"], "hits_at_10": graph["hits_at_10"], "evaluated_on": graph["evaluated_on"]},
         "train_s": round(train_s, 1), "evaluate_s": round(evaluate_s, 1),
         "citation_recovery": {mode: {"recall_at_10": v["recall_at_k"], "ndcg_at_10": v["ndcg_at_k"]}
@@ -100,6 +105,9 @@ def main() -> int:
           f"{row['text']['papers_per_s']:>8} {row['text']['tokens_per_s']:>7} {base['tokens_per_s']:>10} "
           f"{row['text']['ratio_to_baseline']:>6} {row['graph']['seconds']:>6} {row['graph']['epochs_run']:>6} "
           f"{graph['mrr']:>6.3f} {graph['hits_at_10']:>6.3f}")
+    print(f"device: text {m['text']['device']} ({m['text']['precision']}), KGE {row['graph']['device']}: "
+          f"{row['graph']['triples_per_s_per_epoch']:,} training triples/s per epoch"
+          + ("" if "cuda" in str(row['graph']['device']) else " (no GPU was used: GPU throughput not measured)"))
     for mode, v in row["citation_recovery"].items():
         print(f"  {mode:<24} Recall@10 {v['recall_at_10']:.4f}  nDCG@10 {v['ndcg_at_10']:.4f}")
     print(json.dumps(row, indent=1))
