@@ -151,6 +151,19 @@ def read_lexicon(path: Path) -> Lexicon:
     return Lexicon(entries, provenance)
 
 
+def wording(text: str) -> str:
+    """The key a mention's text is learned under: its words in lower case, but for short capital
+    words, which the extractor matches with their case (:func:`ckg.etl.concepts.is_symbol`):
+    "HIT" (heparin-induced thrombocytopenia) must not become a link of the word "hit".
+
+    >>> wording("Heart  Attack"), wording("HIT"), wording("MAP kinase")
+    ('heart attack', 'HIT', 'MAP kinase')
+    """
+    from ckg.etl.concepts import is_symbol
+
+    return " ".join(w if is_symbol(w) else w.lower() for w in text.split())
+
+
 def learn(gold: Iterable[Path], vocabulary, *, exclude: Iterable[str] = (),
           settings: LearnSettings | None = None) -> Lexicon:
     """Learn links and blocks from the PubTator files ``gold`` (documents whose PMID is in
@@ -192,7 +205,7 @@ def learn(gold: Iterable[Path], vocabulary, *, exclude: Iterable[str] = (),
     heads = set(GENERIC_HEADS)
     for doc, _types in documents:
         for m in doc.mentions:
-            words = m.text.lower().split()
+            words = wording(m.text).split()
             one = m.ids[0] if len(m.ids) == 1 else ""  # a composite mention or one without a descriptor: counts against
             ids[" ".join(words)][one] += 1
             if len(words) == 2 and words[1] in heads and words[0].isalpha() and len(words[0]) >= MIN_MODIFIER_CHARS:
@@ -235,7 +248,7 @@ def learn(gold: Iterable[Path], vocabulary, *, exclude: Iterable[str] = (),
             kind = KIND_TYPES.get(concept.kind) if concept is not None else None
             if kind not in annotated or not concept.mesh_ids:
                 continue  # only what the corpus annotates can be learned as never annotated (NCBI: no chemicals)
-            phrase = " ".join(text[start:end].split()).lower()
+            phrase = wording(text[start:end])
             right = bool(set(concept.mesh_ids) & gold_ids[kind])
             in_doc[phrase] = in_doc.get(phrase, False) or right
             seen.setdefault(phrase, (concept.mesh_ids[0], kind))
@@ -269,5 +282,5 @@ def learn_files(gold: list[Path], vocab: list[Path], out: Path, *, exclude: list
     return lexicon
 
 
-__all__ = ["Lexicon", "LexiconEntry", "LexiconError", "LearnSettings", "is_lexicon", "learn", "learn_files",
+__all__ = ["Lexicon", "LexiconEntry", "LexiconError", "LearnSettings", "is_lexicon", "learn", "learn_files", "wording",
            "read_lexicon"]
