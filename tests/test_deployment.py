@@ -34,7 +34,7 @@ def test_the_image_installs_as_make_install_does():
     torch = re.search(r"torch==([\d.]+)", makefile).group(1)
     pinned = re.search(r"(?m)^torch==([\d.]+)$", (ROOT / "constraints.txt").read_text()).group(1)
     assert f"torch=={torch}" in docker and torch == pinned
-    assert "pip install -c constraints.txt ." in docker and "-c constraints.txt -e '.[dev]'" in makefile
+    assert "pip install -c constraints.txt ." in docker and "-c constraints.txt -e '.[dev,ray]'" in makefile
     packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-dir"]
     copied = set(re.findall(r"(?m)^COPY (\w+) \1$", docker))
     assert {folder for folder in packages.values() if "/" not in folder} <= copied  # every package's folder
