@@ -387,7 +387,9 @@ def fetch(endpoint: str, query: str, *, allowlist, deadline: float) -> dict[str,
     return answer
 
 
-def _read(response: http.client.HTTPResponse, deadline: float, endpoint: str) -> bytes:
+def read_capped(response: http.client.HTTPResponse, deadline: float, limit: int) -> bytes | None:
+    """An HTTP answer's body, read until ``deadline`` (``time.monotonic``; past it, TimeoutError):
+    None when it is longer than ``limit`` bytes (also :mod:`ckg.server.remote`'s reader)."""
     chunks, size = [], 0
     while True:
         if time.monotonic() > deadline:
@@ -396,9 +398,16 @@ def _read(response: http.client.HTTPResponse, deadline: float, endpoint: str) ->
         if not chunk:
             return b"".join(chunks)
         size += len(chunk)
-        if size > MAX_ANSWER_BYTES:
-            raise FederationError(502, f"SERVICE <{endpoint}> answered more than {MAX_ANSWER_BYTES} bytes")
+        if size > limit:
+            return None
         chunks.append(chunk)
+
+
+def _read(response: http.client.HTTPResponse, deadline: float, endpoint: str) -> bytes:
+    body = read_capped(response, deadline, MAX_ANSWER_BYTES)
+    if body is None:
+        raise FederationError(502, f"SERVICE <{endpoint}> answered more than {MAX_ANSWER_BYTES} bytes")
+    return body
 
 
 def values_block(answer: dict[str, Any], *, max_rows: int, endpoint: str = "the endpoint") -> str:

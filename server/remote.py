@@ -64,6 +64,7 @@ import pyoxigraph as ox
 from ckg import resources
 from ckg.server import jobs
 from ckg.server.engine import EngineBusy, JobFailed, QueryTimeout
+from ckg.server.federation import read_capped
 from ckg.server.guard import ServiceNotAllowed, expand_escapes
 from ckg.server.jobs import JobError
 from ckg.sparql_text import Token, closing, iri_value, prologue, tokens, where_brace
@@ -515,17 +516,13 @@ class Backend:
         return body, (response.getheader("Content-Type") or "").split(";")[0].strip().lower()
 
     def _read(self, response: http.client.HTTPResponse, deadline: float, timeout: float) -> bytes:
-        chunks, size = [], 0
-        while True:
-            if time.monotonic() > deadline:
-                raise QueryTimeout(timeout)
-            chunk = response.read1(1 << 16)
-            if not chunk:
-                return b"".join(chunks)
-            size += len(chunk)
-            if size > MAX_ANSWER_BYTES:
-                raise JobFailed(502, f"the SPARQL backend {self.url} answered more than {MAX_ANSWER_BYTES} bytes")
-            chunks.append(chunk)
+        try:
+            body = read_capped(response, deadline, MAX_ANSWER_BYTES)
+        except TimeoutError:
+            raise QueryTimeout(timeout) from None
+        if body is None:
+            raise JobFailed(502, f"the SPARQL backend {self.url} answered more than {MAX_ANSWER_BYTES} bytes")
+        return body
 
 
 class RemoteStore:
