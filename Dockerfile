@@ -15,6 +15,7 @@ COPY server server
 COPY queries queries
 COPY ontology ontology
 COPY embed embed
+COPY search search
 RUN pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0 \
  && pip install -c constraints.txt .
 RUN useradd --create-home --uid 1000 ckg && mkdir -p /data && chown ckg /data

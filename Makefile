@@ -6,9 +6,9 @@ STAMP  := $(VENV)/.installed
 
 DEMO_PORT ?= 8000
 
-.PHONY: install browser virtuoso jena comunica demo test test-fast bench bench-parts constraints clean
+.PHONY: install browser virtuoso jena comunica webassets demo test test-fast bench bench-parts constraints clean
 
-install: $(STAMP) browser virtuoso jena comunica
+install: $(STAMP) browser virtuoso jena comunica webassets
 
 # torch first (the CPU build 2.13.0; an unpinned torch pulls GBs of CUDA packages), then the
 # project and its dependencies in one pip command, pinned by constraints.txt.
@@ -75,6 +75,23 @@ comunica:
 	      echo "could not install Comunica: its test will be skipped"; \
 	  else \
 	    echo "npm is not installed: the Comunica test will be skipped"; \
+	  fi; }
+
+# The pages' vendored libraries, from npm into $(VENV)/node (the server finds them there, no setting; nothing
+# is fetched from a CDN at run time): Swagger UI (swagger-ui-dist) for /api/docs and ECharts (echarts) for the
+# charts of the entity pages. Needs npm; without them /api/docs answers 503 saying so and the charts say the
+# library is not installed (the pages still work).
+SWAGGER_UI := swagger-ui-dist@5.35.0
+ECHARTS    := echarts@6.1.0
+WEB_NODE   := $(VENV)/node/node_modules
+webassets:
+	@test -f $(WEB_NODE)/swagger-ui-dist/swagger-ui-bundle.js && test -f $(WEB_NODE)/echarts/dist/echarts.min.js || { \
+	  if command -v npm >/dev/null 2>&1; then \
+	    echo "installing $(SWAGGER_UI) and $(ECHARTS) (npm) into $(VENV)/node for /api/docs and the charts"; \
+	    timeout 900 npm install --prefix $(VENV)/node --no-audit --no-fund --loglevel=error $(SWAGGER_UI) $(ECHARTS) >/dev/null 2>&1 || \
+	      echo "could not install swagger-ui-dist and echarts: /api/docs and the charts will say so"; \
+	  else \
+	    echo "npm is not installed: /api/docs and the charts of the entity pages will say their libraries are missing"; \
 	  fi; }
 
 # Build, update and show the demo graph, then serve it on http://127.0.0.1:$(DEMO_PORT)/ (Ctrl-C stops).

@@ -34,7 +34,7 @@ It prints the tables (ratios are always between figures measured in the same run
 memory per stage against papers, query latency against papers) as PNG files in bench/out/.
 
     python bench/scale.py                                   # 2k and 10k papers: minutes
-    python bench/scale.py --papers 100k,1M --out /big/disk  # the full run (hours; see README "Scale")
+    python bench/scale.py --papers 100k,1M --out /big/disk  # the full run (hours; see docs/scale.md, linked from the README)
     python bench/scale.py --plot bench/out/a.json bench/out/b.json   # merge runs, redraw the curves
     python bench/scale.py --skip virtuoso,load,train        # parts can be left out
 

@@ -54,11 +54,12 @@ def _errors():
     from ckg.etl.concepts import ExtractorUnavailable
     from ckg.executor import ExecutorError
     from ckg.queries import QueryFileError, QueryParameterError, UnknownQuery
+    from ckg.search.lexical import SearchIndexError
     from ckg.sparql import QuerySyntaxError
     from ckg.store import StoreError
 
     return (InputError, StoreError, QueryParameterError, QueryFileError, UnknownQuery, QuerySyntaxError, ValueError,
-            OSError, ExtractorUnavailable, GoldFormatError, ExecutorError)
+            OSError, ExtractorUnavailable, GoldFormatError, ExecutorError, SearchIndexError)
 
 
 def _run(fn, *args, **kwargs):
@@ -206,6 +207,24 @@ def _parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
     return params
 
 
+def _search_provider(store_path, folder, db):
+    """What ``ckg:search`` asks for its service: opened on first use, None without a search index."""
+    opened = []
+
+    def provide():
+        if not opened:
+            from ckg.search.lexical import SearchIndexError
+            from ckg.search.service import SearchService, default_config
+
+            try:
+                opened.append(SearchService(store_path, folder=folder, store=db, config=default_config()))
+            except SearchIndexError:
+                opened.append(None)
+        return opened[0]
+
+    return provide
+
+
 @main.command("query")
 @_store_option
 @click.argument("name", required=False)
@@ -228,7 +247,8 @@ def query_command(store, name, sparql, file, params, fmt, limit):
     if len(given) != 1:
         raise click.UsageError("give exactly one of NAME, --sparql or --file")
     folder, db = _run(open_release, _store(store), read_only=True)
-    functions = registry(db, load_similarity_backend(_store(store)))  # ckg:citationCount(...) and the others
+    functions = registry(db, load_similarity_backend(_store(store)),  # ckg:citationCount(...) and the others
+                         _search_provider(_store(store), folder, db))
     if name:
         named = _run(queries.get, name)
         result = _run(run_named, db, named, _parse_params(params), limit=limit, custom_functions=functions,
@@ -761,6 +781,88 @@ def demo_corpus(ctx, out, papers, seed, release, shape, processes, text_scale, i
         from ckg.corpusgen import stats
 
         click.echo(stats.compare(stats.real_reference(compare_real), stats.generated_stats(out)))
+
+
+class _QueryGroup(click.Group):
+    """A group whose first word, when it is not one of its commands, is its default command's
+    argument: ``ckg search "masks"`` is ``ckg search query "masks"``."""
+
+    default = "query"
+
+    def parse_args(self, ctx, args):
+        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
+            args = [self.default, *args]
+        return super().parse_args(ctx, args)
+
+
+@main.group("search", cls=_QueryGroup)
+def search_group():
+    """Find papers by what they are about: BM25 and the text embeddings, fused, with the graph as a prior
+    (`ckg search "QUERY"`, `ckg search evaluate` on TREC-COVID)."""
+
+
+@search_group.command("query")
+@_store_option
+@click.argument("text")
+@click.option("-k", "k", default=10, show_default=True, type=click.IntRange(1, 1000), help="How many papers.")
+@click.option("--mode", default="fused", show_default=True, type=click.Choice(["fused", "lexical", "semantic", "bm25"]),
+              help="fused: BM25 and embeddings; lexical: BM25 only; semantic: embeddings only; bm25: the plain baseline.")
+@click.option("--prior", default=None, type=click.FloatRange(min=0),
+              help="Weight of the graph prior (citations, PageRank, concept match); default: $CKG_SEARCH_PRIOR.")
+@click.option("--concept", default=None, help="Only papers with this concept (key, IRI, or an IRI it matches: MeSH).")
+@click.option("--topic", default=None, help="Only papers with this topic (key or IRI).")
+@click.option("--year", default=None, type=int, help="Only papers of this publication year.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def search_query(store, text, k, mode, prior, concept, topic, year, as_json):
+    """The papers that best answer TEXT, best first."""
+    from ckg.search import open_service
+    from ckg.search.service import default_config
+
+    service = _run(open_service, _store(store), _run(default_config))
+    answer = _run(service.search, text, k=k, mode=mode, prior=prior, concept=concept, topic=topic, year=year)
+    if as_json:
+        click.echo(json.dumps(answer.as_dict(), indent=2))
+        return
+    if answer.semantic and not answer.semantic.startswith("embedding run"):
+        click.echo(f"note: {answer.semantic}; lexical only", err=True)
+    if not answer.hits:
+        click.echo("no paper matches")
+    for rank, hit in enumerate(answer.hits, start=1):
+        year_text = f" ({hit.year})" if hit.year else ""
+        click.echo(f"{rank:>3}. {hit.score:.3f}  {hit.key}  {hit.title or '(no title)'}{year_text}")
+
+
+@search_group.command("reindex")
+@_store_option
+def search_reindex(store):
+    """Write the search index of the store's current release again, from its graph (an update does it by itself)."""
+    from ckg.search.lexical import reindex_store
+
+    state = _run(reindex_store, _store(store))
+    click.echo(f"search index: {state['papers']:,} papers in {state['last_write']['seconds']} s")
+
+
+@search_group.command("evaluate")
+@_store_option
+@click.option("--topics", "topics_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="TREC-COVID topics (topics-round5.xml).")
+@click.option("--qrels", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="TREC-COVID relevance judgments (topic iteration cord_uid grade).")
+@click.option("--fields", default="query,question", show_default=True,
+              help="The topic fields searched, comma-separated (query, question, narrative).")
+@click.option("--tune", is_flag=True, help="Choose the fused and prior weights on the validation topics first.")
+@click.option("--lexical-weight", type=click.FloatRange(0, 1), default=None, help="The fused score's BM25 weight.")
+@click.option("--prior", "prior_weight", type=click.FloatRange(min=0), default=None, help="The graph prior's weight.")
+@click.option("--out", default=None, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for search-trec-covid.json.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def search_evaluate(store, topics_path, qrels, fields, tune, lexical_weight, prior_weight, out, as_json):
+    """nDCG@10, P@10 and recall@100 on TREC-COVID for BM25, lexical, semantic, fused and fused + graph prior."""
+    from ckg.search.evaluate import evaluate, format_table
+
+    report = _run(evaluate, _store(store), topics_path, qrels, fields=tuple(f.strip() for f in fields.split(",") if f.strip()),
+                  tune=tune, lexical_weight=lexical_weight, prior_weight=prior_weight, out=out)
+    click.echo(json.dumps(report, indent=2) if as_json else format_table(report))
 
 
 @main.command()

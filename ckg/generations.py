@@ -129,6 +129,9 @@ class Write:
             faults.point("begin.checkpoint")
             copy_sqlite(source / CATALOG_FILE, self.folder / CATALOG_FILE)
             faults.point("begin.catalog")
+            from ckg.search.lexical import copy_index
+
+            copy_index(source, self.folder)  # hard links; the update changes its copy only
         return self.folder
 
     def commit(self, manifest: dict[str, Any]) -> None:

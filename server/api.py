@@ -13,6 +13,8 @@
 - ``GET /api/queries/<name>?<param>=…&_format=&_limit=``: run one; parameters are bound by SPARQL
   substitution, never pasted into the query; 400 for a missing, unknown or malformed parameter.
 - ``GET /api/openapi.json``: the OpenAPI description of all of this (and of ``/sparql``).
+- ``GET /api/docs``: that description in Swagger UI (served from this server, installed by
+  ``make install``; 503 with a page saying so when it is not installed).
 
 Errors are JSON: ``{"error": "...", "status": 400}``.
 """
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 
 from ckg import queries
 from ckg.server import negotiation
@@ -91,6 +93,7 @@ def index() -> Response:
     return jsonify({
         "sparql": url_for("protocol.sparql", _external=True),
         "openapi": url_for("api.openapi", _external=True),
+        "docs": url_for("api.docs", _external=True),
         "papers": url_for("api.paper", paper="{paper}", _external=True).replace("%7B", "{").replace("%7D", "}"),
         "similar": url_for("api.similar", paper="{paper}", _external=True).replace("%7B", "{").replace("%7D", "}"),
         "rank": url_for("api.rank", _external=True),
@@ -190,3 +193,20 @@ def openapi() -> Response:
     server = current_app.extensions["ckg"]
     doc = document(request.host_url.rstrip("/"), max_rows=server.config.max_rows)
     return Response(json.dumps(doc, indent=2), content_type="application/json")
+
+
+@bp.get("/docs")
+def docs() -> Response:
+    """The OpenAPI description in Swagger UI, its files served by this server (no CDN)."""
+    from ckg.server.pages import vendor_url
+
+    assets = {name: vendor_url("swagger-ui", name) for name in
+              ("swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "favicon-32x32.png")}
+    if not all(assets[name] for name in ("swagger-ui.css", "swagger-ui-bundle.js")):
+        body = render_template("error.html", status=503, title="Swagger UI is not installed",
+                               message="Swagger UI (npm's swagger-ui-dist) is not installed on this server: "
+                                       "run `make install` (it needs npm), then reload this page.",
+                               links={"the OpenAPI description as JSON": url_for("api.openapi")})
+        return Response(body, status=503, content_type="text/html; charset=utf-8")
+    return Response(render_template("swagger.html", assets=assets, spec=url_for("api.openapi")),
+                    content_type="text/html; charset=utf-8")

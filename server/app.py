@@ -219,12 +219,13 @@ def create_app(store_path: Path | str, config: Mapping[str, Any] | ServerConfig 
     atexit.register(server.close)
     server.pool  # start the query processes now: they open the store while the first request is on its way
 
-    from ckg.server import api, linked, pages, protocol
+    from ckg.server import api, linked, pages, protocol, search_routes
 
     app.register_blueprint(protocol.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(linked.bp)
+    app.register_blueprint(search_routes.bp)
 
     @app.before_request
     def well_formed_parameters() -> None:

@@ -411,6 +411,7 @@ class EngineContext:
         self._generation: tuple | None = None
         self._lock_handle = None
         self.similarity_backend = None
+        self._search = None
         self.opened_at: float | None = None
 
     # -- store life cycle --------------------------------------------------------------------
@@ -441,12 +442,26 @@ class EngineContext:
         generation = self.generation()
         self.folder, self.store = open_release(self.path, read_only=True)
         self.similarity_backend = load_similarity_backend(self.path)
-        self.functions = registry(self.store, self.similarity_backend)
+        self._search = None
+        self.functions = registry(self.store, self.similarity_backend, self.search_service)
         self._generation = generation
         self.opened_at = time.time()
 
+    def search_service(self):
+        """The release's search (:mod:`ckg.search`), opened on first use; None without an index."""
+        if self._search is None and self.store is not None:
+            from ckg.search.lexical import SearchIndexError
+            from ckg.search.service import SearchService, default_config
+
+            try:
+                self._search = SearchService(self.path, folder=self.folder, store=self.store, config=default_config())
+            except SearchIndexError:
+                return None
+        return self._search
+
     def close(self) -> None:
         self.functions = {}
+        self._search = None
         self.store = None
         self.folder = None
         self.similarity_backend = None

@@ -163,10 +163,24 @@ def _safe(fn: Callable[..., ox.Literal | None], arity: int | None) -> Callable[.
     return wrapper
 
 
+def search_score(search: Callable[[], object] | None, paper: Term, text: Term) -> ox.Literal | None:
+    """``ckg:search(?paper, "text")``: the paper's search score for the text, unbound when it is not
+    among the text's best papers (or there is no search index)."""
+    if search is None or not isinstance(paper, ox.NamedNode) or not isinstance(text, ox.Literal):
+        return None
+    service = search()
+    if service is None or not text.value.strip():
+        return None
+    value = service.score(text.value, paper.value)
+    return None if value is None else _double(value)
+
+
 def registry(store: ox.Store, similarity_backend: SimilarityBackend | None = None,
-             ) -> dict[ox.NamedNode, Callable[..., ox.Literal | None]]:
-    """The functions to pass as ``custom_functions`` to a query on ``store``."""
+             search: Callable[[], object] | None = None) -> dict[ox.NamedNode, Callable[..., ox.Literal | None]]:
+    """The functions to pass as ``custom_functions`` to a query on ``store``; ``search`` gives the
+    release's :class:`ckg.search.SearchService` (or None) when first needed."""
     return {
+        CKG.search: _safe(lambda p, t: search_score(search, p, t), 2),
         CKG.citationCount: _safe(lambda p: citation_count(store, p), 1),
         CKG.citationCountAbout: _safe(lambda p, *s: citation_count_about(store, p, *s), None),
         CKG.pageRank: _safe(lambda p: page_rank(store, p), 1),
@@ -180,7 +194,7 @@ def function_iris() -> list[str]:
     """IRIs of the functions the ontology declares (instances of ckg:SparqlFunction).
 
     >>> [i.rsplit('#', 1)[1] for i in function_iris()]
-    ['citationCount', 'citationCountAbout', 'graphSimilarity', 'pageRank', 'similarity', 'textSimilarity']
+    ['citationCount', 'citationCountAbout', 'graphSimilarity', 'pageRank', 'search', 'similarity', 'textSimilarity']
     """
     kinds = declared()
     return sorted(t.subject.value for t in ontology_triples()

@@ -188,6 +188,31 @@ def paper(ctx, *, paper: str, cited_by_limit: int = 100) -> dict[str, Any]:
     return {"record": record}
 
 
+def entity(ctx, *, kind: str, key: str) -> dict[str, Any]:
+    """The record of an entity page (:mod:`ckg.server.entities`): a concept, author, topic or
+    institution by key or IRI; 404 when the store has none."""
+    from ckg.server import entities
+
+    if kind not in entities.RECORDS:
+        raise JobError(404, f"no page for a {kind!r}")
+    record = entities.RECORDS[kind](ctx.store, ctx.functions, key)
+    if record is None:
+        raise JobError(404, f"no {kind} {key!r} in this store")
+    return {"record": record}
+
+
+def paper_view(ctx, *, paper: str, cited_by_limit: int = 100) -> dict[str, Any]:
+    """What a paper's page shows: its record (as ``paper``) and its concepts grouped by kind,
+    most confident first (:func:`ckg.server.entities.concept_groups`)."""
+    from ckg.server import entities
+
+    record = records.paper_record(ctx.store, ctx.functions, paper, cited_by_limit=cited_by_limit)
+    if record is None:
+        raise JobError(404, f"no paper {paper!r} in this store")
+    groups = entities.concept_groups(ctx.store, ctx.functions, ox.NamedNode(record["iri"]), record["concepts"])
+    return {"record": record, "concept_groups": groups}
+
+
 def rank(ctx, **params) -> dict[str, Any]:
     try:
         return {"ranking": records.rank_papers(ctx.store, ctx.functions, **params)}
@@ -225,6 +250,23 @@ def similar(ctx, *, paper: str, k: int = 10, mode: str = "combined") -> dict[str
                        "run": backend.run_id, "similar": [n.as_dict() for n in neighbours]}}
 
 
+def search(ctx, *, q: str, k: int = 10, mode: str = "fused", concept: str | None = None, topic: str | None = None,
+           year: int | None = None, prior: float | None = None) -> dict[str, Any]:
+    """The papers that best answer ``q`` (:mod:`ckg.search`): 409 when the release has no search
+    index, 400 for a query the search refuses (empty, unknown mode, semantic without embeddings)."""
+    from ckg.search.service import SearchError
+
+    service = ctx.search_service()
+    if service is None:
+        raise JobError(409, "this release has no search index: the next `ckg update` writes it, or "
+                            "`ckg search reindex` on the store")
+    try:
+        return {"answer": service.search(q, k=k, mode=mode, concept=concept, topic=topic, year=year,
+                                         prior=prior).as_dict()}
+    except SearchError as exc:
+        raise JobError(400, str(exc)) from None
+
+
 def stats(ctx) -> dict[str, Any]:
     graphs = sum(1 for _ in ctx.store.named_graphs())
     backend = ctx.similarity_backend
@@ -247,5 +289,6 @@ def warm(ctx) -> dict[str, Any]:
 
 
 OPS = {"query": run_query, "update": run_update, "named": run_named, "paper": paper, "rank": rank,
-       "similar": similar, "stats": stats, "sleep": sleep, "warm": warm}
+       "entity": entity, "paper_view": paper_view,
+       "similar": similar, "search": search, "stats": stats, "sleep": sleep, "warm": warm}
 WRITE_OPS = {"update"}

