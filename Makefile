@@ -78,20 +78,25 @@ comunica:
 	  fi; }
 
 # The pages' vendored libraries, from npm into $(VENV)/node (the server finds them there, no setting; nothing
-# is fetched from a CDN at run time): Swagger UI (swagger-ui-dist) for /api/docs and ECharts (echarts) for the
-# charts of the entity pages. Needs npm; without them /api/docs answers 503 saying so and the charts say the
-# library is not installed (the pages still work).
+# is fetched from a CDN at run time): Swagger UI (swagger-ui-dist) for /api/docs, ECharts (echarts) for the
+# charts of the entity pages and of the query page's results, and DataTables (datatables.net, no jQuery since
+# version 3; its stylesheet is datatables.net-dt) for the query page's results: sort, filter, pages. Needs npm;
+# without them /api/docs answers 503 saying so, the charts say the library is not installed and the query page
+# shows its results in a plain paged table (the pages still work).
 SWAGGER_UI := swagger-ui-dist@5.35.0
 ECHARTS    := echarts@6.1.0
+DATATABLES := datatables.net@3.1.2 datatables.net-dt@3.1.2
 WEB_NODE   := $(VENV)/node/node_modules
 webassets:
-	@test -f $(WEB_NODE)/swagger-ui-dist/swagger-ui-bundle.js && test -f $(WEB_NODE)/echarts/dist/echarts.min.js || { \
+	@test -f $(WEB_NODE)/swagger-ui-dist/swagger-ui-bundle.js && test -f $(WEB_NODE)/echarts/dist/echarts.min.js && \
+	  test -f $(WEB_NODE)/datatables.net/js/dataTables.min.js && \
+	  test -f $(WEB_NODE)/datatables.net-dt/css/dataTables.dataTables.min.css || { \
 	  if command -v npm >/dev/null 2>&1; then \
-	    echo "installing $(SWAGGER_UI) and $(ECHARTS) (npm) into $(VENV)/node for /api/docs and the charts"; \
-	    timeout 900 npm install --prefix $(VENV)/node --no-audit --no-fund --loglevel=error $(SWAGGER_UI) $(ECHARTS) >/dev/null 2>&1 || \
-	      echo "could not install swagger-ui-dist and echarts: /api/docs and the charts will say so"; \
+	    echo "installing $(SWAGGER_UI), $(ECHARTS) and $(DATATABLES) (npm) into $(VENV)/node for /api/docs, the charts and the query page"; \
+	    timeout 900 npm install --prefix $(VENV)/node --no-audit --no-fund --loglevel=error $(SWAGGER_UI) $(ECHARTS) $(DATATABLES) >/dev/null 2>&1 || \
+	      echo "could not install swagger-ui-dist, echarts and datatables.net: /api/docs, the charts and the query page will say so"; \
 	  else \
-	    echo "npm is not installed: /api/docs and the charts of the entity pages will say their libraries are missing"; \
+	    echo "npm is not installed: /api/docs, the charts and the query page's table will say their libraries are missing"; \
 	  fi; }
 
 # Build, update and show the demo graph, then serve it on http://127.0.0.1:$(DEMO_PORT)/ (Ctrl-C stops).

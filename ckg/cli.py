@@ -30,16 +30,23 @@ class _Progress:
 
     def __init__(self, enabled: bool) -> None:
         self.enabled, self.bar, self.stage = enabled, None, None
+        self.totals: dict[str, int] = {}
 
     def __call__(self, stage: str, n: int) -> None:
-        if not self.enabled or stage not in self.NAMES:
+        if not self.enabled:
+            return
+        if stage.endswith(".total"):  # what a stage will count, said before it starts (ckg.etl.build)
+            self.totals[stage[:-len(".total")]] = n
+            return
+        if stage not in self.NAMES:
             return
         if stage != self.stage:
             from tqdm import tqdm
 
             self.close()
             self.stage = stage
-            self.bar = tqdm(unit=" papers", desc=self.NAMES[stage], file=sys.stderr, dynamic_ncols=True)
+            self.bar = tqdm(unit=" papers", desc=self.NAMES[stage], file=sys.stderr, dynamic_ncols=True,
+                            total=self.totals.get(stage))
         self.bar.update(n)
 
     def close(self) -> None:
@@ -870,7 +877,7 @@ def search_evaluate(store, topics_path, qrels, fields, tune, lexical_weight, pri
               help="Folder for the demo corpus and store.")
 @click.option("--papers", default=60, show_default=True, type=click.IntRange(min=5), help="Papers in the demo corpus.")
 @click.option("--embeddings/--no-embeddings", default=True, show_default=True,
-              help="Train the similar-paper engine on the demo store (about half a minute).")
+              help="Train the similar-paper engine on the demo store (30 seconds to a minute on two cores; progress on stderr).")
 def demo(out, papers, embeddings):
     """Generate the demo corpus, build its store, train its embeddings, and show what it holds."""
     from ckg.demo import run_demo

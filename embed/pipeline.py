@@ -108,8 +108,11 @@ def train(store_path: Path, config: TrainConfig | Mapping[str, Any] | None = Non
           executor: Executor | None = None, device: str = "auto") -> TrainResult:
     """Train text and graph embeddings of a store's papers and make them the store's current run.
 
-    ``progress(stage, n)`` is called as papers are embedded (stage ``"text"``); ``show_progress``
-    lets PyKEEN show its epoch bar. ``executor`` says where the text is embedded (default: this
+    ``progress(stage, n)`` is called as papers are embedded (stage ``"text"``; ``"text_model"``, 0
+    before the text model loads, ``"text_total"`` with the papers to embed, ``"passages_total"``
+    and ``"passages"`` as passages are, :func:`ckg.embed.text.embed_papers`) and around the graph
+    stage (``"graph"``, 0 when it starts, 1 when it is done); ``show_progress`` lets PyKEEN show
+    its epoch bar. ``executor`` says where the text is embedded (default: this
     process; :mod:`ckg.executor`); ``device`` (``auto``, ``cpu``, ``cuda``) where the text model
     and the KG-embedding model run (``auto``: the GPU when there is one; on a GPU, text is
     embedded in fp16 where it stays within 1e-3 cosine of fp32).
@@ -151,7 +154,9 @@ def train(store_path: Path, config: TrainConfig | Mapping[str, Any] | None = Non
 
     executor = executor or Executor()
     resolve_device(device)  # an unknown device, or cuda without one, fails now
+    tick = progress or (lambda stage, n: None)
     t0 = time.perf_counter()
+    tick("text_model", 0)
     encoder = TextEncoder(config.text, device if executor.is_local else "cpu")  # on Ray the actors load their own
     timings["text_model_load"] = round(time.perf_counter() - t0, 3)
     t0 = time.perf_counter()
@@ -164,6 +169,7 @@ def train(store_path: Path, config: TrainConfig | Mapping[str, Any] | None = Non
             if r is not None and previous.text_hashes[r] == run.text_hashes[row]:
                 reuse[paper.key] = r
     todo = [p for p in texts if p.key not in reuse]
+    tick("text_total", len(todo))
     embedded = embed_with(executor, encoder, todo, progress=progress, device=device)
     parts = np.zeros((len(texts), 3, encoder.dimension), dtype=np.float32)
     mask = np.zeros((len(texts), 3), dtype=bool)
@@ -201,6 +207,7 @@ def train(store_path: Path, config: TrainConfig | Mapping[str, Any] | None = Non
 
     # -- graph -----------------------------------------------------------------------------------
     t0 = time.perf_counter()
+    tick("graph", 0)
     thash = triples_hash(triples)
     graph_config = config.to_dict()["graph"]
     prev_graph = (previous.manifest.get("graph") or {}) if previous is not None else {}
@@ -247,6 +254,7 @@ def train(store_path: Path, config: TrainConfig | Mapping[str, Any] | None = Non
     graph_counts = {**graph_counts, "papers_with_graph": int(graph_mask.sum()),
                     "papers_without_graph": int((~graph_mask).sum())}
     timings["graph"] = round(time.perf_counter() - t0, 3)
+    tick("graph", 1)
 
     # -- write -----------------------------------------------------------------------------------
     t0 = time.perf_counter()

@@ -283,6 +283,8 @@ def apply_release(store_path: Path, folder: Path, inputs: list[Path], *, release
     try:
         with timer.stage("discover"):
             found = discover(inputs, report)  # bad inputs fail here, before the store is touched
+            if getattr(progress, "enabled", False):  # a progress bar knows its total: one pass over the rows
+                tick("papers.total", expected_papers(found))
         store = ox.Store(str(folder / OXIGRAPH_DIR))
         with Catalog(folder / CATALOG_FILE) as catalog:
             previous = catalog.keys()
@@ -430,6 +432,21 @@ def apply_release(store_path: Path, folder: Path, inputs: list[Path], *, release
         "timings_s": {**timer.timings, "total": round((finished - started).total_seconds(), 3)},
     }
     return RunResult(store_path, label, mode, manifest, report)
+
+
+def expected_papers(found) -> int:
+    """What the reading stage will count, for a progress bar's total: the metadata rows (a paper
+    may have several, and parses no row names add more), else the parses."""
+    import csv
+
+    rows = 0
+    for path, _ in found.metadata_files:
+        try:
+            with open(path, newline="", encoding="utf-8", errors="replace") as f:
+                rows += max(0, sum(1 for _ in csv.reader(f)) - 1)
+        except (OSError, csv.Error):
+            continue  # the reading stage reports the file
+    return rows or len(found.parses)
 
 
 def _store_titles(store: ox.Store) -> Iterator[tuple[str, str]]:

@@ -287,3 +287,31 @@ def concept_groups(store: ox.Store, functions: Functions, paper: ox.NamedNode,
         out.append({"kind": kind, "kind_label": KINDS.get(kind or "", "other concepts"), "concepts": items})
     out.sort(key=lambda g: (g["kind"] is None, -(g["concepts"][0]["confidence"] or 0), g["kind_label"]))
     return out
+
+
+TOP_ON_OVERVIEW = 15
+"""How many concepts the corpus overview lists (every topic is listed: there are ten by default)."""
+
+
+def overview_record(store: ox.Store, functions: Functions, *, top: int = TOP_ON_OVERVIEW) -> dict[str, Any]:
+    """What the corpus overview reads from the store (the rest is the manifests'): papers per
+    publication year and the papers of the store first seen in each release (one pass over
+    ``ckg:publicationYear`` and one over ``ckg:firstSeenIn``, the only per-paper work: the server
+    keeps the answer for the release), the most frequent concepts and the topics, both by their
+    materialised ``ckg:paperCount`` (named queries ``top-concepts`` and ``topics``)."""
+    years = [{"year": plain(r["year"]), "papers": plain(r["papers"])}
+             for r in _select(store, functions, """SELECT ?year (COUNT(DISTINCT ?paper) AS ?papers) WHERE {
+                 ?paper ckg:publicationYear ?year } GROUP BY ?year""")]
+    years.sort(key=lambda r: (r["year"] is None, r["year"] or 0))
+    concepts = [{"iri": r["concept"].value, "key": _key(r["concept"].value, "concept"), "label": plain(r["label"]),
+                 "kind": _kind_name(r["kind"].value), "kind_label": KINDS.get(_kind_name(r["kind"].value) or ""),
+                 "papers": plain(r["papers"])}
+                for r in _rows(run_named(store, queries.get("top-concepts"), {}, limit=top, custom_functions=functions))]
+    topics = [{"iri": r["topic"].value, "key": _key(r["topic"].value, "topic"), "label": plain(r["label"]),
+               "top_terms": [t.strip() for t in (plain(r["topTerms"]) or "").split(",") if t.strip()][:6],
+               "top_topic_of": plain(r["topTopicOf"]), "papers": plain(r["papers"])}
+              for r in _rows(run_named(store, queries.get("topics"), {}, custom_functions=functions))]
+    first_seen = {plain(r["release"]): plain(r["papers"])
+                  for r in _select(store, functions, """SELECT ?release (COUNT(DISTINCT ?paper) AS ?papers) WHERE {
+                      ?paper ckg:firstSeenIn/ckg:releaseLabel ?release } GROUP BY ?release""")}
+    return {"papers_per_year": years, "top_concepts": concepts, "topics": topics, "first_seen": first_seen}

@@ -213,6 +213,13 @@ def paper_view(ctx, *, paper: str, cited_by_limit: int = 100) -> dict[str, Any]:
     return {"record": record, "concept_groups": groups}
 
 
+def overview(ctx, *, top: int = 15) -> dict[str, Any]:
+    """What the corpus overview reads from the store (:func:`ckg.server.entities.overview_record`)."""
+    from ckg.server import entities
+
+    return {"record": entities.overview_record(ctx.store, ctx.functions, top=top)}
+
+
 def rank(ctx, **params) -> dict[str, Any]:
     try:
         return {"ranking": records.rank_papers(ctx.store, ctx.functions, **params)}
@@ -256,7 +263,11 @@ def search(ctx, *, q: str, k: int = 10, mode: str = "fused", concept: str | None
     index, 400 for a query the search refuses (empty, unknown mode, semantic without embeddings)."""
     from ckg.search.service import SearchError
 
-    service = ctx.search_service()
+    provider = getattr(ctx, "search_service", None)
+    if provider is None:  # a SPARQL backend (ckg.server.remote) holds the graph, not the search index
+        raise JobError(409, "search is not available with --sparql-backend: it needs the local store's search "
+                            "index and graph")
+    service = provider()
     if service is None:
         raise JobError(409, "this release has no search index: the next `ckg update` writes it, or "
                             "`ckg search reindex` on the store")
@@ -289,6 +300,6 @@ def warm(ctx) -> dict[str, Any]:
 
 
 OPS = {"query": run_query, "update": run_update, "named": run_named, "paper": paper, "rank": rank,
-       "entity": entity, "paper_view": paper_view,
+       "entity": entity, "paper_view": paper_view, "overview": overview,
        "similar": similar, "search": search, "stats": stats, "sleep": sleep, "warm": warm}
 WRITE_OPS = {"update"}

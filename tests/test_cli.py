@@ -190,3 +190,21 @@ def test_extractor_errors_are_clean(tmp_path, cli):
     result = cli("build", "--store", tmp_path / "s", "--cord19", MINI, "--no-progress", "--extractor", "scispacy",
                  ok=False)
     assert result.exit_code == 1 and "Error: the scispacy extractor needs the spaCy model 'en_core_sci_sm'" in result.output
+
+
+def test_the_build_progress_bar_knows_its_total(tmp_path):
+    from click.testing import CliRunner
+
+    from ckg.cli import main
+    from ckg.etl.assemble import discover
+    from ckg.etl.build import expected_papers
+    from ckg.etl.report import Report
+
+    rows = sum(1 for _ in csv.reader(open(MINI / "metadata.csv", newline="", encoding="utf-8"))) - 1
+    report = Report(tmp_path / "r.jsonl")
+    assert expected_papers(discover([MINI], report)) == rows
+    report.close()
+    result = CliRunner().invoke(main, ["build", "--store", str(tmp_path / "s"), "--cord19", str(MINI), "--progress"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert f"/{rows} " in result.output or f"/{rows}[" in result.output  # tqdm's "n/total"

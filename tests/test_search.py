@@ -286,3 +286,13 @@ def test_trec_covid_on_real_papers(tmp_path):
         # measured: validation 0.563 / 0.571, report 0.351 / 0.376 (bm25 / lexical)
         assert 0.25 < figures["bm25"]["ndcg@10"] < 0.8
         assert figures["lexical"]["ndcg@10"] > 0.9 * figures["bm25"]["ndcg@10"]
+
+
+def test_the_search_job_without_a_local_store_says_why():
+    from types import SimpleNamespace
+
+    from ckg.server import jobs
+
+    with pytest.raises(jobs.JobError, match="not available with --sparql-backend") as info:
+        jobs.search(SimpleNamespace(store=None), q="coronavirus")
+    assert info.value.status == 409

@@ -201,7 +201,8 @@ def test_openapi_describes_paths_that_exist_and_respond(client):
     assert first["schema"] == {"type": "integer", "default": 100, "enum": [10, 100, 1000, 10000]}
     # every route of the application is described, except the HTML pages and static files
     rules = {re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", r.rule) for r in client.application.url_map.iter_rules()}
-    pages = {"/", "/papers/{paper}", "/-/about", "/static/{filename}", "/api/docs", "/-/vendor/{library}/{name}", "/search"}
+    pages = {"/", "/papers/{paper}", "/-/about", "/static/{filename}", "/api/docs", "/-/vendor/{library}/{name}", "/search",
+             "/papers/{paper}/neighbourhood.json", "/-/overview", "/-/overview.json", "/-/overview/projection.png"}
     pages |= {f"/{kind}/{{key}}{twin}" for kind in ("concepts", "authors", "topics", "institutions") for twin in ("", ".json")}
     undocumented = rules - set(doc["paths"]) - pages
     assert undocumented == set()

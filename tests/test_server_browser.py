@@ -261,6 +261,97 @@ def test_click_through_paper_concept_author_with_charts(server, browser):
     assert all(url.startswith(server.url) for url in requested), requested  # nothing from elsewhere
 
 
+ALL_CHART_PIXELS = """(() => Array.from(document.querySelectorAll('figure.chart')).map(figure => {
+  const canvas = figure.querySelector('.chart-canvas canvas');
+  if (!canvas || !canvas.width || !canvas.height) return 0;
+  const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  let painted = 0;
+  for (let i = 3; i < data.length; i += 4) if (data[i] !== 0) painted++;
+  return painted;
+}))()"""
+"""The painted pixels of each chart of the page (0 for a chart not drawn)."""
+
+GRAPH_NODE = """(() => {
+  const dom = document.querySelector('figure.neighbourhood .chart-canvas');
+  dom.scrollIntoView({block: 'center'});
+  const chart = echarts.getInstanceByDom(dom), data = chart.getModel().getSeriesByIndex(0).getData();
+  const box = dom.getBoundingClientRect();
+  for (let i = 0; i < data.count(); i++) {
+    const node = data.getRawDataItem(i).paper;
+    if (node.relation === 'paper') continue;
+    const [x, y] = chart.convertToPixel({seriesIndex: 0}, data.getItemLayout(i));
+    return [box.left + x, box.top + y, node.href];
+  }
+  return null;
+})()"""
+"""Where the first neighbour of a paper's neighbourhood graph is drawn, and the page it opens."""
+
+
+def _charts_drawn(browser, at_least: int = 1) -> list[int]:
+    """Every chart of the page drawn (data-drawn), each with painted pixels; returns their counts."""
+    browser.wait_for(f"document.querySelectorAll('figure.chart').length >= {at_least} && Array.from("
+                     "document.querySelectorAll('figure.chart')).every(f => f.dataset.drawn === 'true')")
+    painted = browser.wait_for(f"(() => {{ const p = {ALL_CHART_PIXELS}; return p.every(n => n > 100) && p; }})()")
+    assert len(painted) >= at_least
+    return painted
+
+
+def test_click_through_search_paper_concept_paper_author(server, browser):
+    from ckg.server import pages
+
+    if pages.vendored("echarts", "echarts.min.js") is None:
+        pytest.skip("ECharts is not installed (`make install` installs npm's echarts)")
+    browser.call("Log.enable")
+    browser.call("Page.navigate", {"url": server.url + "-/overview"})
+    browser.wait_for("document.readyState === 'complete'")
+    assert len(_charts_drawn(browser, 2)) == 2  # growth by release, papers per year
+    assert _problems(browser) == []
+
+    # the header's search box: type a query, press Enter
+    browser.click("header.top form.search input")
+    browser.call("Input.insertText", {"text": "spike ACE2 receptors"})
+    for kind in ("keyDown", "keyUp"):
+        browser.call("Input.dispatchKeyEvent", {"type": kind, "key": "Enter", "code": "Enter",
+                                                "windowsVirtualKeyCode": 13, "text": "\r" if kind == "keyDown" else ""})
+    browser.wait_for("location.pathname === '/search' && document.readyState === 'complete'")
+    assert browser.evaluate("new URLSearchParams(location.search).get('q')") == "spike ACE2 receptors"
+    first = browser.wait_for("document.querySelector('ol.hits li a') && document.querySelector('ol.hits li a').getAttribute('href')")
+    assert first == "/papers/aaaa0001"
+    assert _problems(browser) == []
+
+    _go(browser, "ol.hits li a", "/papers/")  # the first result
+    assert browser.evaluate("location.pathname") == "/papers/aaaa0001"
+    assert _charts_drawn(browser)  # the neighbourhood graph
+    assert browser.evaluate("document.querySelector('figure.neighbourhood').dataset.drawn") == "true"
+    assert _problems(browser) == []
+
+    _go(browser, "a.chip", "/concepts/")  # a concept chip
+    assert browser.evaluate("document.querySelector('h1').textContent") == "pneumonia"
+    assert _charts_drawn(browser)
+    assert _problems(browser) == []
+
+    _go(browser, "ol.ranked li a", "/papers/")  # its most-cited paper
+    assert _charts_drawn(browser)
+    _go(browser, "p.authors a", "/authors/")  # that paper's first author
+    assert browser.evaluate("document.querySelector('p.kind-label').textContent") == "Author"
+    assert _charts_drawn(browser)
+    assert _problems(browser) == []
+
+    # a click on a paper of the neighbourhood graph opens its page
+    browser.call("Page.navigate", {"url": server.url + "papers/aaaa0001"})
+    browser.wait_for("document.readyState === 'complete' && document.querySelector('figure.neighbourhood').dataset.drawn === 'true'")
+    x, y, href = browser.evaluate(GRAPH_NODE)
+    assert href.startswith("/papers/") and href != "/papers/aaaa0001"
+    for kind in ("mousePressed", "mouseReleased"):
+        browser.call("Input.dispatchMouseEvent", {"type": kind, "x": x, "y": y, "button": "left", "clickCount": 1})
+    browser.wait_for(f"location.pathname === {json.dumps(href)} && document.readyState === 'complete'")
+
+    assert _problems(browser) == []
+    requested = {e["params"]["request"]["url"] for e in browser.events if e.get("method") == "Network.requestWillBeSent"}
+    assert any("/-/vendor/echarts/echarts.min.js" in url for url in requested)
+    assert all(url.startswith(server.url) for url in requested), requested  # nothing from elsewhere
+
+
 def test_swagger_ui_shows_the_api_offline(server, browser):
     from ckg.server import pages
 
@@ -273,3 +364,31 @@ def test_swagger_ui_shows_the_api_offline(server, browser):
     assert _problems(browser) == []
     requested = {e["params"]["request"]["url"] for e in browser.events if e.get("method") == "Network.requestWillBeSent"}
     assert all(url.startswith(server.url) or url.startswith("data:") for url in requested), requested
+
+
+def test_the_readme_screenshots_are_taken_by_a_browser(tmp_path, trained_demo_store):
+    """bench/screenshots.py, the script that made docs/screenshots/*.png (which the README shows),
+    run on a trained demo store: four full-size PNGs."""
+    import importlib.util
+
+    from ckg.server import pages
+
+    if CHROMIUM is None:
+        pytest.skip("Chromium is not installed (Debian package 'chromium'; `make install` installs it when run as root)")
+    if pages.vendored("echarts", "echarts.min.js") is None:
+        pytest.skip("ECharts is not installed (`make install` installs npm's echarts)")
+    from conftest import REPO
+
+    spec = importlib.util.spec_from_file_location("screenshots", REPO / "bench" / "screenshots.py")
+    screenshots = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(screenshots)
+    store, _ = trained_demo_store
+    assert screenshots.main(["--store", str(store), "--out", str(tmp_path), "--query", "coronavirus"]) == 0
+    shots = sorted(p.name for p in tmp_path.glob("*.png"))
+    assert shots == sorted(p.name for p in (REPO / "docs" / "screenshots").glob("*.png")) == [
+        "concept.png", "overview.png", "paper.png", "search.png"]
+    for name in shots:
+        data = (tmp_path / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000, name
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert all(f"docs/screenshots/{name}" in readme for name in shots)

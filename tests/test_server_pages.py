@@ -320,3 +320,196 @@ def test_charts_say_when_echarts_is_missing(client, busy_paper, monkeypatch, tmp
     assert '<table class="years">' in text
     script = client.get("/static/charts.js").get_data(as_text=True)
     assert "not installed" in script and "make install" in script and "http" not in script
+
+
+# -- a paper's neighbourhood graph ---------------------------------------------------------------
+
+def graph_data(text: str) -> dict:
+    import json
+
+    raw = re.search(r"<figure class=\"chart neighbourhood\" data-chart=\"neighbourhood\" data-graph='([^']*)'>", text).group(1)
+    return json.loads(html.unescape(raw))
+
+
+def test_paper_page_draws_its_neighbourhood(client, busy_paper):
+    key, record = busy_paper
+    text = page(client.get(f"/papers/{key}"))
+    graph = graph_data(text)
+    assert graph == client.get(f"/papers/{key}/neighbourhood.json").get_json()  # the page's data is the route's
+    assert client.get(f"/papers/{key}.json").get_json() == client.get(f"/api/papers/{key}").get_json()  # unchanged
+    centre = graph["nodes"][0]
+    assert (centre["id"], centre["relation"], centre["href"]) == (key, "paper", f"/papers/{key}")
+    by_relation = {r: {n["iri"] for n in graph["nodes"] if r in n["relations"]} for r in ("reference", "cited_by")}
+    assert by_relation["reference"] == {p["iri"] for p in record["references"][:pages.NEIGHBOURS]}
+    assert by_relation["cited_by"] == {p["iri"] for p in record["cited_by"][:pages.NEIGHBOURS]}
+    assert graph["counts"]["reference"] == record["counts"]["references"]
+    assert graph["counts"]["cited_by"] == record["counts"]["cited_by"]
+    ids = [n["id"] for n in graph["nodes"]]
+    assert len(ids) == len(set(ids))  # each paper once, however many relations it has
+    for link in graph["links"]:
+        assert key in (link["source"], link["target"]) and {link["source"], link["target"]} <= set(ids)
+        if link["relation"] == "cited_by":
+            assert link["target"] == key  # the citing paper points at this one
+    for node in graph["nodes"][1:]:
+        assert node["href"] == f"/papers/{node['key']}" and node["relation"] == node["relations"][0]
+    assert graph["counts"]["similar"] == 0 and graph["similar_note"]  # this store has no embeddings: the page says why
+    assert 'data-chart="neighbourhood"' in text and f'href="/papers/{key}/neighbourhood.json"' in text
+    assert f"cites {record['counts']['references']}" in text and f"cited by {record['counts']['cited_by']}" in text
+    if VENDOR:
+        assert "/-/vendor/echarts/echarts.min.js" in srcs(text)
+    assert "/static/charts.js" in srcs(text)
+
+
+def test_neighbourhood_is_capped_and_says_so(client, busy_paper, monkeypatch):
+    key, record = busy_paper
+    cited = max(record["counts"]["references"], record["counts"]["cited_by"])
+    assert cited >= 2
+    monkeypatch.setattr(pages, "NEIGHBOURS", 1)
+    graph = client.get(f"/papers/{key}/neighbourhood.json").get_json()
+    assert graph["limit"] == 1
+    assert graph["shown"]["reference"] <= 1 and graph["shown"]["cited_by"] <= 1
+    assert graph["counts"]["reference"] == record["counts"]["references"]
+    text = page(client.get(f"/papers/{key}"))
+    assert graph_data(text)["shown"] == graph["shown"]
+    assert "drawn)" in text  # "(1 drawn)" or "(1 newest drawn)"
+    assert client.get("/papers/nope/neighbourhood.json").status_code == 404
+
+
+def test_neighbourhood_of_a_trained_store_has_similar_papers():
+    similar = {"paper": "a", "similar": [{"paper": "b", "iri": R + "paper/b", "title": "B", "score": 0.9, "rank": 1},
+                                         {"paper": "c", "iri": R + "paper/c", "title": "C", "score": 0.8, "rank": 2}]}
+    record = {"key": "a", "iri": R + "paper/a", "title": "A", "year": 2020, "counts": {"references": 1, "cited_by": 0},
+              "references": [{"key": "b", "iri": R + "paper/b", "title": "B", "year": 2019}], "cited_by": []}
+    from flask import Flask
+
+    app = Flask(__name__)
+    app.register_blueprint(pages.bp)
+    with app.test_request_context():
+        graph = pages.neighbourhood(record, similar)
+    assert [(n["id"], n["relations"]) for n in graph["nodes"]] == [("a", ["paper"]), ("b", ["reference", "similar"]),
+                                                                  ("c", ["similar"])]
+    assert graph["nodes"][1]["relation"] == "reference" and graph["nodes"][2]["score"] == 0.8
+    assert [(l["source"], l["target"], l["relation"]) for l in graph["links"]] == [
+        ("a", "b", "reference"), ("a", "b", "similar"), ("a", "c", "similar")]
+    assert graph["counts"] == {"reference": 1, "cited_by": 0, "similar": 2}
+
+
+# -- the corpus overview -----------------------------------------------------------------------------
+
+def sparql_count(client, query: str) -> int:
+    rows = client.get("/sparql?query=" + quote(query), headers={"Accept": "application/sparql-results+json"}).get_json()
+    return int(rows["results"]["bindings"][0]["n"]["value"])
+
+
+def test_overview_counts_are_the_stores(client):
+    data = client.get("/-/overview.json").get_json()
+    counts = data["counts"]
+    assert list(counts) == [k for k, _ in pages.OVERVIEW_COUNTS]
+    for key, query in {
+        "papers": "?x a ckg:Paper", "with_full_text": "?x ckg:hasFullText true", "authors": "?x a ckg:Author",
+        "institutions": "?x a ckg:Institution", "concepts": "?x a ckg:Concept", "topics": "?x a ckg:Topic",
+        "citation_edges": "?x ckg:cites ?y",
+    }.items():
+        assert counts[key] == sparql_count(client, f"SELECT (COUNT(*) AS ?n) WHERE {{ {query} }}"), key
+    assert counts["triples"] == client.get("/-/about.json").get_json()["store"]["triples"]
+    assert data["release"] == "demo-1" and data["mode"] == "build"
+    # growth: the papers first seen in each release are the store's provenance
+    assert [(r["release"], r["mode"], r["new"], r["first_seen"], r["papers"]) for r in data["releases"]] == [
+        ("demo-1", "build", counts["papers"], counts["papers"], counts["papers"])]
+    assert data["releases"][0]["first_seen"] == sparql_count(
+        client, 'SELECT (COUNT(?p) AS ?n) WHERE { ?p ckg:firstSeenIn/ckg:releaseLabel "demo-1" }')
+    # papers per year, as the entity pages count them
+    years = sparql_count(client, "SELECT (COUNT(DISTINCT ?p) AS ?n) WHERE { ?p ckg:publicationYear 2020 }")
+    assert {r["year"]: r["papers"] for r in data["papers_per_year"]}.get(2020, 0) == years
+    assert sum(r["papers"] for r in data["papers_per_year"]) == counts["papers"]
+    # concepts and topics by their materialised counts, most papers first
+    top = client.get("/api/queries/top-concepts?_limit=15").get_json()["rows"]
+    assert [c["iri"] for c in data["top_concepts"]] == [r["concept"] for r in top]
+    assert [c["papers"] for c in data["top_concepts"]] == [r["papers"] for r in top]
+    topics = client.get("/api/queries/topics").get_json()["rows"]
+    assert [t["iri"] for t in data["topics"]] == [r["topic"] for r in topics] and len(topics) == counts["topics"]
+    assert data["embeddings"] is None  # no `ckg train` on this store
+
+
+def test_overview_page_links_and_charts(client):
+    data = client.get("/-/overview.json").get_json()
+    text = page(client.get("/-/overview"))
+    links = hrefs(text)
+    assert "/-/overview" in links and '<link rel="alternate" type="application/json" href="/-/overview.json">' in text
+    assert "/-/overview" in hrefs(page(client.get("/")))  # the header's nav links it
+    for key, value in data["counts"].items():
+        assert re.search(rf'<div data-count="{key}"><span class="number">{value:,}</span>', text), key
+    assert year_table(text) == data["papers_per_year"]
+    assert "data-releases='" in text and "<td>demo-1</td><td>build</td>" in text
+    for c in data["top_concepts"]:
+        assert f"/concepts/{c['key']}" in links
+    for t in data["topics"]:
+        assert f"/topics/{t['key']}" in links
+    assert "ckg train" in text and "ckg evaluate" in text  # no embeddings: how to make the plot
+    assert client.get("/-/overview/projection.png").status_code == 404
+    assert "/static/charts.js" in srcs(text)
+
+
+def test_overview_is_read_once_per_release(app, client, monkeypatch):
+    pages._overview_cache.clear()
+    calls = []
+    real = pages.run_job
+
+    def counting(op, params):
+        calls.append(op)
+        return real(op, params)
+
+    monkeypatch.setattr(pages, "run_job", counting)
+    first = client.get("/-/overview.json").get_json()
+    assert client.get("/-/overview.json").get_json() == first and page(client.get("/-/overview"))
+    assert calls == ["overview"]  # the store is read once; the manifests give the rest
+
+
+def test_overview_shows_the_current_runs_projection_only(app, client, monkeypatch, tmp_path):
+    store = tmp_path / "store"
+    run = store / "embeddings" / "runs" / "20200101T000000.000Z-abcdef"
+    (run / "evaluation").mkdir(parents=True)
+    (store / "embeddings" / "current").write_text(run.name + "\n")
+    (run / "manifest.json").write_text('{"text": {"model": "t"}, "graph": {"model": "g"}}')
+    assert pages.projection_file(store) is None
+    png = b"\x89PNG\r\n\x1a\n" + b"0" * 100
+    (run / "evaluation" / "projection.png").write_bytes(png)
+    (run / "entities.tsv").write_text("secret")
+    assert pages.projection_file(store) == run / "evaluation" / "projection.png"
+    server = app.extensions["ckg"]
+    import dataclasses
+
+    monkeypatch.setattr(server, "config", dataclasses.replace(server.config, store=store))
+    r = client.get("/-/overview/projection.png")
+    assert (r.status_code, r.mimetype, r.get_data()) == (200, "image/png", png)
+    assert client.get("/-/overview/entities.tsv").status_code == 404
+    assert client.get("/-/overview/projection.png/../entities.tsv").status_code == 404
+    with app.test_request_context():
+        assert pages.embedding_run(store) == {"run": run.name, "finished_at": None, "text_model": "t",
+                                              "graph_model": "g", "projection": "/-/overview/projection.png"}
+
+
+def test_growth_follows_the_runs_since_the_last_build(tmp_path):
+    import json
+
+    history = tmp_path / "manifests"
+    history.mkdir()
+
+    def run(stamp, mode, release, new, papers, removed=0):
+        (history / f"{stamp}-{mode}-x.json").write_text(json.dumps({
+            "mode": mode, "release": release, "finished_at": stamp,
+            "counts": {"papers_in_store": papers, "changes": {"new": new, "changed": 1, "removed": removed}}}))
+
+    run("20200101T000000", "build", "r0", 5, 5)  # a store built over
+    run("20200201T000000", "build", "r1", 10, 10)
+    run("20200208T000000", "update", "r2", 4, 13, removed=1)
+    run("20200209T000000", "update", "r2", 1, 14)  # the same release again: one row
+    run("20200215T000000", "update", "r3", 2, 15)
+    growth = pages.release_growth(tmp_path)
+    assert [(r["release"], r["mode"], r["new"], r["papers"]) for r in growth] == [
+        ("r1", "build", 10, 10), ("r2", "update", 5, 14), ("r3", "update", 2, 15)]
+    assert growth[1]["removed"] == 1 and growth[1]["changed"] == 2
+    shown = pages._with_first_seen(growth, {"r1": 9, "r2": 4, "r3": 2, "r-old": 1})
+    assert [(r["release"], r["first_seen"]) for r in shown] == [("r-old", 1), ("r1", 9), ("r2", 4), ("r3", 2)]
+    assert shown[0]["mode"] is None
+    assert pages.release_growth(tmp_path / "nowhere") == []

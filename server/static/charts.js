@@ -41,5 +41,114 @@
     figure.setAttribute('data-drawn', 'true');
   }
 
+  function escapeHtml(text) {
+    return String(text).replace(/[&<>"']/g, function (c) {
+      return { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c];
+    });
+  }
+
+  function missingLibrary(figure, canvas, where) {
+    figure.classList.add('no-library');
+    canvas.textContent = 'The chart library (ECharts) is not installed on this server: run `make install`. ' + where;
+  }
+
+  // a paper's citation neighbourhood (server/pages.py's neighbourhood()): the paper in the middle,
+  // its references, the papers citing it and its similar papers; a click opens a paper's page
+  var RELATIONS = ['paper', 'reference', 'cited_by', 'similar'];
+  var RELATION_NAMES = { paper: 'this paper', reference: 'cited by this paper', cited_by: 'citing this paper',
+                         similar: 'similar' };
+  var RELATION_COLOURS = { paper: '#1d2430', reference: '#0b6bcb', cited_by: '#d9480f', similar: '#2b8a3e' };
+
+  function shortTitle(text) {
+    text = String(text || '');
+    return text.length > 40 ? text.slice(0, 39) + '\u2026' : text;
+  }
+
+  function drawNeighbourhood(figure) {
+    var canvas = figure.querySelector('.chart-canvas');
+    var graph = JSON.parse(figure.getAttribute('data-graph') || '{}');
+    var nodes = graph.nodes || [];
+    if (!window.echarts) {
+      missingLibrary(figure, canvas, 'The papers are listed below.');
+      return;
+    }
+    if (nodes.length < 2) {
+      figure.classList.add('empty');
+      canvas.textContent = 'No reference, citing paper or similar paper of this paper is in the store.';
+      return;
+    }
+    var chart = window.echarts.init(canvas, null, { renderer: 'canvas' });
+    chart.setOption({
+      animation: false,
+      color: RELATIONS.map(function (r) { return RELATION_COLOURS[r]; }),
+      legend: { top: 4, data: RELATIONS.map(function (r) { return RELATION_NAMES[r]; }) },
+      tooltip: {
+        formatter: function (p) {
+          if (p.dataType !== 'node') return '';
+          var n = p.data.paper;
+          return escapeHtml(n.title || n.id) + (n.year ? ' (' + escapeHtml(n.year) + ')' : '') + '<br>' +
+            n.relations.map(function (r) { return escapeHtml(RELATION_NAMES[r]); }).join(', ') +
+            (n.score !== undefined ? ' \u00b7 similarity ' + Number(n.score).toFixed(3) : '');
+        }
+      },
+      series: [{
+        type: 'graph', layout: 'force', roam: true, draggable: true, top: 40,
+        force: { repulsion: 220, edgeLength: [60, 150], gravity: 0.1, layoutAnimation: false },
+        categories: RELATIONS.map(function (r) { return { name: RELATION_NAMES[r] }; }),
+        edgeSymbol: ['none', 'arrow'], edgeSymbolSize: 6,
+        emphasis: { focus: 'adjacency' },
+        label: { position: 'right', fontSize: 11, color: '#5f6b7a' },
+        lineStyle: { color: '#9aa5b1', opacity: 0.7 },
+        data: nodes.map(function (n) {
+          var centre = n.relation === 'paper';
+          return { id: n.id, name: shortTitle(n.title || n.id), category: RELATIONS.indexOf(n.relation),
+                   symbolSize: centre ? 28 : 13, paper: n, cursor: centre ? 'default' : 'pointer',
+                   label: { show: centre || nodes.length <= 12, fontWeight: centre ? 'bold' : 'normal',
+                            color: centre ? '#1d2430' : '#5f6b7a' } };
+        }),
+        links: (graph.links || []).map(function (l) {
+          return { source: l.source, target: l.target,
+                   lineStyle: l.relation === 'similar' ? { type: 'dashed', color: RELATION_COLOURS.similar } : {} };
+        })
+      }]
+    });
+    chart.on('click', function (p) {
+      if (p.dataType === 'node' && p.data.paper.relation !== 'paper' && p.data.paper.href) {
+        window.location.href = p.data.paper.href;
+      }
+    });
+    window.addEventListener('resize', function () { chart.resize(); });
+    figure.setAttribute('data-drawn', 'true');
+  }
+
+  // the corpus overview's growth by release: papers first seen in each release, and the store's size
+  function drawReleases(figure) {
+    var canvas = figure.querySelector('.chart-canvas');
+    var rows = JSON.parse(figure.getAttribute('data-releases') || '[]');
+    if (!window.echarts) {
+      missingLibrary(figure, canvas, 'The numbers are in the table below.');
+      return;
+    }
+    var chart = window.echarts.init(canvas, null, { renderer: 'canvas' });
+    chart.setOption({
+      animation: false,
+      grid: { left: 56, right: 16, top: 36, bottom: 28 },
+      legend: { top: 4, data: ['new papers', 'of them in the store now', 'papers in the store'] },
+      tooltip: { trigger: 'axis' },
+      xAxis: { type: 'category', data: rows.map(function (r) { return String(r.release); }) },
+      yAxis: { type: 'value', minInterval: 1 },
+      series: [{ type: 'bar', name: 'new papers', data: rows.map(function (r) { return r.new || 0; }),
+                 itemStyle: { color: '#0b6bcb' } },
+               { type: 'bar', name: 'of them in the store now', data: rows.map(function (r) { return r.first_seen || 0; }),
+                 itemStyle: { color: '#2b8a3e' } },
+               { type: 'line', name: 'papers in the store',
+                 data: rows.map(function (r) { return r.papers || 0; }), itemStyle: { color: '#d9480f' } }]
+    });
+    window.addEventListener('resize', function () { chart.resize(); });
+    figure.setAttribute('data-drawn', 'true');
+  }
+
   Array.prototype.forEach.call(document.querySelectorAll('[data-chart="years"]'), draw);
+  Array.prototype.forEach.call(document.querySelectorAll('[data-chart="releases"]'), drawReleases);
+  Array.prototype.forEach.call(document.querySelectorAll('[data-chart="neighbourhood"]'), drawNeighbourhood);
 })();

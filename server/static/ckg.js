@@ -1,5 +1,6 @@
-/* ckg's query page: a small SPARQL editor, the examples, and a results table.
- * Written for this project; no library, no network access beyond this server. */
+/* ckg's query page: a small SPARQL editor (a parse error marked on its line), the examples, and the
+ * results: a table with sort, filter and pages and a chart (query-results.js, with the vendored
+ * DataTables and ECharts). Written for this project; no network access beyond this server. */
 (function () {
   'use strict';
 
@@ -52,23 +53,78 @@
   function Editor(textarea, layer, gutter, onRun) {
     this.ta = textarea; this.layer = layer; this.gutter = gutter; this.onRun = onRun; this.tabLeaves = false;
     var self = this;
-    textarea.addEventListener('input', function () { self.refresh(); });
+    this.error = null;
+    var code = textarea.parentNode;
+    this.errorLine = document.createElement('div'); this.errorLine.className = 'error-line'; this.errorLine.id = 'error-line';
+    this.errorColumn = document.createElement('div'); this.errorColumn.className = 'error-column';
+    this.errorNote = document.createElement('div'); this.errorNote.className = 'error-note'; this.errorNote.id = 'error-note';
+    this.errorNote.setAttribute('role', 'alert');
+    [this.errorLine, this.errorColumn, this.errorNote].forEach(function (node) { node.hidden = true; code.insertBefore(node, layer); });
+    textarea.addEventListener('input', function () { self.clearError(); self.refresh(); });
     textarea.addEventListener('scroll', function () { self.sync(); });
     textarea.addEventListener('keydown', function (e) { self.key(e); });
     this.refresh();
   }
   Editor.prototype.value = function () { return this.ta.value; };
-  Editor.prototype.setValue = function (text) { this.ta.value = text; this.refresh(); this.ta.scrollTop = 0; };
+  Editor.prototype.setValue = function (text) { this.ta.value = text; this.clearError(); this.refresh(); this.ta.scrollTop = 0; this.ta.scrollLeft = 0; this.sync(); };
   Editor.prototype.refresh = function () {
     this.layer.innerHTML = highlight(this.ta.value) + '\n';
-    var lines = this.ta.value.split('\n').length, numbers = [];
-    for (var i = 1; i <= lines; i++) numbers.push(i);
-    this.gutter.textContent = numbers.join('\n') + '\n';
+    var lines = this.ta.value.split('\n').length, numbers = [], marked = this.error && this.error.line;
+    for (var i = 1; i <= lines; i++) {
+      numbers.push(i === marked ? '<span class="gutter-error" title="' + escapeHtml(this.error.message).replace(/"/g, '&quot;') +
+                                  '">' + i + '</span>' : String(i));
+    }
+    this.gutter.innerHTML = numbers.join('\n') + '\n';
     this.sync();
   };
   Editor.prototype.sync = function () {
     this.layer.scrollTop = this.ta.scrollTop; this.layer.scrollLeft = this.ta.scrollLeft;
     this.gutter.scrollTop = this.ta.scrollTop;
+    if (this.error) this.placeError();
+  };
+  /* Mark a parse error: its line in the gutter and the text, its column, its message beside it.
+   * line and column count from 1 (the parser's "error at 3:14"); cleared by the next edit. */
+  Editor.prototype.markError = function (line, column, message) {
+    var lines = this.ta.value.split('\n');
+    line = Math.max(1, Math.min(line, lines.length));
+    column = column ? Math.max(1, Math.min(column, lines[line - 1].length + 1)) : null;
+    this.error = {line: line, column: column, message: message};
+    this.errorNote.textContent = 'line ' + line + (column ? ', column ' + column : '') + ': ' + message;
+    this.errorLine.hidden = false; this.errorNote.hidden = false; this.errorColumn.hidden = !column;
+    this.ta.setAttribute('aria-invalid', 'true');
+    this.ta.setAttribute('aria-describedby', 'error-note');
+    this.refresh();
+  };
+  Editor.prototype.clearError = function () {
+    if (!this.error) return;
+    this.error = null;
+    this.errorLine.hidden = true; this.errorColumn.hidden = true; this.errorNote.hidden = true;
+    this.ta.removeAttribute('aria-invalid'); this.ta.removeAttribute('aria-describedby');
+    this.refresh();
+  };
+  Editor.prototype.placeError = function () {
+    var style = getComputedStyle(this.ta), e = this.error;
+    var lineHeight = parseFloat(style.lineHeight) || 20, top = parseFloat(style.paddingTop) || 0,
+        left = parseFloat(style.paddingLeft) || 0;
+    if (!this.charWidth) {
+      var canvas = document.createElement('canvas').getContext('2d');
+      canvas.font = style.fontSize + ' ' + style.fontFamily;
+      this.charWidth = canvas.measureText('0123456789').width / 10 || 8;
+    }
+    var y = top + (e.line - 1) * lineHeight - this.ta.scrollTop;
+    this.errorLine.style.top = y + 'px'; this.errorLine.style.height = lineHeight + 'px';
+    if (e.column) {
+      var before = this.ta.value.split('\n')[e.line - 1].slice(0, e.column - 1).replace(/\t/g, '  ');
+      this.errorColumn.style.top = y + 'px'; this.errorColumn.style.height = lineHeight + 'px';
+      this.errorColumn.style.left = (left + before.length * this.charWidth - this.ta.scrollLeft) + 'px';
+    }
+    var below = y + lineHeight, room = this.ta.clientHeight - below;
+    this.errorNote.style.top = ''; this.errorNote.style.bottom = '';
+    if (room < this.errorNote.offsetHeight + 4 && y > this.errorNote.offsetHeight) {
+      this.errorNote.style.bottom = (this.ta.clientHeight - y) + 'px';  // above the line, no room below it
+    } else {
+      this.errorNote.style.top = below + 'px';
+    }
   };
   Editor.prototype.insert = function (text) {
     this.ta.focus();
@@ -132,10 +188,28 @@
     return best ? best[0] + ':' + iri.slice(best[1].length) : '<' + iri + '>';
   }
 
-  var NUMERIC = /#(integer|decimal|double|float|int|long|short|nonNegativeInteger|positiveInteger)$/;
+  var NUMERIC = /#(integer|decimal|double|float|int|long|short|byte|nonNegativeInteger|positiveInteger|negativeInteger|nonPositiveInteger|unsignedLong|unsignedInt|unsignedShort|unsignedByte)$/;
 
-  function cell(term) {
-    var td = el('td');
+  /* A term as the table shows it (the filter searches this text, and the full IRI). */
+  function termText(term) {
+    if (term.type === 'uri') return compact(term.value);
+    if (term.type === 'bnode') return '_:' + term.value;
+    if (term.type === 'triple') {
+      return '<< ' + [term.value.subject, term.value.predicate, term.value.object].map(function (t) {
+        return t.type === 'uri' ? compact(t.value) : JSON.stringify(t.value);
+      }).join(' ') + ' >>';
+    }
+    if (term['xml:lang']) return term.value + ' @' + term['xml:lang'];
+    if (term.datatype && !NUMERIC.test(term.datatype)) return term.value + ' ' + compact(term.datatype);
+    return term.value;
+  }
+
+  function cell(term) { return fill(el('td'), term); }
+
+  /* Fill a table cell with a term: an IRI of the web or a paper of this server is a link, never
+   * one of another scheme; text only, never HTML. */
+  function fill(td, term) {
+    td.textContent = '';
     if (!term) return td;
     if (term.type === 'uri') {
       var paperBase = data.resource_base + 'paper/', href = term.value;
@@ -150,9 +224,7 @@
     } else if (term.type === 'bnode') {
       td.textContent = '_:' + term.value;
     } else if (term.type === 'triple') {
-      td.textContent = '<< ' + [term.value.subject, term.value.predicate, term.value.object].map(function (t) {
-        return t.type === 'uri' ? compact(t.value) : JSON.stringify(t.value);
-      }).join(' ') + ' >>';
+      td.textContent = termText(term);
     } else {
       td.appendChild(document.createTextNode(term.value));
       if (term['xml:lang']) td.appendChild(el('span', {'class': 'dt'}, ' @' + term['xml:lang']));
@@ -169,7 +241,10 @@
     statusEl.className = 'status' + (cls ? ' ' + cls : '');
   }
 
+  var view = null;  // the results shown (query-results.js): destroyed before the next ones
+
   function clearResults() {
+    if (view) { try { view.destroy(); } catch (e) { /* already gone */ } view = null; }
     while (resultsEl.lastChild !== statusEl) resultsEl.removeChild(resultsEl.lastChild);
   }
 
@@ -219,6 +294,10 @@
       setStatus(rows.length + (rows.length === 1 ? ' row' : ' rows') + ' in ' + seconds +
                 (truncated ? ' — cut at the server\'s limit of ' + limit + ' rows' : '') + '.', truncated ? 'warning' : '');
       resultsEl.appendChild(downloads(links.solutions));
+      if (window.ckgResults) {
+        view = window.ckgResults.show(resultsEl, vars, rows, {fill: fill, text: termText, echarts: resultsEl.getAttribute('data-echarts')});
+        return;
+      }
       var wrap = el('div', {'class': 'table-wrap'}), table = el('table', {'class': 'results-table', id: 'results-table'});
       var head = el('tr');
       vars.forEach(function (v) { head.appendChild(el('th', {}, v)); });
@@ -256,8 +335,11 @@
     };
   }
 
+  var PARSE_ERROR = /error at (\d+):(\d+):?\s*([^\n]*)/;
+
   function runQuery() {
     var query = editor.value();
+    editor.clearError();
     busy(true);
     var t0 = performance.now();
     fetch(endpoint, {
@@ -268,7 +350,12 @@
     }).then(function (response) {
       return response.text().then(function (text) {
         busy(false);
-        if (!response.ok) { showError(response.status + ' ' + response.statusText + '\n' + text); return; }
+        if (!response.ok) {
+          showError(response.status + ' ' + response.statusText + '\n' + text);
+          var at = response.status === 400 && editor.value() === query && PARSE_ERROR.exec(text);
+          if (at) editor.markError(Number(at[1]), Number(at[2]), at[3] || 'the query does not parse');
+          return;
+        }
         render(response, text, performance.now() - t0, sparqlLinks(query));
       });
     }).catch(function (err) { busy(false); showError('The server could not be reached: ' + err); });
