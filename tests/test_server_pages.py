@@ -7,6 +7,7 @@ citations made by the build)."""
 from __future__ import annotations
 
 import html
+import json
 import re
 from urllib.parse import quote
 
@@ -243,6 +244,15 @@ def test_concept_page_and_twin(client, busy_paper):
         assert f"/concepts/{other['key']}" in links
     counts = [c["papers"] for c in data["cooccurring"]]
     assert counts == sorted(counts, reverse=True)
+    # ... and as a network: the concept in the middle, each co-occurring one linked to its page
+    if data["cooccurring"]:
+        import re as _re
+
+        network = json.loads(html.unescape(_re.search(r"data-network='([^']*)'", text).group(1)))
+        assert network["center"] == {"label": data["label"], "papers": data["paper_count"]}
+        assert [(n["label"], n["papers"]) for n in network["nodes"]] == [(c["label"], c["papers"])
+                                                                         for c in data["cooccurring"]]
+        assert network["nodes"][0]["href"] == f"/concepts/{data['cooccurring'][0]['key']}"
 
 
 def test_author_page_and_twin(client, busy_paper):

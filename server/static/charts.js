@@ -148,6 +148,47 @@
     figure.setAttribute('data-drawn', 'true');
   }
 
+  // a concept's co-occurring concepts (server/templates/concept.html): a star, node size = papers with both
+  function drawCooccurrence(figure) {
+    var canvas = figure.querySelector('.chart-canvas');
+    var network = JSON.parse(figure.getAttribute('data-network') || '{}');
+    if (!window.echarts) {
+      missingLibrary(figure, canvas, 'The concepts are listed below.');
+      return;
+    }
+    var nodes = network.nodes || [];
+    var most = Math.max.apply(null, nodes.map(function (n) { return n.papers; }).concat([1]));
+    var data = [{ name: shortTitle(network.center.label), value: network.center.papers, symbolSize: 46,
+                  category: 0, label: { show: true, fontWeight: 'bold' } }].concat(nodes.map(function (n) {
+      return { name: shortTitle(n.label), value: n.papers, symbolSize: 12 + 30 * Math.sqrt(n.papers / most),
+               category: 1, href: n.href, label: { show: true } };
+    }));
+    var chart = window.echarts.init(canvas, null, { renderer: 'canvas' });
+    chart.setOption({
+      animation: false,
+      color: ['#1f2937', '#0b6bcb'],
+      tooltip: { formatter: function (p) {
+        return p.dataType === 'edge' ? '' : escapeHtml(p.data.name) + ': ' + p.data.value + ' papers';
+      } },
+      series: [{
+        type: 'graph', layout: 'force', roam: true, draggable: true,
+        force: { repulsion: 260, edgeLength: [80, 180] },
+        categories: [{ name: 'this concept' }, { name: 'co-occurring' }],
+        label: { position: 'right', fontSize: 11 },
+        data: data,
+        links: nodes.map(function (n, i) {
+          return { source: 0, target: i + 1, lineStyle: { width: 1 + 4 * n.papers / most, opacity: 0.6 } };
+        })
+      }]
+    });
+    chart.on('click', function (p) {
+      if (p.dataType === 'node' && p.data.href) { window.location.href = p.data.href; }
+    });
+    window.addEventListener('resize', function () { chart.resize(); });
+    figure.setAttribute('data-drawn', 'true');
+  }
+
+  Array.prototype.forEach.call(document.querySelectorAll('[data-chart="cooccurrence"]'), drawCooccurrence);
   Array.prototype.forEach.call(document.querySelectorAll('[data-chart="years"]'), draw);
   Array.prototype.forEach.call(document.querySelectorAll('[data-chart="releases"]'), drawReleases);
   Array.prototype.forEach.call(document.querySelectorAll('[data-chart="neighbourhood"]'), drawNeighbourhood);
