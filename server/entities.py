@@ -190,16 +190,35 @@ def author_record(store: ox.Store, functions: Functions, author: str) -> dict[st
         {"iri": r["coauthor"].value, "key": _key(r["coauthor"].value, "author"), "name": plain(r["name"]),
          "shared": plain(r["shared"])}
         for r in _rows(run_named(store, queries.get("author-coauthors"), {"author": iri.value}))[:COAUTHORS]]
-    record["top_concepts"] = [
+    record["top_concepts"], record["top_topics"] = _top_subjects(store, functions, "author", iri,
+                                                                 "?paper ckg:authoredBy ?this .")
+    return record
+
+
+def _top_subjects(store: ox.Store, functions: Functions, var: str, iri: ox.NamedNode,
+                  papers: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The concepts and the topics most of an entity's papers have (``papers`` binds ``?paper``
+    from ``?this``, the entity), most papers first."""
+    concepts = [
         {"iri": r["concept"].value, "key": _key(r["concept"].value, "concept"), "label": plain(r["label"]),
          "kind": _kind_name(r["kind"].value), "papers": plain(r["papers"])}
-        for r in _select(store, functions, f"""SELECT ?author ?concept ?label ?kind (COUNT(DISTINCT ?paper) AS ?papers) WHERE {{
-            BIND (COALESCE(?author, rdf:nil) AS ?this)
-            ?paper ckg:authoredBy ?this ; ckg:associatedConcept ?concept .
+        for r in _select(store, functions, f"""SELECT ?{var} ?concept ?label ?kind (COUNT(DISTINCT ?paper) AS ?papers) WHERE {{
+            BIND (COALESCE(?{var}, rdf:nil) AS ?this)
+            {papers} ?paper ckg:associatedConcept ?concept .
             ?concept skos:prefLabel ?label ; a ?kind .
             {_KIND_FILTER}
-        }} GROUP BY ?author ?concept ?label ?kind ORDER BY DESC(?papers) ?label ?concept LIMIT {TOP_CONCEPTS}""", author=iri)]
-    return record
+        }} GROUP BY ?{var} ?concept ?label ?kind ORDER BY DESC(?papers) ?label ?concept LIMIT {TOP_CONCEPTS}""",
+                                 **{var: iri})]
+    topics = [
+        {"iri": r["topic"].value, "key": _key(r["topic"].value, "topic"), "label": plain(r["label"]),
+         "papers": plain(r["papers"])}
+        for r in _select(store, functions, f"""SELECT ?{var} ?topic ?label (COUNT(DISTINCT ?paper) AS ?papers) WHERE {{
+            BIND (COALESCE(?{var}, rdf:nil) AS ?this)
+            {papers} ?paper ckg:associatedTopic ?topic .
+            OPTIONAL {{ ?topic skos:prefLabel ?label }}
+        }} GROUP BY ?{var} ?topic ?label ORDER BY DESC(?papers) ?label ?topic LIMIT {TOP_CONCEPTS}""",
+                                 **{var: iri})]
+    return concepts, topics
 
 
 def topic_record(store: ox.Store, functions: Functions, topic: str) -> dict[str, Any] | None:
@@ -257,6 +276,8 @@ def institution_record(store: ox.Store, functions: Functions, institution: str) 
                } GROUP BY ?institution ?author ?name ORDER BY DESC(?papers) ?name ?author""", institution=iri)]
     record["author_count"] = len(authors)
     record["authors"] = authors[:LISTED]
+    record["top_concepts"], record["top_topics"] = _top_subjects(
+        store, functions, "institution", iri, "?authorship ckg:statedAffiliation ?this ; ckg:annotatedSource ?paper .")
     return record
 
 

@@ -274,6 +274,20 @@ def test_author_page_and_twin(client, busy_paper):
         assert other["iri"] in {a["iri"] for a in data["coauthors"]}
         assert f"/authors/{other['key']}" in hrefs(text)
     assert data["top_concepts"] and all(f"/concepts/{c['key']}" in hrefs(text) for c in data["top_concepts"])
+    _check_top_topics(client, data, text, f"?paper ckg:authoredBy <{data['iri']}>")
+
+
+def _check_top_topics(client, data, text, papers):
+    """An author's or institution's top topics: counted as SPARQL counts them, linked to their pages."""
+    assert data["top_topics"]
+    for t in data["top_topics"]:
+        assert f"/topics/{t['key']}" in hrefs(text)
+        n = client.get("/sparql?query=" + quote(
+            f"SELECT (COUNT(DISTINCT ?paper) AS ?n) WHERE {{ {papers} . ?paper ckg:associatedTopic <{t['iri']}> }}"),
+            headers={"Accept": "application/sparql-results+json"}).get_json()["results"]["bindings"][0]["n"]["value"]
+        assert t["papers"] == int(n)
+    counts = [t["papers"] for t in data["top_topics"]]
+    assert counts == sorted(counts, reverse=True)
 
 
 def test_topic_page_and_twin(client, busy_paper):
@@ -298,6 +312,9 @@ def test_institution_page_and_twin(client, busy_paper):
     assert year_table(text) == data["papers_per_year"]
     for a in data["authors"]:
         assert f"/authors/{a['key']}" in hrefs(text)
+    assert all(f"/concepts/{c['key']}" in hrefs(text) for c in data["top_concepts"])
+    _check_top_topics(client, data, text,
+                      f"?authorship ckg:statedAffiliation <{data['iri']}> ; ckg:annotatedSource ?paper")
     assert {a["iri"] for a in record["authors"] if institution in a["institutions"]} <= {a["iri"] for a in data["authors"]}
 
 
