@@ -1,5 +1,6 @@
 """Search latency on a store: p50/p95 per mode over the 50 TREC-COVID round-5 topics (query +
-question), against the plain BM25 of the same run.
+question), against the plain BM25 of the same run, on one thread as the endpoint's query
+processes run (``OMP_NUM_THREADS=1``).
 
     python bench/bench_search.py --store STORE --topics ../shared/data/trec-covid/topics-round5.xml [--repeat 3]
 
@@ -14,14 +15,18 @@ figures are latencies only: the ranking is meaningless). Prints a Markdown table
 
 from __future__ import annotations
 
-import argparse
-import json
-import platform
-import statistics
-import time
-from pathlib import Path
+import os
 
-import numpy as np
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # as the endpoint's query processes run (server/engine.py)
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
 
 
 def _percentiles(values: list[float]) -> dict[str, float]:
@@ -66,8 +71,12 @@ def main() -> None:
                         help="Time semantic and fused search over random unit vectors (a store without embeddings).")
     args = parser.parse_args()
 
+    import torch
+
     from ckg.search.evaluate import read_topics
     from ckg.search.service import SearchService
+
+    torch.set_num_threads(1)  # as in the endpoint's query processes (OMP_NUM_THREADS=1: server/engine.py)
 
     service = SearchService(args.store)
     if args.random_vectors and service.semantic is None:

@@ -51,12 +51,15 @@ class SemanticIndex:
         """Cosine of every paper of the run with a query vector (``-inf`` where a paper has no
         text vector)."""
         out = self.vectors @ query
-        out[~self.present] = -np.inf
+        if not self.present.all():
+            out[~self.present] = -np.inf
         return out
 
-    def top(self, query: np.ndarray, k: int, rows: np.ndarray | None = None) -> list[tuple[str, float]]:
-        """The ``k`` papers closest to the query (among ``rows`` when given), best first."""
-        scores = self.scores(query)
+    def top(self, query: np.ndarray, k: int, rows: np.ndarray | None = None,
+            scores: np.ndarray | None = None) -> list[tuple[str, float]]:
+        """The ``k`` papers closest to the query (among ``rows`` when given), best first;
+        ``scores``: :meth:`scores` of the query, when the caller has them already."""
+        scores = self.scores(query) if scores is None else scores
         if rows is not None:
             mask = np.full(len(scores), -np.inf, dtype=np.float32)
             mask[rows] = 0

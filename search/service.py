@@ -280,11 +280,11 @@ class SearchService:
         rows = None
         if keys is not None:
             rows = np.array(sorted(semantic.row[k] for k in keys if k in semantic.row), dtype=np.int64)
-        cosine = dict(semantic.top(vector, depth, rows))
+        all_scores = semantic.scores(vector)
+        cosine = dict(semantic.top(vector, depth, rows, scores=all_scores))
         if mode == "semantic":
             ranked = sorted(((k, c, None, c) for k, c in cosine.items()), key=lambda r: (-r[1], r[0]))
             return ranked, terms
-        all_scores = semantic.scores(vector)
         for key in lexical:  # the lexical side's candidates get their cosine too
             row = semantic.row.get(key)
             if key not in cosine and row is not None and np.isfinite(all_scores[row]):
