@@ -61,6 +61,7 @@ from ckg.etl.normalize import (
     normalize_sha,
     parse_date,
     split_multi,
+    strip_preprint_boilerplate,
 )
 from ckg.etl.parses import ParseDoc, ParseError, ParseIndex, body_text, read_parse, relative_name, scan
 from ckg.etl.prefetch import WINDOW, DigestsAhead, Prefetcher, file_digest
@@ -465,7 +466,7 @@ class Assembler:
 
     def _compose(self, key: str, where: str, f: dict[str, str], docs: list[ParseDoc], files: list[str]) -> Paper | None:
         title = clean_title(f.get("title")) or next((t for d in docs if (t := clean_title(d.title))), "")
-        abstract = _LEADING_ABSTRACT.sub("", clean_text(f.get("abstract")))
+        abstract = strip_preprint_boilerplate(_LEADING_ABSTRACT.sub("", clean_text(f.get("abstract"))))
         if not abstract:
             abstract = next(("\n\n".join(d.abstract) for d in docs if d.abstract), "")
         body_doc = next((d for d in docs if d.body), None)

@@ -191,6 +191,67 @@ def preprint_dois(text: str) -> list[str]:
     return found
 
 
+_RXIV = r"(?:bio|med)R[xX]iv"
+_NOT_REVIEWED = r"\(which was not (?:peer[- ]reviewed|certified by peer review)\)"
+_LICENSED = rf"who has granted {_RXIV} a license to display the preprint in perpetuity"
+_BOILERPLATE = re.compile("|".join([  # case as printed; every branch starts with a literal
+    rf"[Tt]he copyright holder for this preprint(?:\s*{_NOT_REVIEWED})?(?:\s*is)?(?:\s*the)?(?:\s*author/funder)?"
+    rf"(?:,?\s*{_LICENSED})?\s*\.?",
+    rf"{_NOT_REVIEWED}(?:\s*[Tt]he copyright holder for this preprint)?(?:\s*is)?(?:\s*the)?\s*\.?",
+    rf"https?://doi\.org/10\.1101/\S+?\s*doi:?\s*{_RXIV} preprint",
+    rf"{_RXIV} preprint\s*doi:?(?:\s*https?://doi\.org/10\.1101/\S+?(?=[\s;,]|\.?$|\.\s))?",
+    rf"doi:?\s*{_RXIV} preprint",
+    r"this version posted \w+\.? \d{1,2},? \d{4}\.?",
+    rf"author/funder(?:,? {_LICENSED})?\.?",
+    rf"{_LICENSED}\.?|who has granted {_RXIV} a license\.?|to display the preprint in perpetuity\.?",
+    r"[Ii]t is made available under a\b|is made available under a\b",
+    r"CC[- ]BY(?:[- ](?:NC|ND|SA))*(?: \d(?:\.\d)?)?\s*(?:\.\d\s*)?(?:International license\.?)?",
+    r"0 International license\.?|International license\.?",
+    r"All rights reserved\.",
+    r"No reuse allowed without permission\.",
+]))
+_TRIGGERS = ("copyright holder", "which was not", "rxiv preprint", "version posted", "author/funder", "who has granted",
+             "in perpetuity", "made available under", "cc-by", "cc by", "international license", "rights reserved",
+             "reuse allowed")
+_LEFT_BEFORE = re.compile(r"\b(?:(?:[Ii]t|is|[Tt]he|a)\s+)+(?=[.,;:]?\s*(?:$|[.,;:]))|\bis\s+the\s*(?=\.)")
+_LEFTOVER = re.compile(r"(?:(?<=\s)|^)(?:(?:it|is|the|a|under|which|was|not)\b[\s.,;:]*)+$", re.IGNORECASE)
+_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+def strip_preprint_boilerplate(text: str) -> str:
+    """A paragraph of a preprint's parse without the license footer its PDF pages print
+    ("The copyright holder for this preprint (which was not peer-reviewed) is the author/funder,
+    who has granted medRxiv a license ... All rights reserved. No reuse allowed without
+    permission."), which PDF parsers put into abstracts and bodies, often in pieces. What is left
+    of a paragraph that was nothing but such pieces ("is the .") is dropped.
+
+    >>> strip_preprint_boilerplate("We found X. All rights reserved. No reuse allowed without permission. "
+    ...                            "author/funder, who has granted medRxiv a license to display the preprint in perpetuity.")
+    'We found X.'
+    >>> strip_preprint_boilerplate("The copyright holder for this preprint (which was not peer-reviewed) is the .")
+    ''
+    >>> strip_preprint_boilerplate("0 International license It is made available under a CC-BY-NC-ND 4.0")
+    ''
+    >>> strip_preprint_boilerplate("Patients were reviewed by the author. It is the first study.")
+    'Patients were reviewed by the author. It is the first study.'
+    """
+    if not text:
+        return text
+    lowered = text.lower()
+    if not any(t in lowered for t in _TRIGGERS):  # most paragraphs: no regex at all
+        return text
+    cleaned, n = _BOILERPLATE.subn(" ", text)
+    if not n:
+        return text
+    cleaned = " ".join(cleaned.split())
+    cleaned = _LEFT_BEFORE.sub("", cleaned)
+    cleaned = _LEFTOVER.sub("", cleaned).strip()
+    cleaned = re.sub(r"(?<=[.,;:])(?:\s+[.,;:](?=\s|$))+", "", cleaned)  # ". : " where a piece was cut out
+    cleaned = re.sub(r"(?<=\w)\s+([.,;:])(?=\s|$)", r"\1", cleaned)
+    cleaned = re.sub(r"^[\s.,;:]+", "", cleaned)
+    return cleaned if len(_WORD.findall(cleaned)) >= 2 else ""
+
+
 def normalize_pmcid(value: str | None) -> str:
     """'PMC' + digits, or ''.
 

@@ -54,6 +54,7 @@ from ckg.etl.normalize import (
     normalize_pmid,
     normalize_sha,
     preprint_dois,
+    strip_preprint_boilerplate,
     utf8_size,
     xml_text,
 )
@@ -437,6 +438,10 @@ def read_parse(path: Path, report: Report | None = None, where: str | None = Non
     abstract = _paragraphs(doc["abstract"], "abstract", checker)
     if report is not None:
         checker.report(report, where or escape_invalid(str(path)))
+    own_doi = _own_doi(body, back, doc["ref_entries"]) if kind == "pdf_json" else ""
+    if own_doi:  # a bioRxiv/medRxiv PDF: its page footers' license text is in the paragraphs
+        body = [(section, t) for section, text in body if (t := strip_preprint_boilerplate(text))]
+        abstract = [(section, t) for section, text in abstract if (t := strip_preprint_boilerplate(text))]
     return ParseDoc(
         path=path,
         kind=kind,
@@ -446,7 +451,7 @@ def read_parse(path: Path, report: Report | None = None, where: str | None = Non
         abstract=[t for _, t in abstract],
         body=body,
         bib=[_bib_entry(k, v) for k, v in doc["bib_entries"].items()],
-        own_doi=_own_doi(body, back, doc["ref_entries"]) if kind == "pdf_json" else "",
+        own_doi=own_doi,
     )
 
 

@@ -142,3 +142,30 @@ def test_scan_indexes_parses_by_name_and_content(tmp_path):
     assert index.by_sha[sha] == tmp_path / "a" / "pdf_json" / f"{sha}.json"
     assert list(index.by_pmcid) == ["PMC123"]
     assert report.counts == {"duplicate-parse": 1, "malformed-json": 1}
+
+
+def test_preprint_license_footers_are_not_part_of_the_text(tmp_path):
+    """bioRxiv/medRxiv PDF parses carry each page's license footer inside the paragraphs; a parse
+    whose footers name its DOI loses them (and a paragraph that was nothing else), others keep
+    their text as it is."""
+    import json
+
+    from ckg.etl.parses import read_parse
+
+    footer = ("The copyright holder for this preprint (which was not peer-reviewed) is the . "
+              "https://doi.org/10.1101/2020.02.07.937862 doi: bioRxiv preprint")
+    doc = {"paper_id": "a" * 40, "metadata": {"title": "T", "authors": []},
+           "abstract": [{"text": "We found X. All rights reserved. No reuse allowed without permission.", "section": "Abstract"}],
+           "body_text": [{"text": footer + " Results were clear.", "section": "Results"},
+                         {"text": "author/funder. All rights reserved. No reuse allowed without permission.", "section": ""},
+                         {"text": "Patients were reviewed by the author.", "section": "Methods"}],
+           "bib_entries": {}, "ref_entries": {}, "back_matter": []}
+    path = tmp_path / ("a" * 40 + ".json")
+    path.write_text(json.dumps(doc))
+    parsed = read_parse(path)
+    assert parsed.own_doi == "10.1101/2020.02.07.937862"  # read from the footers before they go
+    assert parsed.abstract == ["We found X."]
+    assert [t for _, t in parsed.body] == ["Results were clear.", "Patients were reviewed by the author."]
+    doc["body_text"][0]["text"] = "Results were clear."  # no footer naming a DOI: not a preprint's PDF
+    path.write_text(json.dumps(doc))
+    assert read_parse(path).abstract == ["We found X. All rights reserved. No reuse allowed without permission."]

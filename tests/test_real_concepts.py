@@ -47,7 +47,7 @@ def test_nearly_every_paper_has_concepts_from_the_merged_vocabularies(real_biorx
     path, result = real_biorxiv
     c = result.counts["concepts"]
     assert c["vocabulary"]["concepts"] > 32000 and c["vocabulary"]["phrases"] > 40000
-    assert c["extraction"]["papers"] == 803 and c["extraction"]["words"] > 2_900_000
+    assert c["extraction"]["papers"] == 803 and c["extraction"]["words"] > 2_500_000  # 2.63M: the preprint footers are not text
     assert c["papers_with_concepts"] >= 795  # 800 of 803: the three others have no abstract and little text
     assert set(c["concepts_by_kind"]) == {"condition", "chemical", "procedure", "organism", "anatomy", "other"}
     # the document-frequency rule: in this corpus of coronavirus preprints these are in more than half of the papers
