@@ -66,7 +66,7 @@ def test_a_store_is_one_generation_named_by_current(mini_r1, mini_next, tmp_path
     path = mini_r1
     assert json.loads((path / CURRENT_FILE).read_text()) == {"generation": "000001", "previous": None}
     assert sorted(p.name for p in (path / GENERATIONS_DIR / "000001").iterdir()) == [
-        "catalog.sqlite", "manifest.json", "oxigraph"]
+        "catalog.sqlite", "manifest.json", "oxigraph", "search-index"]  # BM25 beside the graph (ckg.search)
     assert os.readlink(path / "manifest.json") == "generations/000001/manifest.json"
     stats = store_stats(path)
     assert (stats["release"], stats["generation"], stats["last_run"]["mode"]) == ("r1", "000001", "build")
