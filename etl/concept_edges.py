@@ -31,7 +31,7 @@ The edge is written twice, as the project's annotation pattern wants: the plain
 ``paper ckg:associatedConcept concept`` (with its super-property ``dcterms:subject``), and a
 ``ckg:ConceptAssociation`` node naming the edge and carrying ``ckg:confidence`` and
 ``ckg:mentionCount``. Concept nodes carry their kind (a subclass of ``ckg:Concept``),
-``skos:prefLabel``, ``skos:altLabel``, ``skos:notation`` (CURIEs), ``ckg:meshId``,
+``skos:prefLabel``, ``skos:altLabel``, ``skos:notation`` (CURIEs), ``ckg:meshId``, ``ckg:meshTreeNumber``,
 ``ckg:umlsCui`` and ``skos:exactMatch`` links to MeSH and OBO PURLs. All of it lives in the
 ``graph/concepts`` named graph.
 
@@ -146,6 +146,8 @@ def concept_quads(concept: Concept) -> list[ox.Quad]:
         out.append(ox.Quad(c, SKOS.notation, ox.Literal(curie), g))
     for mesh in concept.mesh_ids:
         out.append(ox.Quad(c, CKG.meshId, ox.Literal(mesh), g))
+    for tree in getattr(concept, "tree_numbers", None) or ():
+        out.append(ox.Quad(c, CKG.meshTreeNumber, ox.Literal(tree), g))
     for cui in concept.umls:
         out.append(ox.Quad(c, CKG.umlsCui, ox.Literal(cui), g))
     for iri in exact_matches(concept):

@@ -118,9 +118,9 @@ def concept_record(store: ox.Store, functions: Functions, concept: str) -> dict[
         return None
     record: dict[str, Any] = {"iri": iri.value, "key": _key(iri.value, "concept"), "label": None, "kind": None,
                               "kind_label": None, "alt_labels": [], "notations": [], "mesh_ids": [], "umls": [],
-                              "exact_match": []}
+                              "exact_match": [], "mesh_tree": []}
     for r in _select(store, functions, """SELECT ?concept ?p ?o WHERE { ?concept ?p ?o
-            FILTER(?p IN (skos:prefLabel, rdfs:label, skos:altLabel, skos:notation, ckg:meshId, ckg:umlsCui,
+            FILTER(?p IN (skos:prefLabel, rdfs:label, skos:altLabel, skos:notation, ckg:meshId, ckg:meshTreeNumber, ckg:umlsCui,
                           skos:exactMatch, rdf:type)) } ORDER BY ?p ?o""", concept=iri):
         p, o = r["p"].value.rsplit("#", 1)[-1], r["o"]
         if p in ("prefLabel", "label"):
@@ -131,6 +131,8 @@ def concept_record(store: ox.Store, functions: Functions, concept: str) -> dict[
             record["notations"].append(o.value)
         elif p == "meshId":
             record["mesh_ids"].append(o.value)
+        elif p == "meshTreeNumber":
+            record["mesh_tree"].append({"number": o.value, "path": []})
         elif p == "umlsCui":
             record["umls"].append(o.value)
         elif p == "exactMatch":
@@ -139,6 +141,7 @@ def concept_record(store: ox.Store, functions: Functions, concept: str) -> dict[
             record["kind"] = _kind_name(o.value)
             record["kind_label"] = KINDS[record["kind"]]
     record["vocabularies"] = vocabulary_links(record["notations"], record["mesh_ids"])
+    _tree_paths(store, functions, record["mesh_tree"])
     pattern = "BIND (COALESCE(?concept, rdf:nil) AS ?this) ?paper ckg:associatedConcept ?this ."
     record["papers_per_year"] = _per_year(store, functions, pattern, concept=iri)
     record["paper_count"] = sum(y["papers"] for y in record["papers_per_year"])
@@ -154,6 +157,24 @@ def concept_record(store: ox.Store, functions: Functions, concept: str) -> dict[
             {_KIND_FILTER}
         }} GROUP BY ?concept ?other ?label ?kind ORDER BY DESC(?papers) ?label ?other LIMIT {COOCCURRING}""", concept=iri)]
     return record
+
+
+def _tree_paths(store: ox.Store, functions: Functions, trees: list[dict[str, Any]]) -> None:
+    """Each MeSH tree number's ancestors (C01, C01.925, ...) with the store's concept at each, where
+    it has one: the concept's position in the MeSH hierarchy."""
+    ancestors = {".".join(t["number"].split(".")[:i]) for t in trees for i in range(1, t["number"].count(".") + 1)}
+    if not ancestors:
+        return
+    values = " ".join(ox.Literal(a).__str__() for a in sorted(ancestors))
+    found: dict[str, dict[str, Any]] = {}
+    for r in _select(store, functions, f"""SELECT ?number ?concept ?label WHERE {{
+            VALUES ?number {{ {values} }} ?concept ckg:meshTreeNumber ?number ; skos:prefLabel ?label }}"""):
+        found.setdefault(r["number"].value, {"iri": r["concept"].value, "key": _key(r["concept"].value, "concept"),
+                                             "label": plain(r["label"])})
+    for t in trees:
+        parts = t["number"].split(".")
+        t["path"] = [{"number": ".".join(parts[:i]), **found.get(".".join(parts[:i]), {})}
+                     for i in range(1, len(parts))]
 
 
 def author_record(store: ox.Store, functions: Functions, author: str) -> dict[str, Any] | None:

@@ -77,7 +77,7 @@ def test_manifest_records_vocabularies_configuration_counts_and_timings(mini_sto
     assert m["config"]["topics"]["seed"] == 7 and len(m["config"]["topics"]["topics"]) == 10
     c = m["counts"]["concepts"]
     assert (c["papers"], c["papers_with_concepts"], c["edges"], c["concepts"]) == (5, 4, 8, 6)
-    assert c["extraction"]["papers"] == 5 and c["extraction"]["words"] > 100
+    assert c["extraction"]["papers"] == 5 and c["extraction"]["words"] > 90  # 97: a preprint footer is not text
     # ACE2 (a PR term) and the coronavirus spike glycoprotein (MeSH D12) are proteins: kind other
     assert c["concepts_by_kind"] == {"anatomy": 1, "condition": 2, "organism": 1, "other": 2}
     t = m["counts"]["topics"]

@@ -540,3 +540,23 @@ def test_growth_follows_the_runs_since_the_last_build(tmp_path):
     assert [(r["release"], r["first_seen"]) for r in shown] == [("r-old", 1), ("r1", 9), ("r2", 4), ("r3", 2)]
     assert shown[0]["mode"] is None
     assert pages.release_growth(tmp_path / "nowhere") == []
+
+
+def test_concept_page_shows_its_mesh_tree_position(client):
+    """A MeSH concept's tree numbers (ckg:meshTreeNumber, from the vocabulary) and, for each, its
+    ancestors, linked to their pages where the store has them."""
+    rows = client.get("/sparql?query=" + quote(
+        "SELECT ?c ?t WHERE { ?c ckg:meshTreeNumber ?t } ORDER BY DESC(STRLEN(?t)) ?c LIMIT 1"),
+        headers={"Accept": "application/sparql-results+json"}).get_json()["results"]["bindings"]
+    assert rows, "the demo vocabulary's MeSH descriptors have tree numbers"
+    iri, number = rows[0]["c"]["value"], rows[0]["t"]["value"]
+    key = iri.rsplit("/", 1)[1]
+    data = client.get(f"/concepts/{key}.json").get_json()
+    text = page(client.get(f"/concepts/{key}"))
+    tree = next(t for t in data["mesh_tree"] if t["number"] == number)
+    parts = number.split(".")
+    assert [a["number"] for a in tree["path"]] == [".".join(parts[:i]) for i in range(1, len(parts))]
+    assert f"<code>{number}</code>" in text
+    for ancestor in tree["path"]:
+        if ancestor.get("iri"):  # an ancestor the store holds is a link to its page
+            assert f"/concepts/{ancestor['key']}" in hrefs(text)
