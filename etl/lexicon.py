@@ -16,7 +16,14 @@ uses a name. The lexicon is learned from gold standards in PubTator format (see
 - a **modifier** entry sends a word followed by any of the ``GENERIC_HEADS`` to a descriptor
   ("renal" -> Kidney Diseases, learned from "renal damage" and "renal dysfunction", so that
   "renal lesions" and "renal involvement" are found too); the phrases it makes only fill gaps:
-  a vocabulary name or a link of the same wording wins.
+  a vocabulary name or a link of the same wording wins;
+- a **prefix** entry says a word before the name of a condition adds a descriptor of its own:
+  "hemorrhagic cystitis" is Hemorrhage and Cystitis, so "hemorrhagic myocarditis" is Hemorrhage
+  and Myocarditis. Learned from the composite mentions (two ids) of a word and a wording linked
+  to one of them; kept when the word adds that id in most of the mentions of the word and a
+  wording linked to one id, or before a mention of one id, left out of it
+  (``prefix_min_support`` of them at least): "recurrent", mostly left out or just part of a
+  name, is no prefix.
 
 :func:`learn` derives it: links from the gold mentions that carry one descriptor id (a phrase
 is linked when at least ``min_support`` mentions carry the same id and that id is at least
@@ -54,15 +61,17 @@ MAGIC = "# ckg concept lexicon"
 HEADER = f"{MAGIC} 1"
 MIN_MODIFIER_CHARS = 3
 COLUMNS = ("phrase", "action", "mesh_id", "type", "support", "share")
-ACTIONS = ("link", "block", "modifier")
+ACTIONS = ("link", "block", "modifier", "prefix")
 
 GENERIC_HEADS = ("abnormality", "abnormalities", "complication", "complications", "damage", "deficit", "deficits",
                  "disease", "diseases", "disorder", "disorders", "dysfunction", "dysfunctions", "impairment",
                  "impairments", "injury", "injuries", "involvement", "lesion", "lesions", "loss", "problem",
-                 "problems")
+                 "problems", "symptom", "symptoms", "toxicity", "toxicities")
 """Nouns that say "something is wrong with" whatever the word before them names: "renal lesions",
-"visual deficits", "cardiac involvement" (not "failure", "insufficiency" or "toxicity", which
-people annotate as conditions of their own: "hepatic toxicity" is drug-induced liver injury)."""
+"visual deficits", "cardiac involvement", "gastrointestinal toxicity" or "symptoms" (not "failure"
+or "insufficiency", which people annotate as conditions of their own: "renal failure" is Renal
+Insufficiency, not Kidney Diseases). A link of the same wording wins ("hepatotoxicity", "renal
+toxicity")."""
 
 
 class LexiconError(ValueError):
@@ -72,7 +81,7 @@ class LexiconError(ValueError):
 @dataclass(frozen=True)
 class LexiconEntry:
     phrase: str  # as the annotators wrote it; the gazetteer normalises it like any name
-    action: str  # "link", "block" or "modifier"
+    action: str  # "link", "block", "modifier" or "prefix"
     mesh_id: str  # the descriptor (D-number) linked to, or the one the blocked phrase matched
     type: str  # "disease" or "chemical"
     support: int  # link, modifier: mentions with that id; block: documents where the phrase was found
@@ -85,6 +94,7 @@ class LearnSettings:
     min_share: float = 0.5
     block_min_documents: int = 1
     block_precision: float = 0.2
+    prefix_min_support: int = 2
 
 
 @dataclass
@@ -103,6 +113,10 @@ class Lexicon:
     @property
     def modifiers(self) -> list[LexiconEntry]:
         return [e for e in self.entries if e.action == "modifier"]
+
+    @property
+    def prefixes(self) -> list[LexiconEntry]:
+        return [e for e in self.entries if e.action == "prefix"]
 
     def write(self, path: Path) -> None:
         lines = [HEADER, *(f"# {line}" for line in self.provenance), "\t".join(COLUMNS)]
@@ -222,13 +236,35 @@ def learn(gold: Iterable[Path], vocabulary, *, exclude: Iterable[str] = (),
                 entries.append(LexiconEntry(key, action, best, types[best], n, round(share, 3)))
         return entries
 
+    # prefixes: a word before a wording linked to one id, where the mention carries that id and
+    # one more (the word's); counted against the mentions of the word and such a wording with its id alone
+    single = {key: counter.most_common(1)[0][0] for key, counter in ids.items()}
+    prefixed: dict[str, Counter] = defaultdict(Counter)
+    for doc, _types in documents:
+        text = doc.title + " " + doc.abstract
+        for m in doc.mentions:
+            before = text[max(0, m.start - 40):m.start]
+            if m.type == "disease" and len(m.ids) == 1 and before.endswith(" ") and before.split():
+                prefixed[wording(before.split()[-1])][""] += 1  # the word left out of the mention: no prefix there
+            words = wording(m.text).split()
+            if len(words) < 2 or len(m.ids) > 2 or not words[0].isalpha() or len(words[0]) < MIN_MODIFIER_CHARS:
+                continue
+            rest = single.get(" ".join(words[1:]))
+            if not rest or rest not in m.ids:
+                continue
+            other = [i for i in m.ids if i != rest]
+            prefixed[words[0]][other[0] if other else ""] += 1
+            if other:
+                types[other[0]] = m.type
+
     # a modifier names a class of conditions (a descriptor with narrower ones: Kidney Diseases,
     # Vision Disorders), seen with two mentions at least: "systemic disease" once is no reason
     # to call every "systemic lesion" Mastocytosis, Systemic
     parents = {t[:i] for c in vocabulary.concepts for t in c.tree_numbers for i, ch in enumerate(t) if ch == "."}
     classes = {i for c in vocabulary.concepts if parents.intersection(c.tree_numbers) for i in c.mesh_ids}
     links = (best_of(ids, "link", settings.min_support)
-             + best_of(modified, "modifier", max(2, settings.min_support), classes.__contains__))
+             + best_of(modified, "modifier", max(2, settings.min_support), classes.__contains__)
+             + best_of(prefixed, "prefix", max(settings.prefix_min_support, settings.min_support)))
 
     # blocks: phrases found, links applied, whose concept the annotators seldom gave
     linked = Vocabulary(vocabulary.concepts, vocabulary.files, lexicon=links)
@@ -262,7 +298,9 @@ def learn(gold: Iterable[Path], vocabulary, *, exclude: Iterable[str] = (),
             mesh_id, kind = seen[phrase]
             blocks.append(LexiconEntry(phrase, "block", mesh_id, kind, c["all"], round(precision, 3)))
     modifiers = sum(e.action == "modifier" for e in links)
-    provenance.append(f"entries: {len(links) - modifiers} links, {len(blocks)} blocks, {modifiers} modifiers")
+    prefixes = sum(e.action == "prefix" for e in links)
+    provenance.append(f"entries: {len(links) - modifiers - prefixes} links, {len(blocks)} blocks, "
+                      f"{modifiers} modifiers, {prefixes} prefixes")
     return Lexicon(links + blocks, provenance)
 
 

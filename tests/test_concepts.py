@@ -292,3 +292,52 @@ def test_abbreviations_are_found_as_scispacy_finds_them(demo_store):
     texts = ["\n\n".join(t[1:]) for t in paper_texts(open_store(demo_store, read_only=True), keys)]
     theirs, ours = scispacy_and_ckg_abbreviations(texts)
     assert theirs == ours and sum(map(len, ours)) > 50
+
+
+COORDINATION_VOCABULARY = (
+    _mesh("D001943", "Breast Neoplasms", "C04.588.180", "Breast Cancer"),
+    _mesh("D010051", "Ovarian Neoplasms", "C04.588.322.455", "Ovarian Cancer"),
+    _mesh("D002583", "Uterine Cervical Neoplasms", "C04.588.945.418.948.850", "Cervical Cancer"),
+    _mesh("D017180", "Tachycardia, Ventricular", "C14.280.067.845.787"),
+    _mesh("D014693", "Ventricular Fibrillation", "C14.280.067.957"),
+    _mesh("D013345", "Subarachnoid Hemorrhage", "C10.228.140.300.525.700"),
+    _mesh("D002543", "Cerebral Hemorrhage", "C10.228.140.300.525"),
+    _mesh("D001940", "Breast", "A01.236"),
+    _mesh("D005334", "Fever", "C23.888.119.344"),
+    _mesh("D059350", "Chest Pain", "C23.888.592.612.233"),
+    _mesh("D058447", "Eye Pain", "C23.888.592.612.330"),
+    _mesh("D004487", "Edema", "C23.550.325"),
+    _mesh("D007938", "Leukemia", "C04.557.337"),
+    _mesh("D009369", "Neoplasms", "C04", "Tumors"),
+)
+
+
+def test_coordinated_names_share_their_head_or_modifier():
+    ex = GazetteerExtractor(Gazetteer.build(_vocabulary(*COORDINATION_VOCABULARY)))
+    # the word before "and"/"or" takes the head of the match after it ("breast" alone is anatomy: replaced)
+    assert found(ex, body="Breast and ovarian cancer.") == {"mesh-D001943": (0, 0, 1), "mesh-D010051": (0, 0, 1)}
+    assert found(ex, body="Subarachnoid or cerebral hemorrhage.") == {"mesh-D013345": (0, 0, 1),
+                                                                       "mesh-D002543": (0, 0, 1)}
+    # the word after takes the modifier of the match before it
+    assert found(ex, body="Ventricular tachycardia and fibrillation.") == {"mesh-D017180": (0, 0, 1),
+                                                                           "mesh-D014693": (0, 0, 1)}
+    # a list with commas, then a conjunction next to the match
+    assert found(ex, body="Breast, ovarian, and cervical cancer.") == {
+        "mesh-D001943": (0, 0, 1), "mesh-D010051": (0, 0, 1), "mesh-D002583": (0, 0, 1)}
+    assert found(ex, body="Breast, subarachnoid and ovarian cancer.") == {  # "subarachnoid cancer" is no name:
+        "mesh-D001940": (0, 0, 1), "mesh-D010051": (0, 0, 1)}                 # the list stops there
+    # a comma alone is no coordination: "red eyes" does not take the head of "chest pain"
+    assert found(ex, body="Fever, red eyes, chest pain.") == {"mesh-D005334": (0, 0, 1), "mesh-D059350": (0, 0, 1)}
+    off = GazetteerExtractor(Gazetteer.build(_vocabulary(*COORDINATION_VOCABULARY)))
+    off.coordination = False
+    assert found(off, body="Breast and ovarian cancer.") == {"mesh-D001940": (0, 0, 1), "mesh-D010051": (0, 0, 1)}
+
+
+def test_british_spellings_match_american_names():
+    from ckg.etl.concepts import american
+
+    assert [american(w) for w in ("haemorrhage", "oedema", "diarrhoea", "tumour", "foetal", "hour", "shoe")] == [
+        "hemorrhage", "edema", "diarrhea", "tumor", "fetal", "hour", "shoe"]
+    ex = GazetteerExtractor(Gazetteer.build(_vocabulary(*COORDINATION_VOCABULARY)))
+    assert found(ex, body="Leukaemia, oedema and tumours.") == {"mesh-D007938": (0, 0, 1), "mesh-D004487": (0, 0, 1),
+                                                               "mesh-D009369": (0, 0, 1)}

@@ -162,7 +162,9 @@ def test_common_words_and_compounds_do_not_make_the_top_concepts_of_real_papers(
              "mesh-D014894"}  # Ficus, Family, Reference Standards, Comprehension, Ego, Eyeglasses, Weights and Measures
     assert not wrong & set(top)
     assert papers["mesh-D030681"] <= 5 and papers["mesh-D005190"] <= 60  # was 314 and 212 (the label "family" stays)
-    assert {"mesh-D000086382", "mesh-D000086402", "mesh-D011014"} <= set(top[:15])  # COVID-19, SARS-CoV-2, Pneumonia
+    # COVID-19, SARS-CoV-2, Pneumonia (219 papers: 16th since coordinated names, "SARS and MERS
+    # coronaviruses", give SARS Virus 8 more papers, 222)
+    assert {"mesh-D000086382", "mesh-D000086402", "mesh-D011014"} <= set(top[:20])
     assert papers["mesh-D002685"] >= 80  # Chiroptera: "bat(s)" is a common word, but names an organism
     # was 837 of 1,607 mentions; what is left is the vocabulary's own "SARS" where odd writing keeps
     # "SARS-CoV" from matching ("SARS-CoVlike", "SARS-CoV(FJ211859)", "SARS-CoV)-2")
