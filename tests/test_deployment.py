@@ -40,6 +40,12 @@ def test_the_image_installs_as_make_install_does():
     assert {folder for folder in packages.values() if "/" not in folder} <= copied  # every package's folder
     for name in ("pyproject.toml", "constraints.txt", "README.md"):
         assert name in re.search(r"(?m)^COPY (.*) \./$", docker).group(1)
+    # the pages' npm libraries: the versions make webassets installs, where the server looks for them
+    # (server/pages.py: <sys.prefix>/node/node_modules; the image's Python is /usr/local)
+    pins = "\n".join(re.findall(r"(?m)^(?:SWAGGER_UI|ECHARTS|DATATABLES)\s*:=.*$", makefile))
+    wanted = set(re.findall(r"[\w.-]+@\d+\.\d+\.\d+", pins))
+    assert wanted and wanted == set(re.findall(r"[\w.-]+@\d+\.\d+\.\d+", docker))
+    assert "COPY --from=webassets /web/node_modules /usr/local/node/node_modules" in docker
 
 
 def test_the_image_and_compose_serve_the_volume_with_a_valid_command():
