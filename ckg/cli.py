@@ -220,13 +220,9 @@ def _search_provider(store_path, folder, db):
 
     def provide():
         if not opened:
-            from ckg.search.lexical import SearchIndexError
-            from ckg.search.service import SearchService, default_config
+            from ckg.search.service import service_or_none
 
-            try:
-                opened.append(SearchService(store_path, folder=folder, store=db, config=default_config()))
-            except SearchIndexError:
-                opened.append(None)
+            opened.append(service_or_none(store_path, folder, db))
         return opened[0]
 
     return provide

@@ -161,6 +161,13 @@ def _write_state(path: Path, papers: int, seconds: float, mode: str) -> dict:
     return state
 
 
+def _commit(writer) -> None:
+    """Commit the writer's documents and wait for its segment merges (a fault point after)."""
+    writer.commit()
+    writer.wait_merging_threads()
+    faults.point("search.commit")
+
+
 def rebuild(folder: Path, store: ox.Store, threads: int = 1, path: Path | None = None) -> dict:
     """Write the index of the release in ``folder`` whole from its graph (into ``path``, by
     default the release's own index folder); returns its state."""
@@ -176,9 +183,7 @@ def rebuild(folder: Path, store: ox.Store, threads: int = 1, path: Path | None =
         if paper is not None:
             writer.add_document(_document(paper))
             n += 1
-    writer.commit()
-    writer.wait_merging_threads()
-    faults.point("search.commit")
+    _commit(writer)
     return _write_state(path, n, time.monotonic() - started, "rebuild")
 
 
@@ -202,9 +207,7 @@ def apply_changes(folder: Path, store: ox.Store, put: Iterable[str], removed: It
         if paper is not None:
             writer.add_document(_document(paper))
             added += 1
-    writer.commit()
-    writer.wait_merging_threads()
-    faults.point("search.commit")
+    _commit(writer)
     index.reload()
     return _write_state(index_dir(folder), index.searcher().num_docs, time.monotonic() - started, "update")
 

@@ -382,6 +382,15 @@ def default_config(environ=None) -> SearchConfig:
     return SearchConfig(**values).validate()
 
 
+def service_or_none(store_path: Path | str, folder: Path, store: ox.Store) -> SearchService | None:
+    """The search of a release already open (the endpoint's query processes, ``ckg query``), with
+    the settings; None when the release has no search index (``ckg:search`` is then unbound)."""
+    try:
+        return SearchService(store_path, folder=folder, store=store, config=default_config())
+    except SearchIndexError:
+        return None
+
+
 def open_service(store_path: Path | str, config: SearchConfig | None = None) -> SearchService:
     """A :class:`SearchService` over a store's current release; a one-line :class:`SearchError`
     when the release has no search index."""
@@ -391,4 +400,5 @@ def open_service(store_path: Path | str, config: SearchConfig | None = None) -> 
         raise SearchError(str(exc)) from None
 
 
-__all__ = ["Answer", "Hit", "MODES", "SearchConfig", "SearchError", "SearchService", "open_service", "words"]
+__all__ = ["Answer", "Hit", "MODES", "SearchConfig", "SearchError", "SearchService", "open_service", "service_or_none",
+           "words"]

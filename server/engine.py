@@ -450,13 +450,9 @@ class EngineContext:
     def search_service(self):
         """The release's search (:mod:`ckg.search`), opened on first use; None without an index."""
         if self._search is None and self.store is not None:
-            from ckg.search.lexical import SearchIndexError
-            from ckg.search.service import SearchService, default_config
+            from ckg.search.service import service_or_none
 
-            try:
-                self._search = SearchService(self.path, folder=self.folder, store=self.store, config=default_config())
-            except SearchIndexError:
-                return None
+            self._search = service_or_none(self.path, self.folder, self.store)
         return self._search
 
     def close(self) -> None:

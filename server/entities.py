@@ -201,12 +201,7 @@ def author_record(store: ox.Store, functions: Functions, author: str) -> dict[st
     for r in _rows(run_named(store, queries.get("author-papers"), {"author": iri.value})):
         papers.setdefault(r["paper"].value, _paper(r["paper"].value, plain(r["title"]), plain(r["year"]),
                                                    position=plain(r["position"])))
-    listed = list(papers.values())
-    record["paper_count"] = len(listed)
-    record["papers"] = listed[:LISTED]
-    years = Counter(p["year"] for p in listed)
-    record["papers_per_year"] = [{"year": y, "papers": years[y]}
-                                 for y in sorted(years, key=lambda y: (y is None, y or 0))]
+    _list_papers(record, list(papers.values()))
     record["coauthors"] = [
         {"iri": r["coauthor"].value, "key": _key(r["coauthor"].value, "author"), "name": plain(r["name"]),
          "shared": plain(r["shared"])}
@@ -214,6 +209,16 @@ def author_record(store: ox.Store, functions: Functions, author: str) -> dict[st
     record["top_concepts"], record["top_topics"] = _top_subjects(store, functions, "author", iri,
                                                                  "?paper ckg:authoredBy ?this .")
     return record
+
+
+def _list_papers(record: dict[str, Any], listed: list[dict[str, Any]]) -> None:
+    """An author's or institution's papers on its record: how many, the first :data:`LISTED`,
+    and papers per year (undated last)."""
+    record["paper_count"] = len(listed)
+    record["papers"] = listed[:LISTED]
+    years = Counter(p["year"] for p in listed)
+    record["papers_per_year"] = [{"year": y, "papers": years[y]}
+                                 for y in sorted(years, key=lambda y: (y is None, y or 0))]
 
 
 def _top_subjects(store: ox.Store, functions: Functions, var: str, iri: ox.NamedNode,
@@ -282,12 +287,7 @@ def institution_record(store: ox.Store, functions: Functions, institution: str) 
     for r in _rows(run_named(store, queries.get("institution-papers"), {"institution": iri.value})):
         papers.setdefault(r["paper"].value, _paper(r["paper"].value, plain(r["title"]), plain(r["year"]),
                                                    authors=plain(r["authors"])))
-    listed = list(papers.values())
-    record["paper_count"] = len(listed)
-    record["papers"] = listed[:LISTED]
-    years = Counter(p["year"] for p in listed)
-    record["papers_per_year"] = [{"year": y, "papers": years[y]}
-                                 for y in sorted(years, key=lambda y: (y is None, y or 0))]
+    _list_papers(record, list(papers.values()))
     authors = [{"iri": r["author"].value, "key": _key(r["author"].value, "author"), "name": plain(r["name"]),
                 "papers": plain(r["papers"])}
                for r in _select(store, functions, """SELECT ?institution ?author ?name (COUNT(DISTINCT ?paper) AS ?papers) WHERE {
