@@ -300,6 +300,8 @@ class Assembler:
     def _named_parse(self, row: MetadataRow, cell: str, rel: str, root: Path) -> Path | None:
         """The file a row's cell names, when there is one inside the release."""
         candidate = root / rel
+        if not os.path.isabs(rel) and candidate in self.inputs.parses.roots:
+            return candidate  # listed by the scan under this release: inside it, and there (no lstat)
         if os.path.isabs(rel) or not Path(os.path.abspath(candidate)).is_relative_to(os.path.abspath(root)):
             self.report.warn("parse-path-outside-release", row.where,
                              f"{cell} names {rel!r}, outside the release: not read")

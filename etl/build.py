@@ -295,7 +295,7 @@ def apply_release(store_path: Path, folder: Path, inputs: list[Path], *, release
             seen: set[str] = set()
             # an update does not read again the rows whose input the store holds as it is
             # a build reads the parses ahead in the processes the other stages use, one left to this one
-            assembler = Assembler(found, report, known=catalog.known_input if mode == "update" else None,
+            assembler = Assembler(found, report, known=catalog.known_inputs() if mode == "update" else None,
                                   prefetch=worker_processes(annotation) - 1)
             with timer.stage("read_and_emit"), open(staging, "wb") as out:
                 for paper in assembler.papers():

@@ -6,6 +6,8 @@ import shutil
 
 from ckg import resources
 from ckg.etl.build import build, update
+from ckg.etl.catalog import Catalog
+from ckg.store import catalog_file
 from ckg.store import open_store, query
 
 from conftest import MINI
@@ -140,6 +142,27 @@ def test_an_update_does_not_read_unchanged_rows_again_but_sees_a_changed_parse(t
     fresh = tmp_path / "fresh"
     build(fresh, [release], release="r2")
     assert content(path) == content(fresh)
+
+
+def test_known_inputs_answer_as_the_lookup_of_each_key(tmp_path):
+    """The update asks the fingerprints read in one scan, and they answer as a lookup per key
+    does: the DOI ('' for none) on the stored fingerprint, None on any other or an unknown key."""
+    path = tmp_path / "s"
+    build(path, [MINI], release="r1")
+    with Catalog(catalog_file(path)) as catalog:
+        stored = catalog.db.execute("SELECT key, fingerprint FROM paper_inputs ORDER BY key").fetchall()
+        known = catalog.known_inputs()
+        assert len(stored) >= 2
+        answers = []
+        for key, fingerprint in stored:
+            other = ("0" if fingerprint[0] != "0" else "1") + fingerprint[1:]
+            for asked in (fingerprint, other, fingerprint.upper()):
+                answers.append(known(key, asked))
+                assert known(key, asked) == catalog.known_input(key, asked)
+        assert known("no-such-paper", stored[0][1]) is catalog.known_input("no-such-paper", stored[0][1]) is None
+        dois = [a for a in answers[::3]]
+        assert all(a is not None for a in dois) and any(a.startswith("10.") for a in dois)
+        assert answers[1::3] == [None] * len(stored)
 
 
 def test_moved_parse_file_updates_provenance_only(tmp_path):
