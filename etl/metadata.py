@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Iterator
 
-from ckg.etl.normalize import MAX_FIELD_CHARS, MAX_TEXT_BYTES, cut_text, xml_text
+from ckg.etl.normalize import MAX_FIELD_CHARS, MAX_TEXT_BYTES, cut_text, has_xml_invalid, xml_text
 from ckg.etl.report import Report
 
 FINAL_COLUMNS = (
@@ -177,13 +177,17 @@ def _cells(columns: list[str], values: list[str], where: str, report: Report) ->
     XML does not allow and cut to their size limit, each repair reported."""
     fields: dict[str, str] = {}
     removed: dict[str, int] = {}
+    clean = not has_xml_invalid("".join(values))  # one scan of the row: nearly every row is clean
     for column, raw in zip(columns, values):
         if column in fields:
             continue
-        value, bad = xml_text(raw)
+        value, bad = (raw, 0) if clean else xml_text(raw)
         if bad:
             removed[column] = bad
-        cut = cut_text(value, None, MAX_TEXT_BYTES) if column in LONG_COLUMNS else cut_text(value, MAX_FIELD_CHARS)
+        if column in LONG_COLUMNS:
+            cut = cut_text(value, None, MAX_TEXT_BYTES)
+        else:
+            cut = value if len(value) <= MAX_FIELD_CHARS else cut_text(value, MAX_FIELD_CHARS)
         if len(cut) < len(value):
             report.warn("text-truncated", where, f"column {column}: {len(value):,} characters cut to {len(cut):,}")
         fields[column] = cut.strip()

@@ -66,6 +66,15 @@ Escaped in N-Quads, such a literal stays under half of the 16 MiB line buffer of
 loader; a longer text is cut (a body in the paragraph that reaches the limit), with a warning."""
 
 
+def has_xml_invalid(value: str) -> bool:
+    """True when ``value`` holds a character :func:`xml_text` removes or replaces.
+
+    >>> has_xml_invalid("plain text"), has_xml_invalid("a\\x0cb")
+    (False, True)
+    """
+    return _XML_INVALID.search(value) is not None
+
+
 def xml_text(value: str) -> tuple[str, int]:
     """``value`` without the characters XML 1.0 does not allow or discourages, and how many were
     removed: C0 controls other than tab, LF and CR, DEL, C1 controls, lone surrogates, U+FFFE and
