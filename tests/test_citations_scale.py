@@ -46,7 +46,18 @@ def reference(db: sqlite3.Connection) -> tuple[dict[tuple[str, str], str], Count
     rank = {"doi": 0, "pmid": 1, "pmcid": 2, "arxiv": 3, "title": 4, "title-fuzzy": 5}
     edges: dict[tuple[str, str], str] = {}
     outcomes: Counter = Counter()
-    others = [(other, len(other.split()), _content_words(other.split())) for other in titles]
+    others = [(other, len(other.split()), _content_words(other.split()), other.split()) for other in titles]
+    # Which titles can pass each rule, so that the rules are asked only of those (every title is
+    # still considered): a title that is a prefix of the key, that the key is a prefix of, or that
+    # stands inside it, has 8 words or more and its first word among the key's words; a fuzzy match
+    # has a number of content words within the size test's bounds.
+    by_first: dict[str, list[int]] = {}
+    by_size: dict[int, list[int]] = {}
+    for i, (other, length, b, _) in enumerate(others):
+        if length >= 8:
+            by_first.setdefault(other.split()[0], []).append(i)
+        if len(b) >= FUZZY_MIN_WORDS:
+            by_size.setdefault(len(b), []).append(i)
     matched: dict[str, list[str]] = {}
 
     def matches(key: str) -> list[str]:
@@ -54,12 +65,19 @@ def reference(db: sqlite3.Connection) -> tuple[dict[tuple[str, str], str], Count
         if key not in matched:
             words = key.split()
             content = _content_words(words)
-            matched[key] = [other for other, length, b in others
+            candidates: set[int] = set()
+            if len(words) >= 8:
+                for word in set(words):
+                    candidates.update(by_first.get(word, ()))
+            for size, ids in by_size.items():
+                if 0.8 * len(content) <= size <= len(content) / 0.8:
+                    candidates.update(ids)
+            matched[key] = [other for other, length, b, other_words in (others[i] for i in sorted(candidates))
                             if (min(len(words), length) >= 8 and (other.startswith(key + " ") or key.startswith(other + " ")))
                             or (length >= 8 and f" {other} " in f" {key} ")
                             or (len(content) >= FUZZY_MIN_WORDS and len(b) >= FUZZY_MIN_WORDS
                                 and 0.8 * len(content) <= len(b) <= len(content) / 0.8
-                                and similar(key, words, content, other))]
+                                and similar(key, words, content, other, other_words=other_words, other_content=b))]
         return matched[key]
 
     def decide(method, keys, citing):
