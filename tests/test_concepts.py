@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import re
+from pathlib import Path
 
 import pytest
 
@@ -341,3 +343,111 @@ def test_british_spellings_match_american_names():
     ex = GazetteerExtractor(Gazetteer.build(_vocabulary(*COORDINATION_VOCABULARY)))
     assert found(ex, body="Leukaemia, oedema and tumours.") == {"mesh-D007938": (0, 0, 1), "mesh-D004487": (0, 0, 1),
                                                                "mesh-D009369": (0, 0, 1)}
+
+
+# -- the piece tokenizer: spaCy's tokens, faster ---------------------------------------------------
+
+def spacy_tokens(doc):
+    return [(t.text, t.whitespace_, t.norm_, t.idx) for t in doc]
+
+
+EDGE_TEXTS = (
+    "Acute respiratory distress syndrome (ARDS), e.g. in 10am rounds; SARS CoV 2 (Fig. 1A; 4.5%).\n\nThe end",
+    "A novel p.R229G mutation, p.E300X, in the ''ScaleData'' step (p<0.05) [12,13].",
+    "double  spaces here", " leading space", "trailing space ", "a \nb", "x\n y", "\n\nno title", "a\xa0b c",
+    "cannot don't Jan. vs. i.e. et al. U.S. (e.g., cells). A. B.C. xA. ARDS. mRNA. 2020. 1,000. 0.05%).",
+    "", "x", "word\n", "ckgpiecebreak (ckgpiecebreak.) ckgpiecebreaks",
+)
+
+
+def test_piece_tokenizer_gives_spacys_tokens(demo_store):
+    """Same tokens, spaces, NORMs and offsets as spaCy's tokenizer, on the demo papers and on
+    texts with special cases, odd whitespace and spaCy's multi-token special cases ("p." of
+    "p.E300X", "''"), in one tokenizer so that its memory of pieces is used across texts."""
+    from ckg.etl.annotate import paper_texts
+    from ckg.etl.catalog import Catalog
+    from ckg.etl.concepts import PieceTokenizer, blank_pipeline, prepare_text
+    from ckg.store import catalog_file, open_store
+
+    with Catalog(catalog_file(demo_store)) as catalog:
+        keys = sorted(catalog.keys())
+    texts = ["\n\n".join(t[1:]) for t in paper_texts(open_store(demo_store, read_only=True), keys)]
+    spacy_nlp, ours = blank_pipeline(), PieceTokenizer(blank_pipeline())
+    for text in [*EDGE_TEXTS, *texts, *EDGE_TEXTS, *texts]:
+        text = prepare_text(text)
+        doc, words = ours.tokenize(text)
+        assert doc.text == text and spacy_tokens(doc) == spacy_tokens(spacy_nlp.make_doc(text)), text[:80]
+        assert words == len(re.findall(r"\w+", text))
+    small = PieceTokenizer(blank_pipeline(), max_pieces=50)  # starts afresh when full
+    for text in texts[:5]:
+        assert spacy_tokens(small(text)) == spacy_tokens(spacy_nlp.make_doc(text))
+
+
+def test_simple_pieces_are_split_as_spacy_splits_them():
+    """The pieces the tokenizer splits without spaCy: every combination of an opening bracket, a
+    word, a per cent sign, a closing bracket and a stop, against spaCy; the special cases among
+    them ("p.", "A.", "cannot") are left to spaCy."""
+    from ckg.etl.concepts import PieceTokenizer, blank_pipeline
+
+    nlp = blank_pipeline()
+    tokenizer = PieceTokenizer(nlp)
+    words = ("cells", "ARDS", "A", "a", "p", "xA", "HeLa", "mRNA", "e", "ACE2", "S1", "COVID19", "12", "0.05",
+             "1,000", "10.1.2", "2020", "cannot", "Im", "dont", "vs", "Fig", "U", "Jan", "am", "km")
+    simple = 0
+    for opening in ("", "(", "["):
+        for word in words:
+            for percent in ("", "%"):
+                for closing in ("", ")", "]"):
+                    for stop in ("", ",", ";", ":", "."):
+                        piece = opening + word + percent + closing + stop
+                        tokens = tokenizer._simple(piece)
+                        if tokens is not None:
+                            simple += 1
+                            assert tokens == [t.text for t in nlp.make_doc(piece)], piece
+    assert simple > 1200
+    assert tokenizer._simple("p.") is None and tokenizer._simple("cannot") is None and tokenizer._simple("5mg") is None
+
+
+def test_the_v4_path_finds_the_same_mentions(demo_store):
+    """``legacy=True`` (spaCy's tokenizer, scispacy's span functions, as extractor version 4 ran
+    them; the bench's reference) and the default find the same mentions and words."""
+    from ckg.etl.annotate import paper_texts
+    from ckg.etl.catalog import Catalog
+    from ckg.store import catalog_file, open_store
+
+    with Catalog(catalog_file(demo_store)) as catalog:
+        keys = sorted(catalog.keys())
+    papers = [t[1:] for t in paper_texts(open_store(demo_store, read_only=True), keys)]
+    gazetteer = Gazetteer.build(load(DEMO_VOCABULARY))
+    new, old = GazetteerExtractor(gazetteer), GazetteerExtractor(gazetteer, legacy=True)
+    assert new.tokenizer is not None and old.tokenizer is None
+    mentions = 0
+    for title, abstract, body in [*papers, ("", "", EDGE_TEXTS[0]), ("", EDGE_TEXTS[1], EDGE_TEXTS[9])]:
+        assert new.mention_spans(title, abstract, body) == old.mention_spans(title, abstract, body)
+        assert new.extract(title, abstract, body) == old.extract(title, abstract, body)
+        mentions += len(new.mention_spans(title, abstract, body))
+    assert mentions > 100
+
+
+def test_piece_tokenizer_on_real_papers(real_data):
+    """The piece tokenizer against spaCy's on 150 of the 803 real full texts (all 803 and the
+    gold-standard abstracts were checked when it was written: the same tokens)."""
+    import sys
+
+    from ckg.etl.concepts import AbbreviationFinder, PieceTokenizer, _sections, blank_pipeline, prepare_text
+
+    sys.path.insert(0, str(Path(__file__).parent.parent / "bench"))
+    from bench_concepts import read_texts
+
+    texts = [prepare_text(_sections(*t[1:])[0]) for t in read_texts(real_data / "cord19" / "release-2020-03-13")[:150]]
+    spacy_nlp, nlp = blank_pipeline(), blank_pipeline()
+    ours, finder = PieceTokenizer(nlp), AbbreviationFinder(nlp.vocab)
+    definitions = 0
+    for text in texts:
+        doc, theirs = ours(text), spacy_nlp.make_doc(text)
+        assert spacy_tokens(doc) == spacy_tokens(theirs)
+        found = finder.find(text, finder.arrays(doc))
+        assert sorted((lf, sorted(shorts)) for lf, shorts in found) == sorted(
+            ((lf.start, lf.end), sorted((s.start, s.end) for s in shorts)) for lf, shorts in finder.scispacy(theirs))
+        definitions += len(found)
+    assert definitions > 500
