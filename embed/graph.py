@@ -176,8 +176,13 @@ def train_graph(triples: Sequence[tuple[str, str, str]], config: GraphConfig, *,
                 best_model_path=best_path, clean_up_checkpoint=False))
         model_cls = model_class(config.model)
         t0 = time.perf_counter()
+        # PyKEEN's pipeline ends with an evaluation on its testing triples, with the last epoch's
+        # weights; the one that counts is below, after the best epoch's weights are back. Hand it
+        # one triple: ranking every test triple against every entity was done twice (13 s of a
+        # 20-epoch TransE run of 31,792 triples that trained in 38 s).
+        final_check = testing.clone_and_exchange_triples(testing.mapped_triples[:1])
         result = pipeline(
-            training=training, validation=validation, testing=testing,
+            training=training, validation=validation, testing=final_check,
             model=model_cls, model_kwargs={"embedding_dim": config.dim, **config.model_kwargs},
             optimizer="Adam", optimizer_kwargs={"lr": config.learning_rate},
             training_loop="sLCWA",
