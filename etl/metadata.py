@@ -184,10 +184,7 @@ def _cells(columns: list[str], values: list[str], where: str, report: Report) ->
         value, bad = (raw, 0) if clean else xml_text(raw)
         if bad:
             removed[column] = bad
-        if column in LONG_COLUMNS:
-            cut = cut_text(value, None, MAX_TEXT_BYTES)
-        else:
-            cut = value if len(value) <= MAX_FIELD_CHARS else cut_text(value, MAX_FIELD_CHARS)
+        cut = cut_text(value, None, MAX_TEXT_BYTES) if column in LONG_COLUMNS else cut_text(value, MAX_FIELD_CHARS)
         if len(cut) < len(value):
             report.warn("text-truncated", where, f"column {column}: {len(value):,} characters cut to {len(cut):,}")
         fields[column] = cut.strip()

@@ -46,16 +46,16 @@ def reference(db: sqlite3.Connection) -> tuple[dict[tuple[str, str], str], Count
     rank = {"doi": 0, "pmid": 1, "pmcid": 2, "arxiv": 3, "title": 4, "title-fuzzy": 5}
     edges: dict[tuple[str, str], str] = {}
     outcomes: Counter = Counter()
-    others = [(other, len(other.split()), _content_words(other.split()), other.split()) for other in titles]
+    others = [(other, len(words), _content_words(words), words) for other in titles for words in [other.split()]]
     # Which titles can pass each rule, so that the rules are asked only of those (every title is
     # still considered): a title that is a prefix of the key, that the key is a prefix of, or that
     # stands inside it, has 8 words or more and its first word among the key's words; a fuzzy match
     # has a number of content words within the size test's bounds.
     by_first: dict[str, list[int]] = {}
     by_size: dict[int, list[int]] = {}
-    for i, (other, length, b, _) in enumerate(others):
+    for i, (_, length, b, other_words) in enumerate(others):
         if length >= 8:
-            by_first.setdefault(other.split()[0], []).append(i)
+            by_first.setdefault(other_words[0], []).append(i)
         if len(b) >= FUZZY_MIN_WORDS:
             by_size.setdefault(len(b), []).append(i)
     matched: dict[str, list[str]] = {}
