@@ -6,10 +6,12 @@ Every figure is measured in the same run:
 
 * baseline: spaCy's blank English tokenizer over the same texts, one process (the least any
   spaCy-based extraction must do);
-* extraction: ckg's gazetteer extractor (tokenizer, PhraseMatcher over the vocabulary's ~43,000
-  phrases, scispacy abbreviation detection), one process, then N processes;
+* extraction: ckg's gazetteer extractor (piece tokenizer, the vocabulary's ~43,000 phrases
+  matched on the token table, scispacy's abbreviation detection on token offsets), one process,
+  then N processes;
 * the same extraction the way extractor version 4 ran it (``v4 path``: spaCy's tokenizer on the
-  whole text, scispacy's span functions for abbreviations; ``GazetteerExtractor(legacy=True)``),
+  whole text into a Doc, spaCy's PhraseMatcher, scispacy's span functions for abbreviations;
+  ``GazetteerExtractor(legacy=True)``),
   each process count right before the current one, with a gazetteer (and spaCy vocabulary) of
   its own, so that neither gets the other's new words; the two must find the same mentions;
 * optionally (``--build``) a whole build of the release with concepts and topics.

@@ -1,7 +1,9 @@
 """Concept extraction: which vocabulary concepts a paper's title, abstract and body mention.
 
-The default extractor (``gazetteer``) needs no model: a blank spaCy English tokenizer, a
-``PhraseMatcher`` over every name of every concept, and scispacy's abbreviation detection
+The default extractor (``gazetteer``) needs no model: a blank spaCy English tokenizer's tokens
+(from :class:`ckg.etl.tokens.PieceTokenizer`, which gives them as a table without making a spaCy
+Doc), every name of every concept matched on them (:class:`ckg.etl.tokens.NormMatcher`, the
+matches of spaCy's ``PhraseMatcher``), and scispacy's abbreviation detection
 (:class:`AbbreviationFinder`).
 
 * **Names.** Every label and synonym of a concept is a phrase, plus two variants: a MeSH-style
@@ -78,6 +80,7 @@ from importlib import resources as importlib_resources
 from pathlib import Path
 from typing import Any
 
+from ckg.etl.tokens import _WORDS, IDX_COLUMN, NormMatcher, PieceTokenizer, Tokens, table_attrs
 from ckg.etl.vocab import Vocabulary
 from ckg.etl.vocab.kinds import EXCLUDED_TREES, is_excluded_tree
 from ckg.etl.workers import imap_batched, start_pool
@@ -111,14 +114,6 @@ _HYPHEN = re.compile(r"[-\u2010\u2011\u2012\u2013](?<=[A-Za-z0-9].)(?=[A-Za-z0-9
 _TAGGED = re.compile(r"\[|\bNOS\b|\((?:disorder|finding|procedure|substance|organism|qualifier value|"
                      r"morphologic abnormality|body structure|situation|event)\)", re.IGNORECASE)
 _TRAILING_PAREN = re.compile(r"\s*\([^()]*\)\s*$")
-_WORDS = re.compile(r"\w+")
-_SPACE_NEXT_TO_WHITESPACE = re.compile(r"\s ")
-_PIECE_SEPARATOR = "ckgpiecebreak"
-_SIMPLE_PIECE = re.compile(r"([(\[]?)([A-Za-z]+|[A-Za-z]*[0-9]+|[0-9]+(?:[.,][0-9]+)+)(%?)([)\]]?)([,;:.]?)")
-"""A word (ASCII letters, letters then digits, or a number with decimals or thousands) and the
-brackets, per cent and punctuation around it, which spaCy's English rules split off one by one
-(see :meth:`PieceTokenizer._simple`)."""
-_WHITESPACE_RUN = re.compile(r"(\s+)")
 
 
 def default_stoplist_path() -> Path:
@@ -305,178 +300,6 @@ def blank_pipeline():
         if lex.orth_:
             lex.norm_ = normalize_word(lex.orth_)
     return nlp
-
-
-def _spaces(n: int) -> tuple[bool, ...]:
-    """Whether a space follows each of the ``n`` tokens of a piece: after its last."""
-    return _SPACES[n] if n < len(_SPACES) else (False,) * (n - 1) + (True,)
-
-
-_SPACES = [()] + [(False,) * (n - 1) + (True,) for n in range(1, 16)]
-
-
-class PieceTokenizer:
-    """spaCy's tokenizer of ``nlp``, giving the same tokens (text, spaces, NORM) several times faster
-    on papers: a text is split at single spaces into pieces ("cells,", "(ARDS)", "end.\\n\\nThe"),
-    each piece is tokenized once and remembered as the ids of its tokens, and a paper's doc is
-    built from those ids.
-
-    spaCy's tokenizer caches what it tokenized only until a document hits a special case ("e.g.",
-    a line break) and only the first 10,000 chunks a process sees, so on full texts it tokenizes
-    most chunks again with its affix expressions. Here a piece is tokenized once, as its chunks
-    (the runs between whitespace) and whitespace runs, each tokenized once: by spaCy (the new
-    chunks of a text all together, in one call), or, for a word of ASCII letters or digits with at
-    most an opening bracket before it and a per cent sign, a closing bracket and a comma,
-    semicolon, colon or full stop after it ("(cells),", "2020.", "(4.5%)"), by the split spaCy's
-    rules make of it, when no special case of spaCy's is among its parts (those go to spaCy). A
-    chunk is tokenized the same wherever it stands: spaCy splits text at whitespace first, and a
-    special case spanning whitespace is none. A text with a space next to other whitespace, or at
-    either end, goes to spaCy as a whole (none of the 803 CORD-19 full texts in
-    ``../shared/data`` has one). ``max_pieces`` bounds the memory (about 340 bytes a piece, 70 MB
-    when full; the 803 full texts have 148,000 pieces): it starts afresh when full.
-    ``tests/test_concepts.py`` checks the docs equal spaCy's (and so did every one of the 803 full
-    texts and the 2,193 abstracts of the gold standards when this was written).
-
-    >>> nlp = blank_pipeline()
-    >>> text = "Acute (ARDS), e.g. 10am; SARS CoV 2 (Fig. 1A; 4.5%).\\n\\nThe end  of it"
-    >>> [(t.text, t.whitespace_, t.norm_) for t in PieceTokenizer(nlp)(text)] == [
-    ...     (t.text, t.whitespace_, t.norm_) for t in nlp.make_doc(text)]
-    True
-    """
-
-    def __init__(self, nlp, max_pieces: int = 200_000) -> None:
-        self.nlp = nlp
-        self.vocab = nlp.vocab
-        self.max_pieces = max_pieces
-        self.special_cases = frozenset(nlp.tokenizer.rules)
-        # piece -> (ids (ORTH) of its tokens, whether a space follows each, its words (\\w+),
-        # ((token, NORM), ...) that special cases set or None)
-        self._pieces: dict[str, tuple] = {}
-        self._chunks: dict[str, tuple] = {}  # chunk or whitespace run -> (ids, NORMs of special cases)
-
-    def __call__(self, text: str):
-        return self.tokenize(text)[0]
-
-    def tokenize(self, text: str) -> tuple[Any, int]:
-        """The doc of a text and the number of its words (runs of ``\\w``, as :data:`_WORDS`)."""
-        from itertools import chain, compress, repeat
-        from operator import is_, itemgetter
-
-        from spacy.tokens import Doc
-
-        if not text or text[0] == " " or text[-1].isspace() or _SPACE_NEXT_TO_WHITESPACE.search(text):
-            return self.nlp.make_doc(text), len(_WORDS.findall(text))
-        pieces = text.split(" ")
-        entries = list(map(self._pieces.get, pieces))
-        if None in entries:
-            self._learn(set(compress(pieces, map(is_, entries, repeat(None)))), pieces)
-            entries = list(map(self._pieces.__getitem__, pieces))
-        spaces = list(chain.from_iterable(map(itemgetter(1), entries)))
-        spaces[-1] = False
-        doc = Doc(self.vocab, words=list(chain.from_iterable(map(itemgetter(0), entries))), spaces=spaces)
-        if any(map(itemgetter(3), entries)):
-            at = 0
-            for ids, _spaces, _words, norms in entries:
-                for i, norm in norms or ():
-                    doc[at + i].norm_ = norm
-                at += len(ids)
-        return doc, sum(map(itemgetter(2), entries))
-
-    def _simple(self, chunk: str) -> list[str] | None:
-        """The tokens of a chunk made of a word and brackets or punctuation ("(cells),"), as spaCy's
-        English prefixes and suffixes split it; None when it is another chunk, or when a run of its
-        tokens is one of spaCy's special cases."""
-        if chunk.isalpha() and chunk.isascii():  # most: a word alone
-            return None if chunk in self.special_cases else [chunk]
-        m = _SIMPLE_PIECE.fullmatch(chunk)
-        if m is None:
-            return None
-        opening, word, percent, closing, stop = m.groups()
-        if percent and not word[-1].isdigit():
-            return None
-        # spaCy splits a final full stop after a lower-case letter, a digit, "%", a bracket or two capitals
-        if stop == "." and not closing and not percent and not (
-                word[-1].islower() or word[-1].isdigit() or (len(word) > 1 and word[-2:].isupper())):
-            return None
-        tokens = [t for t in (opening, word, percent, closing, stop) if t]
-        for i in range(len(tokens)):
-            for j in range(i + 1, len(tokens) + 1):
-                if "".join(tokens[i:j]) in self.special_cases:
-                    return None
-        return tokens
-
-    def _learn(self, pieces: set[str], text_pieces: list[str]) -> None:
-        """Tokenize the pieces not seen yet (a piece: chunks and the whitespace runs between them)
-        of a text's pieces."""
-        if len(self._pieces) + len(pieces) > self.max_pieces:
-            self._pieces.clear()
-            self._chunks.clear()
-            pieces = set(text_pieces)
-        chunks = self._chunks
-        add = self.vocab.strings.add
-        split: dict[str, list[str]] = {}  # the pieces with whitespace (a line break) in them
-        hard = []
-        learned, special_cases, one = self._pieces, self.special_cases, (True,)
-        for piece in pieces:
-            if piece.isalpha() and piece.isascii() and piece not in special_cases:  # most: a word alone
-                learned[piece] = ((add(piece),), one, 1, None)
-            elif piece.isprintable():  # no whitespace: a piece of one chunk
-                tokens = self._simple(piece)
-                if tokens is None:
-                    hard.append(piece)
-                else:
-                    ids = tuple(map(add, tokens))
-                    learned[piece] = (ids, _spaces(len(ids)), len(_WORDS.findall(piece)), None)
-            else:
-                split[piece] = [c for c in _WHITESPACE_RUN.split(piece) if c]
-        for chunk in {c for parts in split.values() for c in parts if c not in chunks}:
-            tokens = None if chunk[0].isspace() else self._simple(chunk)
-            if tokens is None:
-                hard.append(chunk)
-            else:
-                chunks[chunk] = (tuple(map(add, tokens)), ())
-        if hard:
-            self._tokenize_apart(hard)
-        for piece in hard:
-            if piece in pieces and piece not in split:
-                ids, norms = chunks[piece]
-                self._pieces[piece] = (ids, _spaces(len(ids)), len(_WORDS.findall(piece)), norms or None)
-        for piece, parts in split.items():
-            ids_: list[int] = []
-            norms_: list[tuple[int, str]] = []
-            for chunk in parts:
-                chunk_ids, chunk_norms = chunks[chunk]
-                norms_.extend((len(ids_) + i, norm) for i, norm in chunk_norms)
-                ids_.extend(chunk_ids)
-            self._pieces[piece] = (tuple(ids_), _spaces(len(ids_)), len(_WORDS.findall(piece)), tuple(norms_) or None)
-
-    def _tokenize_apart(self, chunks: list[str]) -> None:
-        """Tokenize chunks (or whitespace runs) with spaCy, in one call, each as if alone."""
-        import numpy as np
-        from spacy.attrs import NORM, ORTH
-        from spacy.tokens import Doc
-
-        # a word between the chunks: spaCy matches its special cases of several tokens ("p." of
-        # "p.E300X", "''") over whitespace, and a neighbour could take a token of one (a match that
-        # spans a space is then dropped)
-        apart = [c for c in chunks if _PIECE_SEPARATOR in c or c[0].isspace()]
-        together = [c for c in chunks if _PIECE_SEPARATOR not in c and not c[0].isspace()]
-        docs = [(self.nlp.make_doc(f" {_PIECE_SEPARATOR} ".join(together)), together)] if together else []
-        docs += [(self.nlp.make_doc(c), [c]) for c in apart]
-        separator = self.vocab.strings.add(_PIECE_SEPARATOR)
-        for doc, group in docs:
-            table = doc.to_array([ORTH, NORM])
-            ids = table[:, 0].tolist()
-            # a special case sets a NORM of its own on a token: where the token's NORM is not its word's
-            special = set(np.flatnonzero(table[:, 1] != Doc(self.vocab, words=ids).to_array(NORM)).tolist())
-            bounds = [-1, *np.flatnonzero(table[:, 0] == separator).tolist(), len(ids)] if len(group) > 1 \
-                else [-1, len(ids)]
-            if len(bounds) != len(group) + 1:  # cannot happen; kept as a guard
-                raise AssertionError(f"chunks and tokens disagree: {len(bounds) - 1} of {len(group)}")
-            for chunk, before, after in zip(group, bounds, bounds[1:]):
-                start = before + 1
-                self._chunks[chunk] = (tuple(ids[start:after]),
-                                       tuple((k - start, doc[k].norm_) for k in range(start, after) if k in special))
 
 
 # -- gazetteer -----------------------------------------------------------------------------------
@@ -763,10 +586,9 @@ class AbbreviationFinder:
 
     @staticmethod
     def arrays(doc):
-        """ORTH, IDX, LENGTH and SPACY of a doc's tokens (the table :meth:`find` reads)."""
-        from spacy.attrs import IDX, LENGTH, ORTH, SPACY
-
-        return doc.to_array([ORTH, IDX, LENGTH, SPACY])
+        """A doc's token table (:func:`ckg.etl.tokens.table_attrs`: ORTH, IDX, LENGTH, SPACY and
+        NORM; :meth:`find` reads the first four)."""
+        return doc.to_array(table_attrs())
 
     def __call__(self, doc) -> list[tuple[object, set]]:
         """[(long form span, {short form spans})] of a doc, as scispacy's detector finds them."""
@@ -875,6 +697,22 @@ def _long_form_start(short_words: list[str], long_words: list[str], long_widths:
     short_form = " ".join(short_words)
     long_index = len(long_form) - 1
     short_index = len(short_form) - 1
+    if long_form.isascii() and short_form.isascii():  # most: lower-cased once, searched by rfind
+        long_form, short_form = long_form.lower(), short_form.lower()
+        while short_index >= 0:
+            current_char = short_form[short_index]
+            if not current_char.isalnum():
+                short_index -= 1
+                continue
+            long_index = long_form.rfind(current_char, 0, long_index + 1)
+            if short_index == 0:  # the first letter starts a word
+                while long_index > 0 and long_form[long_index - 1].isalnum():
+                    long_index = long_form.rfind(current_char, 0, long_index)
+            if long_index < 0:
+                return None
+            long_index -= 1
+            short_index -= 1
+        short_index = -1
     while short_index >= 0:
         current_char = short_form[short_index].lower()
         if not current_char.isalnum():
@@ -897,27 +735,37 @@ def _long_form_start(short_words: list[str], long_words: list[str], long_widths:
 
 
 class GazetteerExtractor:
-    """PhraseMatcher over the gazetteer + abbreviation resolution (see the module docstring)."""
+    """The gazetteer's phrases matched on a text's tokens + abbreviation resolution (see the module docstring)."""
 
     name = "gazetteer"
 
     def __init__(self, gazetteer: Gazetteer, *, legacy: bool = False) -> None:
-        """``legacy``: tokenize with spaCy's tokenizer and find abbreviations with scispacy's span
-        functions, as extractor version 4 did (the same mentions, slower: ``bench/bench_concepts.py``
-        measures both in the same run)."""
+        """``legacy``: tokenize with spaCy's tokenizer into a Doc, match with spaCy's
+        ``PhraseMatcher`` and find abbreviations with scispacy's span functions, as extractor
+        version 4 did (the same mentions, slower: ``bench/bench_concepts.py`` measures both in the
+        same run)."""
+        from spacy.attrs import NORM
         from spacy.matcher import PhraseMatcher
-
         from spacy.tokens import Doc
 
         self.gazetteer = gazetteer
         self.nlp = gazetteer._nlp or blank_pipeline()
-        self.matcher = PhraseMatcher(self.nlp.vocab, attr="NORM")
+        vocab = self.nlp.vocab
+        built = gazetteer._docs if gazetteer._nlp is self.nlp else {}
         by_concept: dict[str, list] = {}
         for phrase, key in sorted(gazetteer.phrases.items(), key=lambda kv: (kv[1], kv[0])):
-            doc = gazetteer._docs.get(phrase) if gazetteer._nlp is self.nlp else None
-            by_concept.setdefault(key, []).append(doc if doc is not None else Doc(self.nlp.vocab, words=list(phrase)))
-        for key, docs in by_concept.items():
-            self.matcher.add(key, docs)
+            doc = built.get(phrase)
+            if legacy:
+                by_concept.setdefault(key, []).append(doc if doc is not None else Doc(vocab, words=list(phrase)))
+            else:  # the NORMs of that doc
+                by_concept.setdefault(key, []).append(tuple(doc.to_array(NORM).tolist()) if doc is not None
+                                                      else tuple(vocab[word].norm for word in phrase))
+        if legacy:
+            self.matcher = PhraseMatcher(vocab, attr="NORM")
+            for key, docs in by_concept.items():
+                self.matcher.add(key, docs)
+        else:  # the same matches from a token table, without a Doc (see ckg.etl.tokens)
+            self.matcher = NormMatcher(by_concept)
         self.detector = AbbreviationFinder(self.nlp.vocab)
         self.strings = self.nlp.vocab.strings
         self._figure_keys = {key for w in FIGURE_WORDS if (key := gazetteer.phrases.get((w,))) is not None}
@@ -928,21 +776,27 @@ class GazetteerExtractor:
         # tokenizing papers 2.2 times slower (measured on the 803 real full texts): start afresh.
         self.nlp.tokenizer.rules = self.nlp.tokenizer.rules
 
-    def spans(self, doc) -> list[tuple[int, int, str]]:
-        """(start token, end token, concept key) of the concept mentions of a doc: the longest
-        matches, and the chemicals inside a longer match that names no chemical ("dopamine" in
-        "dopamine receptor", "alanine" in "alanine aminotransferase")."""
-        matches = self.matcher(doc)
+    def matches(self, tokens: Tokens) -> list[tuple[str, int, int]]:
+        """(concept key, start token, end token) of every match of a phrase, nested and overlapping ones too."""
+        if self.legacy:
+            strings = self.strings
+            return [(strings[m], s, e) for m, s, e in self.matcher(tokens.doc)]
+        return self.matcher(tokens.table)
+
+    def spans(self, tokens: Tokens) -> list[tuple[int, int, str]]:
+        """(start token, end token, concept key) of the concept mentions in a text's tokens: the
+        longest matches, and the chemicals inside a longer match that names no chemical
+        ("dopamine" in "dopamine receptor", "alanine" in "alanine aminotransferase")."""
+        matches = self.matches(tokens)
         labels = {(s, e): m for m, s, e in matches}
-        strings = self.strings
-        kept = [(s, e, strings[labels[(s, e)]]) for s, e in longest_first((s, e) for _m, s, e in matches)]
+        kept = [(s, e, labels[(s, e)]) for s, e in longest_first((s, e) for _m, s, e in matches)]
         every_match_kept = len(kept) == len(labels)
         if self._figure_keys:
-            kept = [span for span in kept if span[2] not in self._figure_keys or not self._figure_reference(doc, span)]
+            kept = [span for span in kept if span[2] not in self._figure_keys or not self._figure_reference(tokens, span)]
         if self.coordination:
-            kept = self._coordinated(doc, kept)
+            kept = self._coordinated(tokens, kept)
         if self.gazetteer.prefixes:
-            kept = self._prefixed(doc, kept)
+            kept = self._prefixed(tokens, kept)
         chemicals = self.gazetteer.chemicals
         if not chemicals or every_match_kept:
             return kept
@@ -951,14 +805,14 @@ class GazetteerExtractor:
             if key not in chemicals and e - s > 1:
                 for i in range(s, e):
                     hosts.setdefault(i, []).append((s, e))
-        inner = [(s, e, key) for (s, e), m in labels.items() if s in hosts and (key := strings[m]) in chemicals
+        inner = [(s, e, key) for (s, e), key in labels.items() if s in hosts and key in chemicals
                  and any(e <= he and (s, e) != (hs, he) for hs, he in hosts[s])]
         if not inner:
             return kept
         outermost = set(longest_first(span[:2] for span in inner))
         return sorted(kept + [span for span in inner if span[:2] in outermost])
 
-    def _coordinated(self, doc, kept: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    def _coordinated(self, tokens: Tokens, kept: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
         """The mentions a coordination shares a head or a modifier with ("renal or hepatic
         toxicity": renal toxicity; "breast and ovarian cancer": breast cancer; "ventricular
         tachycardia and fibrillation": ventricular fibrillation): next to a match of two words or
@@ -967,25 +821,26 @@ class GazetteerExtractor:
         put in place of the match's first (or last) word, makes a name of the gazetteer; each such
         word is a mention of that name's concept. Words inside another match are left alone."""
         phrases = self.gazetteer.phrases
-        n = len(doc)
+        n = len(tokens)
+        norm = tokens.norm
         taken = {i for s, e, _k in kept if e - s > 1 for i in range(s, e)}  # a word matched alone may be replaced
         added = []
         for s, e, _key in kept:
             if e - s < 2:
                 continue
-            norms = [doc[i].norm_ for i in range(s, e)]
+            norms = [norm(i) for i in range(s, e)]
             for step in (-1, 1):  # words before the match share its head, words after share its modifier
                 at = s - 1 if step < 0 else e
                 while True:
-                    joiner = doc[at].norm_ if 0 <= at < n else ""
+                    joiner = norm(at) if 0 <= at < n else ""
                     if joiner not in COORDINATORS or (joiner == "," and at == (s - 1 if step < 0 else e)):
                         break  # no list ("fever, red eyes, chest pain") without a conjunction next to the match
                     at += step
-                    if 0 <= at < n and joiner != "," and doc[at].norm_ == ",":
+                    if 0 <= at < n and joiner != "," and norm(at) == ",":
                         at += step  # ", and"
-                    if not (0 <= at < n) or at in taken or not doc[at].text.isalpha():
+                    if not (0 <= at < n) or at in taken or not tokens.text(at).isalpha():
                         break
-                    word = doc[at].norm_
+                    word = norm(at)
                     key = phrases.get((word, *norms[1:]) if step < 0 else (*norms[:-1], word))
                     if key is None:
                         break
@@ -997,49 +852,48 @@ class GazetteerExtractor:
         replaced = {span[0] for span in added}
         return sorted([span for span in kept if span[0] not in replaced] + added)
 
-    def _prefixed(self, doc, kept: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    def _prefixed(self, tokens: Tokens, kept: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
         """A learned prefix word (:mod:`ckg.etl.lexicon`) right before the match of a condition is
         a mention of the prefix's concept too ("hemorrhagic cystitis": Hemorrhage, besides
         Cystitis), in place of what the word alone matched."""
         prefixes, conditions = self.gazetteer.prefixes, self.gazetteer.conditions
         multi = {i for s, e, _k in kept if e - s > 1 for i in range(s, e)}
         added = [(s - 1, s, key) for s, _e, k in kept
-                 if k in conditions and s > 0 and s - 1 not in multi and (key := prefixes.get(doc[s - 1].norm_))]
+                 if k in conditions and s > 0 and s - 1 not in multi and (key := prefixes.get(tokens.norm(s - 1)))]
         if not added:
             return kept
         replaced = {span[0] for span in added}
         return sorted([span for span in kept if span[0] not in replaced] + added)
 
     @staticmethod
-    def _figure_reference(doc, span: tuple[int, int, str]) -> bool:
+    def _figure_reference(tokens: Tokens, span: tuple[int, int, str]) -> bool:
         """Whether a one-word match is "Fig"/"Figs" citing a figure: written with a capital ("Fig. 2",
         "S1 Fig", "Fig EV2"; the fruit is "figs"), or followed by a full stop, a number or a
         supplementary number ("fig. 2", "fig 1A", "figs 3-4", "fig S1")."""
         start, end, _key = span
-        if end - start != 1 or doc[start].norm_ not in FIGURE_WORDS:
+        if end - start != 1 or tokens.norm(start) not in FIGURE_WORDS:
             return False
-        if not doc[start].text.islower():
+        if not tokens.text(start).islower():
             return True
-        after = doc[end].text if end < len(doc) else ""
+        after = tokens.text(end) if end < len(tokens) else ""
         return after == "." or after[:1].isdigit() or (after[:1] in "Ss" and after[1:2].isdigit())
 
-    def _mentions(self, text: str) -> tuple[Any, list[tuple[int, int, str]], Any, int]:
-        """The doc of a text, its mentions as (start token, end token, concept key), its token
-        table (:meth:`AbbreviationFinder.arrays`) and its number of words."""
+    def _mentions(self, text: str) -> tuple[Tokens, list[tuple[int, int, str]], int]:
+        """The tokens of a text, its mentions as (start token, end token, concept key) and its
+        number of words."""
         prepared = prepare_text(text)
         if self.tokenizer is None:
-            doc, words = self.nlp.make_doc(prepared), len(_WORDS.findall(text))
+            tokens, words = Tokens.of_doc(self.nlp.make_doc(prepared)), len(_WORDS.findall(text))
         else:  # hyphens and spaces are no word characters: the prepared text has the same words
-            doc, words = self.tokenizer.tokenize(prepared)
-        table = self.detector.arrays(doc)
-        return doc, self._resolve_abbreviations(doc, self.spans(doc), text, table, prepared), table, words
+            tokens, words = self.tokenizer.tokens(prepared)
+        return tokens, self._resolve_abbreviations(tokens, self.spans(tokens), text), words
 
     def extract(self, title: str, abstract: str, body: str) -> PaperConcepts:
         text, starts = _sections(title, abstract, body)
-        _doc, spans, table, words = self._mentions(text)
+        tokens, spans, words = self._mentions(text)
         counts: dict[str, list[int]] = {}
         if spans:
-            idx = table[:, 1].tolist()
+            idx = tokens.table[:, IDX_COLUMN].tolist()
             for start, _end, key in spans:
                 counts.setdefault(key, [0, 0, 0])[_section_of(idx[start], starts)] += 1
         return PaperConcepts({k: tuple(v) for k, v in counts.items()}, words)
@@ -1053,27 +907,25 @@ class GazetteerExtractor:
         >>> extractor.mention_spans("Asthma", "Acute respiratory distress syndrome (ARDS) and ARDS.", "")
         [(0, 6, 'mesh-D001249'), (8, 43, 'mesh-D012128'), (55, 59, 'mesh-D012128')]
         """
-        doc, spans, _table, _words = self._mentions(_sections(title, abstract, body)[0])
-        return [(doc[s].idx, doc[e - 1].idx + len(doc[e - 1].text), key) for s, e, key in spans]
+        tokens, spans, _words = self._mentions(_sections(title, abstract, body)[0])
+        return [(tokens.start(s), tokens.end(e - 1), key) for s, e, key in spans]
 
-    def _resolve_abbreviations(self, doc, spans: list[tuple[int, int, str]], text: str | None = None,
-                               table=None, prepared: str | None = None) -> list[tuple[int, int, str]]:
-        """Mentions of the short forms a doc defines (``text``: the text before
-        :func:`prepare_text`, whose hyphens tell compounds; ``prepared``: the doc's text, and
-        ``table`` its :meth:`AbbreviationFinder.arrays`, when known). A later occurrence of a short form
-        does not count when it is part of a hyphenated compound ("SARS" in "SARS-CoV-2",
-        "SARS-like", "anti-SARS") or inside a longer vocabulary match ("SARS coronavirus"):
-        there it names something else, and the match of the whole stays."""
-        if table is None:
-            table = self.detector.arrays(doc)
+    def _resolve_abbreviations(self, tokens: Tokens, spans: list[tuple[int, int, str]],
+                               text: str | None = None) -> list[tuple[int, int, str]]:
+        """Mentions of the short forms a text defines (``text``: the text before
+        :func:`prepare_text`, whose hyphens tell compounds, when it is not the tokens' own). A later
+        occurrence of a short form does not count when it is part of a hyphenated compound ("SARS"
+        in "SARS-CoV-2", "SARS-like", "anti-SARS") or inside a longer vocabulary match ("SARS
+        coronavirus"): there it names something else, and the match of the whole stays."""
+        table = tokens.table
         if self.legacy:
             definitions = [((lf.start, lf.end), {(s.start, s.end) for s in shorts})
-                           for lf, shorts in self.detector.scispacy(doc)]
+                           for lf, shorts in self.detector.scispacy(tokens.doc)]
         else:
-            definitions = self.detector.find(doc.text if prepared is None else prepared, table)
+            definitions = self.detector.find(tokens.string, table)
         if not definitions:
             return spans
-        text = doc.text if text is None else text
+        text = tokens.string if text is None else text
         idx, lengths, orths = table[:, 1], table[:, 2], table[:, 0]
         by_extent = {(s, e): key for s, e, key in spans}
         longest: dict[int, int] = {}  # token -> length of the longest match over it
@@ -1121,9 +973,11 @@ class ScispacyExtractor(GazetteerExtractor):
         if "ner" not in ner.pipe_names:
             raise ExtractorUnavailable(f"the spaCy pipeline {model!r} has no 'ner' component")
         self.ner = ner
+        self.tokenizer = None  # its spans need a spaCy Doc
 
-    def spans(self, doc) -> list[tuple[int, int, str]]:
-        mentions = super().spans(doc)
+    def spans(self, tokens: Tokens) -> list[tuple[int, int, str]]:
+        mentions = super().spans(tokens)
+        doc = tokens.doc
         out = []
         for ent in self.ner(doc.text).ents:
             span = doc.char_span(ent.start_char, ent.end_char, alignment_mode="expand")

@@ -6,6 +6,7 @@ import math
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ckg.etl.concept_edges import EdgeRules, confidence, select
@@ -366,7 +367,8 @@ def test_piece_tokenizer_gives_spacys_tokens(demo_store):
     "p.E300X", "''"), in one tokenizer so that its memory of pieces is used across texts."""
     from ckg.etl.annotate import paper_texts
     from ckg.etl.catalog import Catalog
-    from ckg.etl.concepts import PieceTokenizer, blank_pipeline, prepare_text
+    from ckg.etl.concepts import blank_pipeline, prepare_text
+    from ckg.etl.tokens import PieceTokenizer, table_attrs
     from ckg.store import catalog_file, open_store
 
     with Catalog(catalog_file(demo_store)) as catalog:
@@ -376,18 +378,79 @@ def test_piece_tokenizer_gives_spacys_tokens(demo_store):
     for text in [*EDGE_TEXTS, *texts, *EDGE_TEXTS, *texts]:
         text = prepare_text(text)
         doc, words = ours.tokenize(text)
-        assert doc.text == text and spacy_tokens(doc) == spacy_tokens(spacy_nlp.make_doc(text)), text[:80]
+        theirs = spacy_nlp.make_doc(text)
+        assert doc.text == text and spacy_tokens(doc) == spacy_tokens(theirs), text[:80]
         assert words == len(re.findall(r"\w+", text))
+        table, words = ours.table(text)
+        assert table.tolist() == theirs.to_array(table_attrs()).tolist() and words == len(re.findall(r"\w+", text))
     small = PieceTokenizer(blank_pipeline(), max_pieces=50)  # starts afresh when full
+    most = 50  # a text alone may hold more
     for text in texts[:5]:
+        most = max(most, len(set(text.split(" "))))
         assert spacy_tokens(small(text)) == spacy_tokens(spacy_nlp.make_doc(text))
+        assert small.table(text)[0].tolist() == spacy_nlp.make_doc(text).to_array(table_attrs()).tolist()
+        assert len(small._ids) <= most
+
+
+def _phrase_matcher_and_ours(gazetteer):
+    from spacy.matcher import PhraseMatcher
+
+    phrase_matcher = GazetteerExtractor(gazetteer, legacy=True).matcher
+    assert isinstance(phrase_matcher, PhraseMatcher)
+    return phrase_matcher, GazetteerExtractor(gazetteer).matcher
+
+
+def test_norm_matcher_finds_what_spacys_phrase_matcher_finds(demo_store, monkeypatch):
+    """Every match, nested and overlapping ones too, of the demo vocabulary's phrases in the demo
+    papers and the edge texts, as spaCy's PhraseMatcher over the same NORMs finds them; and the
+    same when every prefix hash collides with others (a multiplier of 1 hashes a phrase as the
+    sum of its NORM ids, and of 0 as its last one): a collision costs a comparison, never a match."""
+    from ckg.etl import tokens as tokens_module
+    from ckg.etl.annotate import paper_texts
+    from ckg.etl.catalog import Catalog
+    from ckg.etl.concepts import prepare_text
+    from ckg.etl.tokens import NormMatcher, Tokens
+    from ckg.store import catalog_file, open_store
+
+    with Catalog(catalog_file(demo_store)) as catalog:
+        keys = sorted(catalog.keys())
+    texts = [prepare_text("\n\n".join(t[1:])) for t in paper_texts(open_store(demo_store, read_only=True), keys)]
+    texts += [prepare_text(t) for t in EDGE_TEXTS]
+    texts.append("lung cancer cells; non small cell lung cancer; acute respiratory distress syndrome (ARDS)")
+    gazetteer = Gazetteer.build(load(DEMO_VOCABULARY))
+    theirs, ours = _phrase_matcher_and_ours(gazetteer)
+    strings = gazetteer._nlp.vocab.strings
+    found = nested = 0
+    for multiplier in (None, 1, 0):
+        if multiplier is not None:
+            monkeypatch.setattr(tokens_module, "_MULTIPLIER", multiplier)
+            ours = GazetteerExtractor(gazetteer).matcher
+            assert isinstance(ours, NormMatcher)
+        for text in texts:
+            doc = gazetteer._nlp.make_doc(text)
+            expected = sorted((strings[m], s, e) for m, s, e in theirs(doc))
+            assert sorted(ours(Tokens.of_doc(doc).table)) == expected, text[:80]
+            found += len(expected)
+            nested += sum(1 for _k, s, e in expected for _k2, s2, e2 in expected if (s, e) != (s2, e2) and s <= s2 and e2 <= e)
+    assert found > 300 and nested > 10
+
+
+def test_norm_matcher_keys_sharing_a_phrase_both_match():
+    from ckg.etl.tokens import NormMatcher
+
+    matcher = NormMatcher({"first": [(5, 6)], "second": [(5, 6), (6,)], "third": [()]})
+    table = np.zeros((3, 5), dtype=np.uint64)
+    table[:, 4] = [5, 6, 5]
+    assert matcher(table) == [("first", 0, 2), ("second", 0, 2), ("second", 1, 2)]
+    assert NormMatcher({})(table) == [] and matcher(table[:0]) == []
 
 
 def test_simple_pieces_are_split_as_spacy_splits_them():
     """The pieces the tokenizer splits without spaCy: every combination of an opening bracket, a
     word, a per cent sign, a closing bracket and a stop, against spaCy; the special cases among
     them ("p.", "A.", "cannot") are left to spaCy."""
-    from ckg.etl.concepts import PieceTokenizer, blank_pipeline
+    from ckg.etl.concepts import blank_pipeline
+    from ckg.etl.tokens import PieceTokenizer
 
     nlp = blank_pipeline()
     tokenizer = PieceTokenizer(nlp)
@@ -434,7 +497,8 @@ def test_piece_tokenizer_on_real_papers(real_data):
     gold-standard abstracts were checked when it was written: the same tokens)."""
     import sys
 
-    from ckg.etl.concepts import AbbreviationFinder, PieceTokenizer, _sections, blank_pipeline, prepare_text
+    from ckg.etl.concepts import AbbreviationFinder, _sections, blank_pipeline, prepare_text
+    from ckg.etl.tokens import PieceTokenizer, table_attrs
 
     sys.path.insert(0, str(Path(__file__).parent.parent / "bench"))
     from bench_concepts import read_texts
@@ -446,6 +510,7 @@ def test_piece_tokenizer_on_real_papers(real_data):
     for text in texts:
         doc, theirs = ours(text), spacy_nlp.make_doc(text)
         assert spacy_tokens(doc) == spacy_tokens(theirs)
+        assert ours.table(text)[0].tolist() == theirs.to_array(table_attrs()).tolist()
         found = finder.find(text, finder.arrays(doc))
         assert sorted((lf, sorted(shorts)) for lf, shorts in found) == sorted(
             ((lf.start, lf.end), sorted((s.start, s.end) for s in shorts)) for lf, shorts in finder.scispacy(theirs))
