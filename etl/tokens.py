@@ -165,8 +165,8 @@ class PieceTokenizer:
         self._ids: dict[str, int] = {}  # piece -> its row of _pieces
         self._pieces = _Rows(np.int64, np.int64, np.int64, np.int64)  # first token row, tokens, characters, words
         self._tokens = _Rows(np.uint64, np.uint64, np.int64, np.int64)  # ORTH, NORM, offset in the piece, length
-        self._chunks: dict[str, tuple] = {}  # chunk or whitespace run -> (ids, NORMs of special cases)
-        self._norm_of: dict[int, int] = {}  # ORTH -> NORM of its lexeme
+        self._chunks: dict[str, tuple] = {}  # chunk or whitespace run -> (its tokens' texts, NORMs of special cases)
+        self._token_of: dict[str, tuple[int, int]] = {}  # a token's text -> its ORTH and NORM
 
     def __call__(self, text: str):
         return self.tokenize(text)[0]
@@ -256,10 +256,9 @@ class PieceTokenizer:
             self._forget()
             pieces = set(text_pieces)
         chunks = self._chunks
-        add = self.vocab.strings.add
         split: dict[str, list[str]] = {}  # the pieces with whitespace (a line break) in them
         hard = []
-        new: list[tuple[str, tuple, tuple, int]] = []  # (piece, ORTH ids, NORMs of special cases, words)
+        new: list[tuple[str, Any, tuple, int]] = []  # (piece, its tokens' texts, NORMs of special cases, words)
         special_cases = self.special_cases
         words = [piece for piece in pieces if piece.isalpha() and piece.isascii() and piece not in special_cases]
         self._add_words(words)  # most: a word alone
@@ -269,7 +268,7 @@ class PieceTokenizer:
                 if tokens is None:
                     hard.append(piece)
                 else:
-                    new.append((piece, tuple(map(add, tokens)), (), len(_WORDS.findall(piece))))
+                    new.append((piece, tokens, (), len(_WORDS.findall(piece))))
             else:
                 split[piece] = [c for c in _WHITESPACE_RUN.split(piece) if c]
         for chunk in {c for parts in split.values() for c in parts if c not in chunks}:
@@ -277,76 +276,71 @@ class PieceTokenizer:
             if tokens is None:
                 hard.append(chunk)
             else:
-                chunks[chunk] = (tuple(map(add, tokens)), ())
+                chunks[chunk] = (tokens, ())
         if hard:
             self._tokenize_apart(hard)
         for piece in hard:
             if piece in pieces and piece not in split:
-                ids, norms = chunks[piece]
-                new.append((piece, ids, norms, len(_WORDS.findall(piece))))
+                texts, norms = chunks[piece]
+                new.append((piece, texts, norms, len(_WORDS.findall(piece))))
         for piece, parts in split.items():
-            ids_: list[int] = []
+            texts_: list[str] = []
             norms_: list[tuple[int, str]] = []
             for chunk in parts:
-                chunk_ids, chunk_norms = chunks[chunk]
-                norms_.extend((len(ids_) + i, norm) for i, norm in chunk_norms)
-                ids_.extend(chunk_ids)
-            new.append((piece, tuple(ids_), tuple(norms_), len(_WORDS.findall(piece))))
+                chunk_texts, chunk_norms = chunks[chunk]
+                norms_.extend((len(texts_) + i, norm) for i, norm in chunk_norms)
+                texts_.extend(chunk_texts)
+            new.append((piece, texts_, tuple(norms_), len(_WORDS.findall(piece))))
         self._add(new)
 
-    def _norm(self, orth: int, text: str) -> int:
-        """The NORM of a token's lexeme (for a :func:`ckg.etl.concepts.blank_pipeline`,
-        :func:`ckg.etl.concepts.normalize_word` of its text)."""
-        norm = self._norm_of.get(orth)
-        if norm is None:
-            norm = self._norm_of[orth] = (self.vocab[orth].norm if self._normalize is None
-                                          else self.vocab.strings.add(self._normalize(text)))
-        return norm
+    def _token(self, text: str) -> tuple[int, int]:
+        """The ORTH and NORM of a token's text (the NORM of its lexeme: for a
+        :func:`ckg.etl.concepts.blank_pipeline`, :func:`ckg.etl.concepts.normalize_word` of it)."""
+        known = self._token_of.get(text)
+        if known is None:
+            orth = self.vocab.strings.add(text)
+            norm = self.vocab[orth].norm if self._normalize is None else self.vocab.strings.add(self._normalize(text))
+            known = self._token_of[text] = (orth, norm)
+        return known
 
     def _add_words(self, words: list[str]) -> None:
         """Rows for new pieces that are a word alone (one token, no special case)."""
         if not words:
             return
-        add, norm = self.vocab.strings.add, self._norm
         row, token_row = self._pieces.n, self._tokens.n
-        ids = self._ids
-        orths = []
-        for piece in words:
-            ids[piece] = row
-            row += 1
-            orths.append(add(piece))
+        self._ids.update(zip(words, range(row, row + len(words))))
         n = len(words)
         lengths = list(map(len, words))
+        orths, norms = zip(*map(self._token, words))
         self._pieces.extend(range(token_row, token_row + n), [1] * n, lengths, [1] * n)
-        self._tokens.extend(orths, list(map(norm, orths, words)), [0] * n, lengths)
+        self._tokens.extend(orths, norms, [0] * n, lengths)
 
-    def _add(self, new: list[tuple[str, tuple, tuple, int]]) -> None:
-        """Rows for new pieces: (piece, ORTH ids of its tokens, (token, NORM) of special cases, words)."""
-        strings, norm_of = self.vocab.strings, self._norm
+    def _add(self, new: list[tuple[str, Any, tuple, int]]) -> None:
+        """Rows for new pieces: (piece, its tokens' texts, (token, NORM) of special cases, words)."""
+        strings, token = self.vocab.strings, self._token
         row, token_row = self._pieces.n, self._tokens.n
         first, count, chars, words = [], [], [], []
         orths, norms, offsets, lengths = [], [], [], []
-        for piece, ids, special, n_words in new:
+        for piece, texts, special, n_words in new:
             self._ids[piece] = row
             row += 1
             first.append(token_row)
-            count.append(len(ids))
+            count.append(len(texts))
             chars.append(len(piece))
             words.append(n_words)
-            token_row += len(ids)
+            token_row += len(texts)
             at = 0
-            for orth in ids:
-                text = piece if len(ids) == 1 else strings[orth]
-                n = len(text)
+            for text in texts:
+                orth, norm = token(text)
                 orths.append(orth)
-                norms.append(norm_of(orth, text))
+                norms.append(norm)
                 offsets.append(at)
-                lengths.append(n)
-                at += n
+                lengths.append(len(text))
+                at += len(text)
             if at != len(piece):  # cannot happen: spaCy's tokens cover a piece; kept as a guard
                 raise AssertionError(f"the tokens of {piece!r} do not cover it")
             for i, norm in special:
-                norms[len(norms) - len(ids) + i] = strings.add(norm)
+                norms[len(norms) - len(texts) + i] = strings.add(norm)
         self._pieces.extend(first, count, chars, words)
         self._tokens.extend(orths, norms, offsets, lengths)
 
@@ -372,9 +366,10 @@ class PieceTokenizer:
                 else [-1, len(ids)]
             if len(bounds) != len(group) + 1:  # cannot happen; kept as a guard
                 raise AssertionError(f"chunks and tokens disagree: {len(bounds) - 1} of {len(group)}")
+            strings = self.vocab.strings
             for chunk, before, after in zip(group, bounds, bounds[1:]):
                 start = before + 1
-                self._chunks[chunk] = (tuple(ids[start:after]),
+                self._chunks[chunk] = ([strings[i] for i in ids[start:after]],
                                        tuple((k - start, doc[k].norm_) for k in range(start, after) if k in special))
 
 
