@@ -358,6 +358,7 @@ class Gazetteer:
     # (not pickled: a spawned worker builds its own from ``phrases``)
     _nlp: object = field(default=None, repr=False, compare=False)
     _docs: dict = field(default_factory=dict, repr=False, compare=False)
+    _fingerprint: str | None = field(default=None, repr=False, compare=False)  # computed once: a gazetteer is not changed
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
@@ -426,6 +427,11 @@ class Gazetteer:
     def fingerprint(self) -> str:
         """Changes when the extraction's output could: phrases, settings, extractor version (not
         where the files are: a store moved to another machine is not extracted again)."""
+        if self._fingerprint is None:
+            self._fingerprint = self._digest()
+        return self._fingerprint
+
+    def _digest(self) -> str:
         settings = {k: v for k, v in self.config.items() if k != "stoplist"}
         h = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
         for phrase, key in sorted(self.phrases.items()):
