@@ -703,22 +703,6 @@ def _long_form_start(short_words: list[str], long_words: list[str], long_widths:
     short_form = " ".join(short_words)
     long_index = len(long_form) - 1
     short_index = len(short_form) - 1
-    if long_form.isascii() and short_form.isascii():  # most: lower-cased once, searched by rfind
-        long_form, short_form = long_form.lower(), short_form.lower()
-        while short_index >= 0:
-            current_char = short_form[short_index]
-            if not current_char.isalnum():
-                short_index -= 1
-                continue
-            long_index = long_form.rfind(current_char, 0, long_index + 1)
-            if short_index == 0:  # the first letter starts a word
-                while long_index > 0 and long_form[long_index - 1].isalnum():
-                    long_index = long_form.rfind(current_char, 0, long_index)
-            if long_index < 0:
-                return None
-            long_index -= 1
-            short_index -= 1
-        short_index = -1
     while short_index >= 0:
         current_char = short_form[short_index].lower()
         if not current_char.isalnum():

@@ -5,7 +5,7 @@ Concept extraction reads five things of each token: its text (ORTH), its offset 
 spaCy gives them through a ``Doc``, which costs about a microsecond a token to build, more than
 matching the vocabulary's phrases in it. Here:
 
-* :class:`PieceTokenizer` gives the table spaCy's tokenizer would (``doc.to_array(TABLE_ATTRS)``,
+* :class:`PieceTokenizer` gives the table spaCy's tokenizer would (``doc.to_array(table_attrs())``,
   the same numbers), from pieces of text it tokenized once and remembers as rows of a growing
   token table: a paper's table is a handful of numpy gathers over those rows;
 * :class:`NormMatcher` finds every occurrence of every phrase in a table's NORM column, as
@@ -109,11 +109,6 @@ class _Rows:
         self.n = end
 
 
-def _spaces(n: int) -> tuple[bool, ...]:
-    """Whether a space follows each of the ``n`` tokens of a piece: after its last."""
-    return (False,) * (n - 1) + (True,)
-
-
 class PieceTokenizer:
     """spaCy's tokenizer of ``nlp``, giving the same tokens (text, offsets, spaces, NORM) several
     times faster on papers: a text is split at single spaces into pieces ("cells,", "(ARDS)",
@@ -178,15 +173,14 @@ class PieceTokenizer:
 
     def tokenize(self, text: str) -> tuple[Any, int]:
         """The spaCy Doc of a text and the number of its words (runs of ``\\w``, as :data:`_WORDS`)."""
+        from spacy.attrs import NORM
         from spacy.tokens import Doc
 
         if self._whole(text):
             return self.nlp.make_doc(text), len(_WORDS.findall(text))
-        table, words = self.table(text)
+        table, words = self._gather(text)
         doc = Doc(self.vocab, words=table[:, ORTH_COLUMN].tolist(), spaces=table[:, SPACY_COLUMN].astype(bool).tolist())
         norms = table[:, NORM_COLUMN]
-        from spacy.attrs import NORM
-
         for i in np.flatnonzero(doc.to_array(NORM) != norms).tolist():  # NORMs of special cases
             doc[i].norm_ = self.vocab.strings[int(norms[i])]
         return doc, words
@@ -196,7 +190,7 @@ class PieceTokenizer:
         if self._whole(text):
             doc = self.nlp.make_doc(text)
             return Tokens.of_doc(doc), len(_WORDS.findall(text))
-        table, words = self.table(text)
+        table, words = self._gather(text)
         return Tokens(text, table, self.vocab.strings), words
 
     def table(self, text: str) -> tuple[Any, int]:
@@ -204,6 +198,10 @@ class PieceTokenizer:
         ``make_doc(text).to_array`` gives) and the number of its words."""
         if self._whole(text):
             return self.nlp.make_doc(text).to_array(table_attrs()), len(_WORDS.findall(text))
+        return self._gather(text)
+
+    def _gather(self, text: str) -> tuple[Any, int]:
+        """:meth:`table` for a text that does not go to spaCy as a whole."""
         pieces = text.split(" ")
         try:
             rows = np.array(list(map(self._ids.get, pieces)), dtype=np.int64)
@@ -396,9 +394,6 @@ class HashSet:
             if not table[slot]:
                 table[slot] = v
         self.table = table
-
-    def __len__(self) -> int:
-        return len(self.values)
 
     def member(self, values):
         """Whether each of an array of uint64 values is in the set."""
