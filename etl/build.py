@@ -71,6 +71,7 @@ from ckg.etl.assemble import Assembler, InputError, Unchanged, discover
 from ckg.etl.catalog import Catalog
 from ckg.etl.citations import resolve
 from ckg.etl.report import Report
+from ckg.etl.staging import StagedLoad, piece_bytes
 from ckg.etl.workers import batches
 from ckg.search import lexical as search_index
 from ckg.generations import HISTORY_DIR, Write
@@ -297,63 +298,67 @@ def apply_release(store_path: Path, folder: Path, inputs: list[Path], *, release
             # a build reads the parses ahead in the processes the other stages use, one left to this one
             assembler = Assembler(found, report, known=catalog.known_inputs() if mode == "update" else None,
                                   prefetch=worker_processes(annotation) - 1)
-            with timer.stage("read_and_emit"), open(staging, "wb") as out:
-                for paper in assembler.papers():
-                    tick("papers", 1)
-                    faults.point("read.paper")
-                    seen.add(paper.key)
-                    if isinstance(paper, Unchanged):
-                        changes.unchanged += 1
-                        continue
-                    nquads = emit.to_nquads(emit.paper_quads(paper))
-                    content_hash = _hash(nquads)
-                    state = catalog.paper_state(paper.key)
-                    if state is not None and state[0] == content_hash:
-                        changes.unchanged += 1
-                        catalog.set_input(paper.key, paper.input_hash)
-                        if json.loads(state[2]) != paper.source_files:
-                            changes.provenance_only.append(paper.key)
-                            catalog.set_provenance(paper.key, label, paper.source_files)
-                            out.write(emit.to_nquads(emit.paper_provenance_quads(paper.key, state[1], label, paper.source_files)))
-                        continue
-                    if state is not None:
-                        changes.changed.append(paper.key)
-                        a, i = catalog.entity_keys([paper.key])
+            # a build loads its staging file in pieces while it reads on (ckg.etl.staging)
+            cut_bytes = piece_bytes() if mode == "build" else None
+            with StagedLoad(store, staging, cut_bytes=cut_bytes) as out:
+                with timer.stage("read_and_emit"):
+                    for paper in assembler.papers():
+                        tick("papers", 1)
+                        faults.point("read.paper")
+                        seen.add(paper.key)
+                        if isinstance(paper, Unchanged):
+                            changes.unchanged += 1
+                            continue
+                        nquads = emit.to_nquads(emit.paper_quads(paper))
+                        content_hash = _hash(nquads)
+                        state = catalog.paper_state(paper.key)
+                        if state is not None and state[0] == content_hash:
+                            changes.unchanged += 1
+                            catalog.set_input(paper.key, paper.input_hash)
+                            if json.loads(state[2]) != paper.source_files:
+                                changes.provenance_only.append(paper.key)
+                                catalog.set_provenance(paper.key, label, paper.source_files)
+                                out.write(emit.to_nquads(emit.paper_provenance_quads(paper.key, state[1], label, paper.source_files)))
+                            continue
+                        if state is not None:
+                            changes.changed.append(paper.key)
+                            a, i = catalog.entity_keys([paper.key])
+                            touched_authors |= a
+                            touched_institutions |= i
+                            first = state[1]
+                        else:
+                            changes.new.append(paper.key)
+                            first = label
+                        catalog.put_paper(paper, content_hash, first, label, new=state is None)
+                        catalog.put_title(paper.key, emit.string(paper.title).value if paper.title else "")  # as emitted
+                        if mode != "build":  # a build describes every entity anyway
+                            a, i = catalog.entity_keys([paper.key])
+                            touched_authors |= a
+                            touched_institutions |= i
+                        out.write(nquads)
+                        out.write(emit.to_nquads(emit.paper_provenance_quads(paper.key, first, label, paper.source_files)))
+                        out.paper_done()  # the file may be cut and loaded here, while reading goes on (a build)
+                    if not keep_removed:
+                        changes.removed = sorted(previous - seen)
+                        a, i = catalog.entity_keys(changes.removed)
                         touched_authors |= a
                         touched_institutions |= i
-                        first = state[1]
-                    else:
-                        changes.new.append(paper.key)
-                        first = label
-                    catalog.put_paper(paper, content_hash, first, label, new=state is None)
-                    catalog.put_title(paper.key, emit.string(paper.title).value if paper.title else "")  # as emitted
-                    if mode != "build":  # a build describes every entity anyway
-                        a, i = catalog.entity_keys([paper.key])
-                        touched_authors |= a
-                        touched_institutions |= i
-                    out.write(nquads)
-                    out.write(emit.to_nquads(emit.paper_provenance_quads(paper.key, first, label, paper.source_files)))
-                if not keep_removed:
-                    changes.removed = sorted(previous - seen)
-                    a, i = catalog.entity_keys(changes.removed)
-                    touched_authors |= a
-                    touched_institutions |= i
-                out.write(emit.to_nquads(emit.release_quads(label, _release_date(label))))
-            if mode == "update":
-                _refuse_unsafe_update(report, len(previous), len(changes.removed), label, store_path,
-                                      allow_mass_removal)
+                    out.write(emit.to_nquads(emit.release_quads(label, _release_date(label))))
+                if mode == "update":
+                    _refuse_unsafe_update(report, len(previous), len(changes.removed), label, store_path,
+                                          allow_mass_removal)
 
-            with timer.stage("load"):
-                prov = resources.graph(resources.PROVENANCE_GRAPH_NAME)
-                for key in [*changes.changed, *changes.removed, *changes.provenance_only]:
-                    if key not in changes.provenance_only:
-                        store.remove_graph(resources.paper_graph(key))
-                    for q in list(store.quads_for_pattern(resources.paper(key), None, None, prov)):
-                        store.remove(q)
-                    faults.point("load.remove")
-                catalog.delete_papers(changes.removed)
-                faults.point("load.bulk")
-                store.bulk_load(path=str(staging), format=ox.RdfFormat.N_QUADS)
+                with timer.stage("load"):
+                    prov = resources.graph(resources.PROVENANCE_GRAPH_NAME)
+                    for key in [*changes.changed, *changes.removed, *changes.provenance_only]:
+                        if key not in changes.provenance_only:
+                            store.remove_graph(resources.paper_graph(key))
+                        for q in list(store.quads_for_pattern(resources.paper(key), None, None, prov)):
+                            store.remove(q)
+                        faults.point("load.remove")
+                    catalog.delete_papers(changes.removed)
+                    out.finish()  # the pieces loaded while reading, then the rest
+                staged = {"pieces": out.pieces, "loaded_while_reading_s": round(out.loader_s, 3)}
 
             if source_edited or not catalog.title_index_complete():  # a catalog made before the index
                 with timer.stage("title_index"):
@@ -426,6 +431,7 @@ def apply_release(store_path: Path, folder: Path, inputs: list[Path], *, release
             "topics": topics.counts,
             "signals": signal_counts,
             "search_index": {"papers": search_state["papers"], "write": search_state["last_write"]["mode"]},
+            "staging": staged,
             **counts,
         },
         "rejects": report.summary(),

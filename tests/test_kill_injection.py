@@ -204,6 +204,59 @@ def test_a_build_killed_inside_its_bulk_loads(demo):
     assert inside >= 3
 
 
+PIECE_PER_PAPER = {"CKG_LOAD_PIECE_MB": "0.0005"}  # 524 bytes: the staging file is cut after every paper
+
+
+def test_a_build_in_pieces_loaded_beside_the_reading_equals_one_file(world, monkeypatch):
+    """The loader thread of ckg.etl.staging bulk-loads each paper's piece while the reading goes on:
+    the store is the one-file build's, quad for quad, and no staged file is left behind."""
+    whole = world["base"] / "whole"
+    monkeypatch.setenv("CKG_LOAD_PIECE_MB", "0")
+    one = build(whole, [MINI], release="r1", annotation=ANNOTATION)
+    monkeypatch.setenv("CKG_LOAD_PIECE_MB", PIECE_PER_PAPER["CKG_LOAD_PIECE_MB"])
+    pieces = world["base"] / "pieces"
+    cut = build(pieces, [MINI], release="r1", annotation=ANNOTATION)
+    assert one.counts["staging"]["pieces"] == 1
+    assert cut.counts["staging"]["pieces"] == one.counts["papers_in_store"] + 1  # a piece a paper, then the release's
+    assert nquads(pieces, world["scratch"]) == nquads(whole, world["scratch"])
+    assert world["exports"][nquads(pieces, world["scratch"])] == "r1"
+    assert not [p for p in pieces.rglob("staging*")]
+
+
+def test_a_loader_error_fails_the_build_and_leaves_nothing(world, monkeypatch):
+    store = world["base"] / "failed"
+    monkeypatch.setenv("CKG_LOAD_PIECE_MB", PIECE_PER_PAPER["CKG_LOAD_PIECE_MB"])
+    monkeypatch.setenv("CKG_FAULT", "load.piece:2:RAISE")
+    from ckg import faults
+
+    faults.reset()
+    with pytest.raises(faults.FaultInjected, match="load.piece"):
+        build(store, [MINI], release="r1", annotation=ANNOTATION)
+    monkeypatch.delenv("CKG_FAULT")
+    faults.reset()
+    assert verify(store, world["exports"], world["scratch"], allow_none=True) is None
+    assert not [p for p in store.rglob("staging*")]
+    build(store, [MINI], release="r1", annotation=ANNOTATION, overwrite=True)
+    assert world["exports"][nquads(store, world["scratch"])] == "r1"
+
+
+def test_a_build_killed_while_a_piece_loads_beside_the_reading(world):
+    """SIGKILL or SIGTERM in the loader thread, inside Oxigraph's bulk load of a piece, while the
+    main thread reads on: no store is left, nothing to recover but the generation, and the next
+    build is the release."""
+    for n, (hit, delay) in enumerate([(1, 0.0), (2, 0.0005), (3, 0.002), (4, 0.0)]):
+        action = "KILL" if n % 2 == 0 else "TERM"
+        store = world["base"] / "piece-victim"
+        shutil.rmtree(store, ignore_errors=True)
+        code = finish(start("build", store, [MINI], fault=f"load.piece:{hit}:{action}+{delay}", release="r1",
+                            env=PIECE_PER_PAPER))
+        assert code in (-9, -15)
+        TALLY["kills in the loader thread"] += 1
+        assert verify(store, world["exports"], world["scratch"], allow_none=True) is None
+        build(store, [MINI], release="r1", annotation=ANNOTATION)
+        assert world["exports"][nquads(store, world["scratch"])] == "r1"
+
+
 def test_an_update_killed_at_spread_out_delays(world):
     w = world
     store = copy(w["old"], w["base"] / "timed")

@@ -36,10 +36,11 @@ def _run(job: str, store: str, inputs: list[str], env: dict[str, str], stderr: s
 
 
 def start(job: str, store: Path | str, inputs: list[Path | str], *, fault: str | None = None, trace: Path | None = None,
-          stderr: Path | None = None, **kwargs: Any) -> mp.Process:
+          stderr: Path | None = None, env: dict[str, str] | None = None, **kwargs: Any) -> mp.Process:
     """Start ``ckg.etl.build.build`` or ``update`` (``job``) in a child process; ``fault`` is a
-    ``CKG_FAULT`` rule (:mod:`ckg.faults`), ``trace`` a ``CKG_FAULT_TRACE`` file."""
-    env = {}
+    ``CKG_FAULT`` rule (:mod:`ckg.faults`), ``trace`` a ``CKG_FAULT_TRACE`` file, ``env`` more
+    settings of the child."""
+    env = dict(env or {})
     if fault:
         env["CKG_FAULT"] = fault
     if trace:
