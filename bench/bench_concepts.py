@@ -21,6 +21,7 @@ tokenising), speed-up over one process, and ``x v4`` (the v4 path's time / this 
 times faster the current extractor is, same run, same process count).
 
     python bench/bench_concepts.py [--real ../shared/data] [--processes 1 2 4] [--build]
+    python bench/bench_concepts.py --release GENERATED --limit 5000 --processes 1 2   # synthetic texts
 
 Vocabularies: the MeSH RDF, the Disease Ontology (2015 and the infectious-disease slim) and
 COVOC from ../shared/data.
@@ -51,10 +52,16 @@ def vocabularies(real: Path) -> list[Path]:
             v / "doid" / "DO_infectious_disease_slim.obo", v / "covoc" / "covoc.obo"]
 
 
-def read_texts(release: Path) -> list[tuple[str, str, str, str]]:
+def read_texts(release: Path, limit: int | None = None) -> list[tuple[str, str, str, str]]:
+    """The papers of a release as extraction gets them; with ``limit``, its first papers with a body."""
     with tempfile.TemporaryDirectory() as tmp:
         report = Report(Path(tmp) / "report.jsonl")
-        papers = [(p.key, p.title, p.abstract, p.body) for p in Assembler(discover([release], report), report).papers()]
+        papers = []
+        for p in Assembler(discover([release], report), report).papers():
+            if limit is None or p.body:
+                papers.append((p.key, p.title, p.abstract, p.body))
+            if limit is not None and len(papers) >= limit:
+                break
         report.close()
     return papers
 
@@ -65,6 +72,10 @@ def main() -> int:
     parser.add_argument("--processes", type=int, nargs="*", default=None,
                         help="process counts to measure (default: 1, 2 and the number of CPUs)")
     parser.add_argument("--build", action="store_true", help="also time a whole build with concepts and topics")
+    parser.add_argument("--release", type=Path, default=None,
+                        help="another release to read the texts from (a generated one: `ckg demo-corpus --shape "
+                             "cord19`); default: the real 2020-03-13")
+    parser.add_argument("--limit", type=int, default=None, help="with --release: its first N papers with a body")
     parser.add_argument("--lexicon", default=None,
                         help="a learned lexicon (ckg concepts learn): also time the gold-standard configuration "
                              "(MeSH 2024 + the 2015 descriptors + the Disease Ontology + this lexicon) in the same run")
@@ -74,11 +85,11 @@ def main() -> int:
               file=sys.stderr)
         return 0
     real = Path(args.real)
-    release = real / "cord19" / "release-2020-03-13"
+    release = args.release or real / "cord19" / "release-2020-03-13"
     cpus = os.cpu_count() or 1
     counts = args.processes or sorted({1, 2, cpus})
 
-    texts = read_texts(release)
+    texts = read_texts(release, args.limit if args.release else None)
     words = 0
     nlp = blank_pipeline()
     start = time.perf_counter()

@@ -12,7 +12,8 @@ Both are the same procedure, :func:`apply_release`; a build starts from an empty
 2. **Removals.** Papers of the store missing from the new release are removed (unless
    ``keep_removed``), with their graphs.
 3. **Load.** Graphs of changed and removed papers are dropped and the staging file is
-   bulk-loaded into Oxigraph.
+   bulk-loaded into Oxigraph. A build cuts its staging file in pieces and a thread loads each
+   while the reading goes on (:mod:`ckg.etl.staging`): only the last piece is left for this step.
 4. **Entities.** Author and institution nodes and affiliatedWith edges are recomputed from
    the catalog for the entities the changed papers mention (all of them in a build).
 5. **Citations.** Bibliography entries are resolved against the new corpus

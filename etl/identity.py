@@ -42,6 +42,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from urllib.parse import quote
@@ -99,6 +100,7 @@ def first_given_name(given: str) -> str:
     return words[0] if words else ""
 
 
+@functools.lru_cache(maxsize=1 << 16)  # computed for the paper's graph and again for the catalog; names recur
 def author_key(given: str, family: str) -> str:
     """Key of an author mention (see the module docstring)."""
     family_slug = _bounded_slug(family)
@@ -106,6 +108,7 @@ def author_key(given: str, family: str) -> str:
     return f"{family_slug}_{given_slug}" if given_slug else family_slug
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def institution_key(name: str, country: str = "") -> str:
     """Key of an affiliation's institution (see the module docstring)."""
     name_slug = _bounded_slug(_institution_name_key(name))
