@@ -12,8 +12,8 @@ Both are the same procedure, :func:`apply_release`; a build starts from an empty
 2. **Removals.** Papers of the store missing from the new release are removed (unless
    ``keep_removed``), with their graphs.
 3. **Load.** Graphs of changed and removed papers are dropped and the staging file is
-   bulk-loaded into Oxigraph. A build cuts its staging file in pieces and a thread loads each
-   while the reading goes on (:mod:`ckg.etl.staging`): only the last piece is left for this step.
+   bulk-loaded into Oxigraph. A build can cut its staging file in pieces that a thread loads
+   while the reading goes on (:mod:`ckg.etl.staging`, ``CKG_LOAD_PIECE_MB``; off by default).
 4. **Entities.** Author and institution nodes and affiliatedWith edges are recomputed from
    the catalog for the entities the changed papers mention (all of them in a build).
 5. **Citations.** Bibliography entries are resolved against the new corpus
@@ -299,7 +299,7 @@ def apply_release(store_path: Path, folder: Path, inputs: list[Path], *, release
             # a build reads the parses ahead in the processes the other stages use, one left to this one
             assembler = Assembler(found, report, known=catalog.known_inputs() if mode == "update" else None,
                                   prefetch=worker_processes(annotation) - 1)
-            # a build loads its staging file in pieces while it reads on (ckg.etl.staging)
+            # a build may load its staging file in pieces while it reads on (ckg.etl.staging)
             cut_bytes = piece_bytes() if mode == "build" else None
             with StagedLoad(store, staging, cut_bytes=cut_bytes) as out:
                 with timer.stage("read_and_emit"):
