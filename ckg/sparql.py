@@ -38,7 +38,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from ckg import resources
+from ckg import first_pages, resources
 from ckg import results as formats
 from ckg.etl.catalog import papers_with_title_containing
 from ckg.queries import NamedQuery
@@ -402,12 +402,26 @@ TITLE_INDEX_MAX_PAPERS = 10_000
 """The most papers a title-index lookup narrows a query to; with more, the query scans the titles."""
 
 
-def named_text(query: NamedQuery, substitutions: dict, folder: Path | None) -> str:
-    """The text to run for a named query with these bound parameters: narrowed by the title index
-    of the store's release in ``folder`` (see :mod:`ckg.queries`) when the query declares one and
-    the index can answer (the catalog has it complete, the release was not changed in place since,
-    at most :data:`TITLE_INDEX_MAX_PAPERS` papers match), else its own text."""
-    if query.title_index is None or folder is None or (Path(folder) / EDITED_FILE).exists():
+def named_text(query: NamedQuery, substitutions: dict, folder: Path | None, *, store: ox.Store | None = None,
+               rows: int | None = None) -> str:
+    """The text to run for a named query with these bound parameters, narrowed where ckg can, else
+    its own text; only for the store of a release in ``folder`` (:func:`ckg.store.open_release`)
+    that was not changed in place since it was built:
+
+    * by the title index of the release's catalog (see :mod:`ckg.queries`) when the query declares
+      one and the index can answer (it is complete, at most :data:`TITLE_INDEX_MAX_PAPERS` papers
+      match);
+    * to the papers of its first ``rows`` rows when the query declares a first page
+      (:mod:`ckg.first_pages`) and ``store``, the release's store, is given."""
+    if folder is None or (Path(folder) / EDITED_FILE).exists():
+        return query.text
+    if query.first_page is not None and store is not None and rows is not None:
+        citations = first_pages.citations_of(folder)
+        found = None if citations is None else first_pages.candidates(store, citations, query.first_page[1],
+                                                                      substitutions, rows)
+        if found is not None:  # the ranked papers are the query's first-page variable
+            return query.narrowed_to({query.first_page[0] if v == "paper" else v: nodes for v, nodes in found.items()})
+    if query.title_index is None:
         return query.text
     variable, param = query.title_index
     text = substitutions.get(ox.Variable(param))
@@ -423,10 +437,11 @@ def run_named(store: ox.Store, query: NamedQuery, params: dict[str, Any], *, lim
               folder: Path | None = None, **kwargs: Any) -> Result:
     """Run a named query with its parameters bound by substitution (``kwargs`` go to the store's
     ``query``, for example ``custom_functions``); ``folder``, the folder of the store's release
-    (:func:`ckg.store.open_release`), lets it use the release's title index (:func:`named_text`)."""
+    (:func:`ckg.store.open_release`), lets it use the release's title index and, with a ``limit``,
+    find a ranking's first page (:func:`named_text`)."""
     substitutions = query.bind(params)
-    return execute(store, named_text(query, substitutions, folder), substitutions=substitutions, limit=limit,
-                   **kwargs)
+    text = named_text(query, substitutions, folder, store=store, rows=limit)
+    return execute(store, text, substitutions=substitutions, limit=limit, **kwargs)
 
 
 def _clean_message(message: str) -> str:

@@ -168,7 +168,9 @@ def run_named(ctx, *, name: str, params: dict[str, str], fmt: str, max_rows: int
     """A named query of ``queries/`` with its parameters bound by substitution."""
     query = queries.get(name)
     subs = query.bind(params)
-    result = execute(ctx.store, named_text(query, subs, ctx.folder), substitutions=subs, custom_functions=ctx.functions)
+    # one row past the page, so that a cut answer is still known to be cut (truncated)
+    text = named_text(query, subs, ctx.folder, store=ctx.store, rows=None if max_rows is None else max_rows + 1)
+    result = execute(ctx.store, text, substitutions=subs, custom_functions=ctx.functions)
     if fmt != "object":
         return serialise(result, max_rows, {"solutions": (fmt, ""), "graph": (fmt, "")})
     rows = list(itertools.islice(result.rows, None if max_rows is None else max_rows + 1))

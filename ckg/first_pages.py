@@ -1,0 +1,256 @@
+"""The first page of a ranking without the whole ranking: which papers (and which citing papers)
+can make a named query's first N rows, found outside SPARQL, so that the query runs over those only.
+
+pyoxigraph sorts a whole answer before it cuts it at a ``LIMIT``, so a ranking whose order is
+computed at query time costs its whole answer: the customised citation counts of a concept took
+8.4 s at 100k papers for a first page of 100 (the concept has 35,582 papers, which cite 78,588),
+a concept's papers by citations 4.3 s. A named query may declare in its header that ckg can find
+its first page, and how::
+
+    # first-page: paper customised-citations
+
+When a caller asks for at most N rows (the API's ``_limit``, ``ckg query --limit``), ckg counts the
+ranking's key for every paper the query could rank (:data:`RANKINGS`): a concept's or a topic's
+papers are read from the store (one index range, kept for the next call: :meth:`Citations.having`),
+the citations from the release's catalog, held as two integer arrays per query process
+(:class:`Citations`). It keeps every paper whose key reaches the N-th largest (ties included) and,
+for a count of citing papers, the citing papers that count for them, and puts each set of values
+where the query's ``# first-page values: VARIABLE ...`` lines are, else at the start of its
+``WHERE`` groups (:meth:`ckg.queries.NamedQuery.narrowed_to`). The query still counts, filters
+and sorts by itself, over those papers only: its first N rows are the same as without the
+narrowing (``tests/test_first_pages.py`` compares concepts, topics and page sizes), and its work
+follows the page's citations, not the corpus. With more than :data:`MAX_CANDIDATES` papers (a page
+cut inside a long run of ties) or :data:`MAX_CITING` citing papers, a page that holds every paper,
+or a parameter the ranking cannot read, the query runs as written.
+
+>>> from ckg import resources
+>>> from ckg.etl.emit import citation_quads
+>>> store = ox.Store()
+>>> store.extend(citation_quads("a", "c") + citation_quads("b", "c") + citation_quads("a", "d"))
+>>> asthma = resources.concept("mesh-D001249")
+>>> store.add(ox.Quad(asthma, CKG.nameKey, ox.Literal("asthma")))
+>>> store.extend([ox.Quad(resources.paper(k), CKG.associatedConcept, asthma) for k in "ab"])
+>>> citations = Citations.of_pairs([("a", "c"), ("b", "c"), ("a", "d")])
+>>> page = candidates(store, citations, "customised-citations", {ox.Variable("concept"): ox.Literal("Asthma")}, 1)
+>>> {v: [p.value.rsplit("/", 1)[1] for p in nodes] for v, nodes in page.items()}  # c is cited by a and b, d by a only
+{'paper': ['c'], 'citing': ['a', 'b']}
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import numpy as np
+import pyoxigraph as ox
+
+from ckg import resources
+from ckg.terms import CKG, XSD
+
+MAX_CANDIDATES = 10_000
+"""The most papers a first page is narrowed to (more: ties at the page's end; the query runs as written)."""
+MAX_CITING = 20_000
+"""The most citing papers a first page's counts are narrowed to (more: the query runs as written)."""
+POOLS = 256
+"""The concepts' and topics' papers each query process keeps (:meth:`Citations.having`)."""
+
+Subs = dict[ox.Variable, ox.NamedNode | ox.Literal]
+Narrowing = dict[str, list[ox.NamedNode]]
+
+
+class Unanswerable(Exception):
+    """The ranking cannot say which papers are first (a parameter of another form, a count that is not an integer)."""
+
+
+class Citations:
+    """The corpus's citations (``citing ckg:cites cited``, as the ETL wrote them) as two arrays of
+    paper numbers, and each paper's number of citing papers.
+
+    >>> c = Citations.of_pairs([("a", "c"), ("b", "c")])
+    >>> c.keys, c.citing.tolist(), c.cited.tolist(), c.cited_by.tolist()
+    (['a', 'c', 'b'], [0, 2], [1, 1], [0, 2, 0])
+    """
+
+    def __init__(self, keys: list[str], citing: np.ndarray, cited: np.ndarray) -> None:
+        self.keys = keys
+        self.number = {k: i for i, k in enumerate(keys)}
+        self.citing, self.cited = citing, cited
+        self.cited_by = np.bincount(cited, minlength=len(keys))
+        self._pools: dict[tuple[str, str], np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def of_pairs(cls, pairs: Iterable[tuple[str, str]]) -> Citations:
+        number: dict[str, int] = {}
+        flat = [number.setdefault(k, len(number)) for pair in pairs for k in pair]
+        both = np.array(flat, dtype=np.int32).reshape(-1, 2)
+        return cls(list(number), both[:, 0].copy(), both[:, 1].copy())
+
+    @classmethod
+    def of_catalog(cls, path: Path) -> Citations:
+        """The citations of a catalog (opened read-only)."""
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            return cls.of_pairs(db.execute("SELECT citing, cited FROM citations"))
+        finally:
+            db.close()
+
+    def numbers(self, papers: Iterable) -> np.ndarray:
+        """The numbers of the papers (IRIs) that take part in a citation (the others have none)."""
+        number = self.number
+        keys = (resources.key_of(p, "paper") if isinstance(p, ox.NamedNode) else None for p in papers)
+        return np.fromiter((number[k] for k in keys if k in number), dtype=np.int32)
+
+    def iris(self, numbers: np.ndarray) -> list[ox.NamedNode]:
+        return [resources.paper(self.keys[i]) for i in numbers.tolist()]
+
+    def having(self, store: ox.Store, predicate: ox.NamedNode, node) -> np.ndarray:
+        """The numbers of the papers with ``?paper predicate node`` (a concept's or a topic's
+        papers), read from the store once per process and node (the last :data:`POOLS` kept)."""
+        key = (predicate.value, str(node))
+        with self._lock:
+            found = self._pools.pop(key, None)
+        if found is None:
+            found = np.unique(self.numbers(q.subject for q in store.quads_for_pattern(None, predicate, node)))
+        with self._lock:
+            self._pools[key] = found
+            while len(self._pools) > POOLS:
+                self._pools.pop(next(iter(self._pools)))
+        return found
+
+
+_CACHE: dict[tuple, Citations] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def citations_of(folder: Path) -> Citations | None:
+    """The citations of the release in ``folder`` (its catalog), read once per process and release;
+    None without a catalog."""
+    from ckg.store import CATALOG_FILE
+
+    path = Path(folder) / CATALOG_FILE
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    with _CACHE_LOCK:
+        if key not in _CACHE:
+            try:
+                loaded = Citations.of_catalog(path)
+            except sqlite3.Error:
+                return None
+            _CACHE.clear()  # one release at a time: a process serves the newest generation
+            _CACHE[key] = loaded
+        return _CACHE[key]
+
+
+def candidates(store: ox.Store, citations: Citations, ranking: str, substitutions: Subs, n: int) -> Narrowing | None:
+    """The values of the query's variables (``paper``, and ``citing`` for a count of citing papers)
+    that can make the first ``n`` rows of a ranking (one of :data:`RANKINGS`) with these
+    parameters, or None when the ranking cannot tell (the query then runs as written)."""
+    try:
+        found = RANKINGS[ranking](store, citations, substitutions, n)
+    except Unanswerable:
+        return None
+    if found is None or len(found["paper"]) > MAX_CANDIDATES:
+        return None
+    return {variable: sorted(nodes, key=lambda node: node.value) for variable, nodes in found.items()}
+
+
+# -- reading the store ---------------------------------------------------------------------------
+
+def _key(substitutions: Subs, name: str) -> str:
+    """A string parameter as the query compares it: ``COALESCE(LCASE(STR(?name)), "")``."""
+    term = substitutions.get(ox.Variable(name))
+    if term is None:
+        return ""
+    if not isinstance(term, ox.Literal):
+        raise Unanswerable(name)
+    return term.value.lower()
+
+
+def _named(store: ox.Store, key: str) -> set:
+    """The nodes with this ``ckg:nameKey`` (``?c ckg:nameKey ?key``)."""
+    return {q.subject for q in store.quads_for_pattern(None, CKG.nameKey, ox.Literal(key))} if key else set()
+
+
+def _subjects(store: ox.Store, predicate: ox.NamedNode, objects: Iterable) -> set:
+    return {q.subject for o in objects for q in store.quads_for_pattern(None, predicate, o)}
+
+
+def _pool(store: ox.Store, citations: Citations, predicate: ox.NamedNode, key: str) -> np.ndarray:
+    """Which papers (by number) have ``predicate`` to a node named ``key`` (``?c ckg:nameKey ?key``)."""
+    out = np.zeros(len(citations.keys), dtype=bool)
+    for node in _named(store, key):
+        out[citations.having(store, predicate, node)] = True
+    return out
+
+
+# -- the rankings ----------------------------------------------------------------------------------
+
+def customised_citations(store: ox.Store, citations: Citations, substitutions: Subs, n: int) -> Narrowing | None:
+    """``customised-citation-counts``: a paper's key is the number of distinct papers citing it
+    that have the concept (by name key) and the topic (by name key), or either alone; with neither,
+    its materialised ``ckg:citedByCount``, whose first pages ``ckg:citedByWithin`` marks."""
+    concept, topic = _key(substitutions, "concept"), _key(substitutions, "topic")
+    if not concept and not topic:
+        pages = [p for p in (10, 100, 1000, 10000) if p >= n]
+        if not pages:
+            return None
+        marked = _subjects(store, CKG.citedByWithin, [ox.Literal(str(pages[0]), datatype=XSD.integer)])
+        if len(marked) < pages[0]:  # a page that holds every cited paper, or a store without the marks
+            return None
+        return {"paper": list(marked)}
+    if concept:
+        pool = _pool(store, citations, CKG.associatedConcept, concept)
+        if topic:
+            pool &= _pool(store, citations, CKG.associatedTopic, topic)
+    else:
+        pool = _pool(store, citations, CKG.associatedTopic, topic)
+    counted = pool[citations.citing]  # the citations the ranking counts
+    counts = np.bincount(citations.cited[counted], minlength=len(citations.keys))
+    ranked = np.flatnonzero(counts)
+    if len(ranked) <= n:
+        return None
+    if n <= 0:
+        return {"paper": [], "citing": []}
+    least = np.partition(counts[ranked], len(ranked) - n)[len(ranked) - n]
+    page = np.zeros(len(citations.keys), dtype=bool)
+    page[ranked[counts[ranked] >= least]] = True
+    citing = np.unique(citations.citing[counted & page[citations.cited]])
+    if len(citing) > MAX_CITING:
+        return None
+    return {"paper": citations.iris(np.flatnonzero(page)), "citing": citations.iris(citing)}
+
+
+def concept_papers(store: ox.Store, citations: Citations, substitutions: Subs, n: int) -> Narrowing | None:
+    """``papers-with-concepts``: the papers with every given concept (each by name key), a paper's
+    key its number of citing papers (the materialised ``ckg:citedByCount``, none: 0). When fewer
+    than ``n`` of them are cited, the page reaches the uncited ones, all tied: nothing to narrow."""
+    having = None
+    for name in ("concept1", "concept2", "concept3"):
+        key = _key(substitutions, name)
+        if key:
+            pool = _pool(store, citations, CKG.associatedConcept, key)
+            having = pool if having is None else having & pool
+    if having is None:
+        return None
+    counts = np.where(having, citations.cited_by, 0)
+    ranked = np.flatnonzero(counts)
+    if len(ranked) < n:
+        return None
+    if n <= 0:
+        return {"paper": []}
+    least = np.partition(counts[ranked], len(ranked) - n)[len(ranked) - n]
+    return {"paper": citations.iris(ranked[counts[ranked] >= least])}
+
+
+RANKINGS: dict[str, Callable[[ox.Store, Citations, Subs, int], Narrowing | None]] = {
+    "customised-citations": customised_citations,
+    "concept-papers": concept_papers,
+}
+"""The rankings a query's ``# first-page:`` line can name, each a function of the store, its
+citations, the query's bound parameters and the page size that returns the values to narrow to."""

@@ -1,0 +1,162 @@
+"""First pages of rankings (ckg.first_pages): a named query asked for its first N rows runs over the
+papers that can be on them, with the same rows as the query run as written, for every parameter
+and page size; a store changed in place, a page that holds every paper or a parameter that is not
+a name run it as written."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+import pytest
+
+from ckg import first_pages, queries
+from ckg.sparql import named_text, run_named
+from ckg.store import open_release
+from ckg.terms import CKG, RDF, SKOS
+
+CUSTOMISED = queries.get("customised-citation-counts")
+WITH_CONCEPTS = queries.get("papers-with-concepts")
+PAGES = (1, 2, 3, 5, 10, 25)
+
+
+def rows(store, folder, query, params, limit):
+    return [tuple(None if t is None else t.value for t in row)
+            for row in run_named(store, query, params, limit=limit, folder=folder).rows]
+
+
+def is_narrowed(store, folder, query, params, limit) -> bool:
+    return named_text(query, query.bind(params), folder, store=store, rows=limit) != query.text
+
+
+def labels(store, kind) -> list[str]:
+    """The labels of the concepts or topics that have papers, most papers first."""
+    nodes = {q.subject for q in store.quads_for_pattern(None, RDF.type, kind)}
+    counted = sorted(((-int(q.object.value), q.subject.value) for q in store.quads_for_pattern(None, CKG.paperCount, None)
+                      if q.subject in nodes))
+    out = []
+    for _count, iri in counted:
+        label = next(store.quads_for_pattern(ox.NamedNode(iri), SKOS.prefLabel, None), None)
+        if label is not None:
+            out.append(label.object.value)
+    return out
+
+
+def compare(store, folder, query, params) -> int:
+    """Asserts that each page size gives the same rows narrowed and as written; returns how many
+    of them ran narrowed."""
+    narrowed = 0
+    whole = rows(store, None, query, params, None)
+    for limit in PAGES:
+        page = rows(store, folder, query, params, limit)
+        assert page == whole[:limit], (query.name, params, limit)
+        narrowed += is_narrowed(store, folder, query, params, limit)
+    return narrowed
+
+
+def test_the_first_pages_are_the_first_rows_on_the_demo_store(demo_store):
+    folder, store = open_release(demo_store, read_only=True)
+    concepts, topics = labels(store, CKG.Concept), labels(store, CKG.Topic)
+    assert len(concepts) > 20 and len(topics) >= 3
+    narrowed = 0
+    for concept in concepts[:12]:
+        narrowed += compare(store, folder, CUSTOMISED, {"concept": concept})
+        narrowed += compare(store, folder, CUSTOMISED, {"concept": concept.upper(), "topic": topics[0]})
+        narrowed += compare(store, folder, WITH_CONCEPTS, {"concept1": concept})
+        narrowed += compare(store, folder, WITH_CONCEPTS, {"concept1": concept, "concept2": concepts[0]})
+    for topic in topics:
+        narrowed += compare(store, folder, CUSTOMISED, {"topic": topic})
+    narrowed += compare(store, folder, CUSTOMISED, {})
+    assert narrowed > 50  # most cases ran narrowed, and answered the same
+    # names no concept has: an empty answer either way
+    assert rows(store, folder, CUSTOMISED, {"concept": "no such concept"}, 10) == []
+    assert rows(store, folder, WITH_CONCEPTS, {"concept1": "no such concept"}, 10) == []
+
+
+def test_the_candidates_hold_the_page_and_ties(demo_store):
+    folder, store = open_release(demo_store, read_only=True)
+    citations = first_pages.citations_of(folder)
+    concept = labels(store, CKG.Concept)[0]
+    whole = rows(store, None, CUSTOMISED, {"concept": concept}, None)
+    counts = [int(r[-1]) for r in whole]
+    subs = CUSTOMISED.bind({"concept": concept})
+    concept_papers = {q.subject.value for q in store.quads_for_pattern(None, CKG.associatedConcept, None)
+                      if q.object in {c.subject for c in store.quads_for_pattern(None, CKG.nameKey, ox.Literal(concept.lower()))}}
+    for limit in (1, 3, 10):
+        found = first_pages.candidates(store, citations, "customised-citations", subs, limit)
+        papers = {p.value for p in found["paper"]}
+        tied = [r[2] for r in whole if int(r[-1]) >= counts[limit - 1]]
+        assert set(tied) == papers, limit  # the page, and every paper tied with its last
+        # the citing papers: those of the concept that cite a paper of the page
+        expected = {q.subject.value for p in found["paper"] for q in store.quads_for_pattern(None, CKG.cites, p)
+                    if q.subject.value in concept_papers}
+        assert {p.value for p in found["citing"]} == expected
+    # a page as long as the answer: nothing to narrow
+    assert first_pages.candidates(store, citations, "customised-citations", subs, len(whole)) is None
+    assert not is_narrowed(store, folder, CUSTOMISED, {"concept": concept}, len(whole))
+
+
+def test_the_whole_ranking_reads_the_most_cited_marks(demo_store):
+    folder, store = open_release(demo_store, read_only=True)
+    found = first_pages.candidates(store, first_pages.citations_of(folder), "customised-citations", {}, 7)
+    marked = {q.subject for q in store.quads_for_pattern(None, CKG.citedByWithin, ox.Literal(10))}
+    assert found is not None and set(found["paper"]) == marked and len(marked) == 10 and "citing" not in found
+    assert first_pages.candidates(store, first_pages.citations_of(folder), "customised-citations", {}, 20_000) is None
+
+
+def test_without_a_folder_or_after_a_change_in_place_the_query_runs_as_written(demo_store, tmp_path):
+    from conftest import copy_store
+
+    from ckg.store import EDITED_FILE
+
+    folder, store = open_release(demo_store, read_only=True)
+    concept = labels(store, CKG.Concept)[0]
+    assert is_narrowed(store, folder, CUSTOMISED, {"concept": concept}, 3)
+    assert not is_narrowed(store, None, CUSTOMISED, {"concept": concept}, 3)
+    assert not is_narrowed(store, folder, CUSTOMISED, {"concept": concept}, None)
+    copy = copy_store(demo_store, tmp_path / "copy")
+    copy_folder, copy_db = open_release(copy, read_only=True)
+    (copy_folder / EDITED_FILE).write_text("")
+    assert not is_narrowed(copy_db, copy_folder, CUSTOMISED, {"concept": concept}, 3)
+
+
+def test_the_api_pages_a_ranking_and_says_it_is_cut(demo_store):
+    import json
+
+    from serving import app_on
+
+    folder, store = open_release(demo_store, read_only=True)
+    concept = labels(store, CKG.Concept)[0]
+    whole = rows(store, None, CUSTOMISED, {"concept": concept}, None)
+    assert len(whole) > 3
+    with app_on(demo_store, {"engines": 1}) as app:
+        client = app.test_client()
+        for limit, cut in ((2, True), (len(whole) - 1, True), (len(whole), False)):
+            r = client.get("/api/queries/customised-citation-counts", query_string={"concept": concept, "_limit": limit})
+            answer = json.loads(r.get_data())
+            assert r.status_code == 200 and answer["truncated"] is cut, limit
+            assert [(row["paper"], row["citations"]) for row in answer["rows"]] == [
+                (p, int(n)) for *_rest, p, _title, n in whole[:limit]]
+            r = client.get("/api/queries/customised-citation-counts",
+                           query_string={"concept": concept, "_limit": limit, "_format": "csv"})
+            assert r.headers.get("X-CKG-Truncated") == ("true" if cut else None)
+
+
+def test_a_first_page_line_is_checked():
+    from pathlib import Path
+
+    text = "# name: q\n# summary: s\n# first-page: paper no-such-ranking\nSELECT ?paper WHERE { ?paper ?p ?o }\n"
+    with pytest.raises(queries.QueryFileError, match="first-page paper no-such-ranking"):
+        queries.parse(text, Path("q.rq"))
+    with pytest.raises(queries.QueryFileError, match="bad first-page line"):
+        queries.parse(text.replace("paper no-such-ranking", "paper"), Path("q.rq"))
+
+
+def test_the_first_pages_are_the_first_rows_on_the_real_papers(real_biorxiv):
+    folder, store = open_release(real_biorxiv[0], read_only=True)
+    concepts, topics = labels(store, CKG.Concept), labels(store, CKG.Topic)
+    narrowed = 0
+    for concept in concepts[:6]:
+        narrowed += compare(store, folder, CUSTOMISED, {"concept": concept})
+        narrowed += compare(store, folder, CUSTOMISED, {"concept": concept, "topic": topics[0]})
+        narrowed += compare(store, folder, WITH_CONCEPTS, {"concept1": concept})
+    narrowed += compare(store, folder, CUSTOMISED, {"topic": topics[0]})
+    assert narrowed > 20
