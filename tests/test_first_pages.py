@@ -160,3 +160,19 @@ def test_the_first_pages_are_the_first_rows_on_the_real_papers(real_biorxiv):
         narrowed += compare(store, folder, WITH_CONCEPTS, {"concept1": concept})
     narrowed += compare(store, folder, CUSTOMISED, {"topic": topics[0]})
     assert narrowed > 20
+
+
+def test_past_the_caps_the_query_runs_as_written(demo_store, monkeypatch):
+    folder, store = open_release(demo_store, read_only=True)
+    concept = labels(store, CKG.Concept)[0]
+    params = {"concept": concept}
+    assert is_narrowed(store, folder, CUSTOMISED, params, 2)
+    expected = rows(store, None, CUSTOMISED, params, 2)
+    monkeypatch.setattr(first_pages, "MAX_CITING", 0)  # more citing papers than the cap
+    assert not is_narrowed(store, folder, CUSTOMISED, params, 2)
+    assert rows(store, folder, CUSTOMISED, params, 2) == expected
+    monkeypatch.setattr(first_pages, "MAX_CITING", 20_000)
+    monkeypatch.setattr(first_pages, "MAX_CANDIDATES", 0)  # more papers than the cap
+    assert not is_narrowed(store, folder, CUSTOMISED, params, 2)
+    assert not is_narrowed(store, folder, WITH_CONCEPTS, {"concept1": concept}, 2)
+    assert rows(store, folder, WITH_CONCEPTS, {"concept1": concept}, 2) == rows(store, None, WITH_CONCEPTS, {"concept1": concept}, 2)
