@@ -122,6 +122,7 @@ bench: install
 # The component benchmarks, each against its own baseline.
 bench-parts: install
 	$(BIN)/python bench/bench_build.py
+	$(BIN)/python bench/bench_reading.py
 	$(BIN)/python bench/bench_server.py
 	$(BIN)/python bench/bench_concepts.py --build
 	$(BIN)/python bench/bench_embed.py

@@ -56,7 +56,7 @@ class _Progress:
 
 def _errors():
     """Turn the library's expected errors into clean CLI errors (no traceback)."""
-    from ckg.etl.assemble import InputError
+    from ckg.etl.assemble import InputError, WorkerStopped
     from ckg.etl.concept_eval import GoldFormatError
     from ckg.etl.concepts import ExtractorUnavailable
     from ckg.executor import ExecutorError
@@ -66,7 +66,7 @@ def _errors():
     from ckg.store import StoreError
 
     return (InputError, StoreError, QueryParameterError, QueryFileError, UnknownQuery, QuerySyntaxError, ValueError,
-            OSError, ExtractorUnavailable, GoldFormatError, ExecutorError, SearchIndexError)
+            OSError, ExtractorUnavailable, GoldFormatError, ExecutorError, SearchIndexError, WorkerStopped)
 
 
 def _run(fn, *args, **kwargs):
@@ -153,7 +153,7 @@ def _release_options(f):
                      help="Concept extractor (default: gazetteer; scispacy needs a scispacy NER model installed)."),
         click.option("--scispacy-model", default=None, help="The scispacy model's name or path (default en_core_sci_sm)."),
         click.option("--processes", type=click.IntRange(min=1), default=None,
-                     help="Processes for the heavy stages: parses read ahead, concept extraction, topic inference (default: $CKG_PROCESSES, else the CPUs)."),
+                     help="Processes for the heavy stages: rows read and emitted ahead, concept extraction, topic inference (default: $CKG_PROCESSES, else the CPUs)."),
         _executor_option,
         _ray_address_option,
         click.option("--topics-from", "topics_from", type=click.Path(exists=True, file_okay=False, path_type=Path),

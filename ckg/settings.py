@@ -39,7 +39,7 @@ SETTINGS: dict[str, Setting] = {
         Setting("topics", "CKG_TOPICS", None,
                 "Topic configuration (TOML) for a new build when no --topics is given; unset: ckg's ten default topics."),
         Setting("processes", "CKG_PROCESSES", None,
-                "Processes for a build's heavy stages (parses read ahead, concept extraction, topic inference) when no --processes is given; unset: the number of CPUs (at most 16)."),
+                "Processes for a build's heavy stages (rows read and emitted ahead, concept extraction, topic inference) when no --processes is given; unset: the number of CPUs (at most 16)."),
         Setting("executor", "CKG_EXECUTOR", "local",
                 "Where concept extraction (build, update) and text embedding (train) run when no --executor is given: "
                 "local (processes of this machine) or ray (Ray Data pipelines on a Ray cluster)."),

@@ -47,8 +47,11 @@ import re
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
+from ckg import faults
 from ckg.etl.authors import authors_from_parse, parse_author_string
 from ckg.etl.identity import IdentityError, paper_key
 from ckg.etl.metadata import MetadataFormatError, MetadataRow, read_metadata
@@ -64,9 +67,10 @@ from ckg.etl.normalize import (
     strip_preprint_boilerplate,
 )
 from ckg.etl.parses import ParseDoc, ParseError, ParseIndex, body_text, read_parse, relative_name, scan
-from ckg.etl.prefetch import WINDOW, DigestsAhead, Prefetcher, file_digest
+from ckg.etl.prefetch import WINDOW, DigestsAhead, Recorder, file_digest
 from ckg.etl.records import Paper
-from ckg.etl.report import Report
+from ckg.etl.report import Issue, Report
+from ckg.etl.workers import batches, start_executor
 
 _PREPRINT_DATE = re.compile(r"^10\.1101/(\d{4})\.(\d{2})\.(\d{2})\.\d+$")
 _LEADING_ABSTRACT = re.compile(r"^(?:abstract|summary)\s*[:.]?\s+", re.IGNORECASE)
@@ -74,6 +78,10 @@ _LEADING_ABSTRACT = re.compile(r"^(?:abstract|summary)\s*[:.]?\s+", re.IGNORECAS
 
 class InputError(ValueError):
     """A path given as input does not exist or is not a CORD-19 input."""
+
+
+class WorkerStopped(RuntimeError):
+    """A worker process assembling a build's rows stopped before it was done (killed, out of memory)."""
 
 
 @dataclass
@@ -187,22 +195,84 @@ KnownInput = Callable[[str, str], "str | None"]
 """known(key, fingerprint): the paper's stored DOI ('' for none) when the store holds the paper
 with this input fingerprint, else None."""
 
+Finish = Callable[[Paper], None]
+"""What a build does to each paper it reads, done where the paper is assembled (in a worker when
+rows are assembled ahead): :func:`ckg.etl.build` emits its N-Quads and hashes them there."""
+
+AHEAD_BATCH = 32
+"""Rows a worker assembles per task when rows are assembled ahead."""
+
+
+@dataclass
+class RowIds:
+    """What a row says of its paper's identity: the key (None when the row has no usable
+    identifier: rejected) and the parse files it claims."""
+
+    key: str | None
+    cord_uid: str
+    shas: list[str]
+    pmcid: str
+    doi: str
+    pmid: str
+    parse_paths: list[Path]
+
+    @property
+    def parse_ids(self) -> list[str]:
+        return self.shas + ([self.pmcid] if self.pmcid else [])
+
+
+@dataclass
+class AssembledAhead:
+    """A row assembled by a worker, before the checks that depend on the rows before it: its
+    identity and the issues found reading it (``early``), the paper (None: rejected) and the issues
+    of reading its parses and composing it (``late``, reported only when it is not a duplicate)."""
+
+    ids: RowIds
+    early: list[Issue]
+    paper: Paper | None = None
+    late: list[Issue] = field(default_factory=list)
+    parses_read: int = 0
+
+
+_worker: Assembler | None = None  # a worker's own assembler (rows assembled ahead)
+_worker_finish: Finish | None = None
+
+
+def _start_worker(inputs: Inputs, finish: Finish | None) -> None:
+    global _worker, _worker_finish
+    _worker, _worker_finish = Assembler(inputs, Recorder()), finish
+
+
+def _assemble_batch(rows: list[MetadataRow], root: Path, name: str) -> list[AssembledAhead]:
+    """Rows of ``name`` assembled in a worker, each with the issues it recorded."""
+    assert _worker is not None
+    faults.point("read.assemble")
+    return [_worker._assemble(row, root, name, _worker_finish) for row in rows]
+
 
 class Assembler:
     """Joins rows and parses into :class:`Paper` records, reporting what it cannot use.
 
-    ``known`` (see :data:`KnownInput`) lets unchanged rows through as :class:`Unchanged`."""
+    ``known`` (see :data:`KnownInput`) lets unchanged rows through as :class:`Unchanged`.
+
+    ``ahead`` worker processes assemble a build's rows (read the parses a row claims, compose the
+    paper, and run ``finish`` on it) while this process reads the metadata file on; what depends
+    on the rows before a row (whether it is a duplicate, which paper a parse id or DOI belongs to)
+    is decided here, in the rows' order, and the issues a worker recorded for a row are reported
+    then: the papers and the report are those of assembling every row here
+    (``tests/test_bad_input.py``). An update (``known``) reads few rows and only once it knows a
+    row changed: it has its parse files hashed ahead in threads instead."""
 
     def __init__(self, inputs: Inputs, report: Report, known: KnownInput | None = None, *,
-                 prefetch: int = 0) -> None:
+                 ahead: int = 0, finish: Finish | None = None) -> None:
         self.inputs = inputs
         self.report = report
         self.known = known
-        self.prefetch = prefetch  # worker processes reading parses ahead (ckg.etl.prefetch); 0: none
-        self._ahead: Prefetcher | None = None
+        self.ahead = ahead  # worker processes assembling rows ahead (a build); 0: none
+        self.finish = finish
         self._digests: DigestsAhead | None = None  # an update's parse files hashed ahead, in threads
         self.parses_hashed_ahead = 0  # of the parses an update hashed, those a thread hashed
-        self.parses_read_ahead = 0  # of the parses read, those a worker read
+        self.rows_assembled_ahead = 0  # of the rows read, those a worker assembled
         self.counts = AssemblyCounts()
         self._used: set[Path] = set()
         self._seen: dict[str, str] = {}  # paper key -> where it was read
@@ -211,26 +281,13 @@ class Assembler:
 
     # -- parses ------------------------------------------------------------------------------
 
-    def _read(self, path: Path) -> ParseDoc | None:
-        self._used.add(path)
+    def _read(self, path: Path, report: Report) -> ParseDoc | None:
         where = self.inputs.parses.relative(path)
-        ahead = self._ahead.take(path, where) if self._ahead is not None else None
-        if ahead is not None:  # read by a worker: its issues are reported here, as if read here
-            self.parses_read_ahead += 1
-            for issue in ahead.issues:
-                self.report.record(issue)
-            if ahead.error is not None:
-                self.report.reject(ahead.error[1], where, ahead.error[0])
-                return None
-            doc = ahead.doc
-        else:
-            try:
-                doc = read_parse(path, self.report, where)
-            except ParseError as exc:
-                self.report.reject(exc.reason, where, str(exc))
-                return None
-        self.counts.parses_read += 1
-        return doc
+        try:
+            return read_parse(path, report, where)
+        except ParseError as exc:
+            report.reject(exc.reason, where, str(exc))
+            return None
 
     def _digest(self, path: Path) -> bytes:
         """A parse file's digest: hashed ahead by a thread, else here."""
@@ -241,7 +298,7 @@ class Assembler:
         return ahead
 
     def _guess_parses(self, row: MetadataRow) -> list[Path]:
-        """The parses of the release's index a row names by PMC id or sha (a guess, for reading
+        """The parses of the release's index a row names by PMC id or sha (a guess, for hashing
         ahead: :meth:`_row_parses` decides)."""
         parses = self.inputs.parses
         f = row.fields
@@ -255,10 +312,10 @@ class Assembler:
                 out.append(path)
         return out
 
-    def _read_ahead(self, rows: Iterator[MetadataRow], ahead: Prefetcher | DigestsAhead) -> Iterator[MetadataRow]:
-        """The rows, each one's parses handed to the workers :data:`~ckg.etl.prefetch.WINDOW`
-        rows before the row is assembled; the reads its row did not take are then dropped. A
-        failure reading the file comes after the rows read before it, as without reading ahead."""
+    def _hash_ahead(self, rows: Iterator[MetadataRow], ahead: DigestsAhead) -> Iterator[MetadataRow]:
+        """The rows, each one's parses handed to the threads :data:`~ckg.etl.prefetch.WINDOW`
+        rows before the row is assembled; the digests its row did not take are then dropped. A
+        failure reading the file comes after the rows read before it, as without hashing ahead."""
         window: deque[tuple[MetadataRow, list[Path]]] = deque()
         failure: Exception | None = None
         try:
@@ -280,13 +337,13 @@ class Assembler:
         if failure is not None:
             raise failure
 
-    def _row_parses(self, row: MetadataRow, shas: list[str], pmcid: str, root: Path) -> list[Path]:
+    def _row_parses(self, row: MetadataRow, shas: list[str], pmcid: str, root: Path, report: Report) -> list[Path]:
         paths: list[Path] = []
         if pmcid and pmcid in self.inputs.parses.by_pmcid:
             paths.append(self.inputs.parses.by_pmcid[pmcid])
         for cell in ("pmc_json_files", "pdf_json_files"):
             for rel in split_multi(row.fields.get(cell)):
-                candidate = self._named_parse(row, cell, rel, root)
+                candidate = self._named_parse(row, cell, rel, root, report)
                 if candidate is not None and candidate not in paths:
                     self.inputs.parses.roots.setdefault(candidate, root)
                     paths.append(candidate)
@@ -297,14 +354,14 @@ class Assembler:
         # PMC parses first: the PMC XML is the cleaner source of body text and bibliography.
         return sorted(paths, key=lambda p: 0 if p.name.startswith("PMC") else 1)
 
-    def _named_parse(self, row: MetadataRow, cell: str, rel: str, root: Path) -> Path | None:
+    def _named_parse(self, row: MetadataRow, cell: str, rel: str, root: Path, report: Report) -> Path | None:
         """The file a row's cell names, when there is one inside the release."""
         candidate = root / rel
         if not os.path.isabs(rel) and candidate in self.inputs.parses.roots:
             return candidate  # listed by the scan under this release: inside it, and there (no lstat)
         if os.path.isabs(rel) or not Path(os.path.abspath(candidate)).is_relative_to(os.path.abspath(root)):
-            self.report.warn("parse-path-outside-release", row.where,
-                             f"{cell} names {rel!r}, outside the release: not read")
+            report.warn("parse-path-outside-release", row.where,
+                        f"{cell} names {rel!r}, outside the release: not read")
             return None
         return candidate if os.path.lexists(candidate) else None
 
@@ -313,20 +370,14 @@ class Assembler:
     def papers(self) -> Iterator[Paper | Unchanged]:
         """Every paper of the release, metadata rows first, then parses no row claimed
         (:class:`Unchanged` for a row the store holds as it is, when ``known`` is given)."""
-        # an update reads few parses (and only once it knows a row changed): no reading ahead,
-        # but every parse is hashed, ahead, in threads
-        if self.prefetch > 0 and self.inputs.metadata_files:
-            if self.known is None:
-                self._ahead = Prefetcher(self.prefetch)
-            else:
-                self._digests = DigestsAhead(DIGEST_THREADS)
+        if self.ahead > 0 and self.known is not None and self.inputs.metadata_files:
+            self._digests = DigestsAhead(DIGEST_THREADS)
         try:
             yield from self._row_papers()
         finally:
-            for ahead in (self._ahead, self._digests):
-                if ahead is not None:
-                    ahead.close()
-            self._ahead = self._digests = None
+            if self._digests is not None:
+                self._digests.close()
+            self._digests = None
         for table in (self.inputs.parses.by_sha, self.inputs.parses.by_pmcid):
             for key in sorted(table):
                 path = table[key]
@@ -337,20 +388,70 @@ class Assembler:
                     yield paper
 
     def _row_papers(self) -> Iterator[Paper | Unchanged]:
-        for csv_path, root in self.inputs.metadata_files:
-            name = relative_name(csv_path, root)
+        workers = None
+        if self.ahead > 0 and self.known is None and self.inputs.metadata_files:
+            workers = start_executor(self.ahead, initializer=_start_worker, initargs=(self.inputs, self.finish))
+        try:
+            for csv_path, root in self.inputs.metadata_files:
+                name = relative_name(csv_path, root)
+                try:
+                    rows = read_metadata(csv_path, self.report, display_name=name)
+                    if workers is not None:
+                        for row, assembled in self._assembled_ahead(workers, rows, root, name):
+                            self.counts.rows += 1
+                            self.rows_assembled_ahead += 1
+                            paper = self._checked(row, assembled, root)
+                            if paper is not None:
+                                yield paper
+                        continue
+                    for row in rows if self._digests is None else self._hash_ahead(rows, self._digests):
+                        self.counts.rows += 1
+                        paper = self._from_row(row, root, name)
+                        if paper is not None:
+                            yield paper
+                except MetadataFormatError as exc:
+                    self.report.reject("not-metadata", name, str(exc))
+                except OSError as exc:
+                    self.report.reject("not-metadata", name, f"cannot read the file: {exc.strerror}")
+        finally:
+            if workers is not None:
+                workers.shutdown(wait=True, cancel_futures=True)
+
+    def _assembled_ahead(self, workers: ProcessPoolExecutor, rows: Iterator[MetadataRow], root: Path,
+                         name: str) -> Iterator[tuple[MetadataRow, AssembledAhead]]:
+        """The rows with what the workers made of them, in the rows' order, batches of
+        :data:`AHEAD_BATCH` rows handed out while the file is read on (a few per worker in
+        flight). A failure reading the file comes after the rows read before it."""
+        pending: deque[tuple[list[MetadataRow], Future]] = deque()
+        in_flight = 4 * self.ahead
+        failure: Exception | None = None
+
+        def stopped(batch: list[MetadataRow]) -> WorkerStopped:
+            return WorkerStopped(f"a worker process assembling the rows of {name} stopped (killed, or out of "
+                                 f"memory?) before it returned rows {batch[0].row}-{batch[-1].row}; the store "
+                                 "is left as it was")
+
+        def done(batch: list[MetadataRow], result: Future) -> Iterator[tuple[MetadataRow, AssembledAhead]]:
             try:
-                rows = read_metadata(csv_path, self.report, display_name=name)
-                ahead = self._ahead or self._digests
-                for row in rows if ahead is None else self._read_ahead(rows, ahead):
-                    self.counts.rows += 1
-                    paper = self._from_row(row, root, name)
-                    if paper is not None:
-                        yield paper
-            except MetadataFormatError as exc:
-                self.report.reject("not-metadata", name, str(exc))
-            except OSError as exc:
-                self.report.reject("not-metadata", name, f"cannot read the file: {exc.strerror}")
+                assembled = result.result()
+            except BrokenProcessPool:
+                raise stopped(batch) from None
+            return zip(batch, assembled)
+
+        try:
+            for batch in batches(rows, AHEAD_BATCH):
+                try:
+                    pending.append((batch, workers.submit(_assemble_batch, batch, root, name)))
+                except BrokenProcessPool:
+                    raise stopped(batch) from None
+                if len(pending) > in_flight:
+                    yield from done(*pending.popleft())
+        except Exception as exc:  # noqa: BLE001 - raised again once the rows before it are assembled
+            failure = exc
+        while pending:
+            yield from done(*pending.popleft())
+        if failure is not None:
+            raise failure
 
     def _duplicate(self, key: str, where: str) -> bool:
         """True (and a reject) when the paper was read before. A record keyed by a sha or PMC id
@@ -376,7 +477,9 @@ class Assembler:
             paper.input_hash = ""  # read again, and its issues reported again, at every run
         return paper
 
-    def _read_row(self, row: MetadataRow, root: Path, name: str) -> Paper | Unchanged | None:
+    def _row_ids(self, row: MetadataRow, root: Path, report: Report) -> RowIds:
+        """The row's identifiers and parse files, each malformed one reported (``missing-id``: no
+        key)."""
         f = row.fields
         where = row.where
         shas = []
@@ -385,52 +488,103 @@ class Assembler:
             if sha:
                 shas.append(sha)
             else:
-                self.report.warn("malformed-id", where, f"sha {raw_sha!r} is not a SHA-1; ignored")
+                report.warn("malformed-id", where, f"sha {raw_sha!r} is not a SHA-1; ignored")
         pmcid = normalize_pmcid(f.get("pmcid"))
         if f.get("pmcid") and not pmcid:
-            self.report.warn("malformed-id", where, f"pmcid {f['pmcid']!r} is not a PMC id; ignored")
+            report.warn("malformed-id", where, f"pmcid {f['pmcid']!r} is not a PMC id; ignored")
         doi = normalize_doi(f.get("doi"))
         if f.get("doi") and not doi:
-            self.report.warn("malformed-id", where, f"doi {f['doi']!r} is not a DOI; ignored")
+            report.warn("malformed-id", where, f"doi {f['doi']!r} is not a DOI; ignored")
         pmid = normalize_pmid(f.get("pubmed_id"))
         cord_uid = clean_text(f.get("cord_uid"))
         try:
-            key = paper_key(cord_uid=cord_uid, shas=shas, pmcid=pmcid, doi=doi, pmid=pmid)
+            key: str | None = paper_key(cord_uid=cord_uid, shas=shas, pmcid=pmcid, doi=doi, pmid=pmid)
         except IdentityError as exc:
-            self.report.reject("missing-id", where, str(exc))
-            self._used.update(self._row_parses(row, shas, pmcid, root))
+            report.reject("missing-id", where, str(exc))
+            key = None
+        return RowIds(key, cord_uid, shas, pmcid, doi, pmid, self._row_parses(row, shas, pmcid, root, report))
+
+    def _row_paper(self, row: MetadataRow, ids: RowIds, name: str, report: Report,
+                   fingerprint: str = "") -> tuple[Paper | None, int]:
+        """The paper of a row that is not a duplicate (None when it cannot be used), and the
+        number of its parses read."""
+        assert ids.key is not None
+        files = [name] + [self.inputs.parses.relative(p) for p in ids.parse_paths]
+        docs = [d for p in ids.parse_paths if (d := self._read(p, report)) is not None]
+        paper = self._compose(ids.key, row.where, row.fields, docs, files, report)
+        if paper is None:
+            return None, len(docs)
+        paper.input_hash = fingerprint or _fingerprint_or_empty(row.fields, name, files[1:], ids.parse_paths)
+        paper.cord_uid, paper.shas, paper.pmcid, paper.pmid = ids.cord_uid, ids.shas, ids.pmcid, ids.pmid
+        if ids.doi:
+            paper.doi, paper.doi_from_text = ids.doi, False
+        return paper, len(docs)
+
+    def _assemble(self, row: MetadataRow, root: Path, name: str, finish: Finish | None) -> AssembledAhead:
+        """A row assembled as far as it can be without the rows before it (in a worker)."""
+        early = Recorder()
+        assembled = AssembledAhead(self._row_ids(row, root, early), early.issues)
+        if assembled.ids.key is not None:
+            late = Recorder()
+            assembled.paper, assembled.parses_read = self._row_paper(row, assembled.ids, name, late)
+            assembled.late = late.issues
+            if assembled.paper is not None and finish is not None:
+                finish(assembled.paper)
+        return assembled
+
+    def _checked(self, row: MetadataRow, assembled: AssembledAhead, root: Path) -> Paper | None:
+        """A row a worker assembled, reported and checked against the rows before it as
+        :meth:`_from_row` would have."""
+        issues = sum(self.report.counts.values())
+        for issue in assembled.early:
+            self.report.record(issue)
+        ids = assembled.ids
+        self._used.update(ids.parse_paths)
+        for path in ids.parse_paths:  # as the worker's _row_parses did
+            self.inputs.parses.roots.setdefault(path, root)
+        if ids.key is None or self._duplicate(ids.key, row.where):
             return None
-        parse_paths = self._row_parses(row, shas, pmcid, root)
-        if self._duplicate(key, where):
-            self._used.update(parse_paths)  # a duplicate row's parses are not papers of their own
-            return None
-        files = [name] + [self.inputs.parses.relative(p) for p in parse_paths]
-        fingerprint = ""
-        if self.known is not None:
-            fingerprint = _fingerprint_or_empty(f, name, files[1:], parse_paths, self._digest)
-            stored_doi = self.known(key, fingerprint) if fingerprint else None
-            if stored_doi is not None:
-                self._used.update(parse_paths)
-                self._register(key, where, shas + ([pmcid] if pmcid else []))
-                self.counts.unchanged_not_read += 1
-                self._count_kind(key, stored_doi, files, bool(parse_paths))
-                return Unchanged(key)
-        docs = [d for p in parse_paths if (d := self._read(p)) is not None]
-        paper = self._compose(key, where, f, docs, files)
+        for issue in assembled.late:
+            self.report.record(issue)
+        self.counts.parses_read += assembled.parses_read
+        paper = assembled.paper
         if paper is None:
             return None
-        paper.input_hash = fingerprint or _fingerprint_or_empty(f, name, files[1:], parse_paths)
-        self._register(paper.key, where, shas + ([pmcid] if pmcid else []))
-        paper.cord_uid, paper.shas, paper.pmcid, paper.pmid = cord_uid, shas, pmcid, pmid
-        if doi:
-            paper.doi, paper.doi_from_text = doi, False
-        return self._count(paper, bool(docs))
+        self._register(paper.key, row.where, ids.parse_ids)
+        self._count(paper, assembled.parses_read > 0)
+        if sum(self.report.counts.values()) != issues:
+            paper.input_hash = ""  # read again, and its issues reported again, at every run
+        return paper
+
+    def _read_row(self, row: MetadataRow, root: Path, name: str) -> Paper | Unchanged | None:
+        ids = self._row_ids(row, root, self.report)
+        self._used.update(ids.parse_paths)  # a rejected or duplicate row's parses are not papers of their own
+        if ids.key is None or self._duplicate(ids.key, row.where):
+            return None
+        fingerprint = ""
+        if self.known is not None:
+            files = [self.inputs.parses.relative(p) for p in ids.parse_paths]
+            fingerprint = _fingerprint_or_empty(row.fields, name, files, ids.parse_paths, self._digest)
+            stored_doi = self.known(ids.key, fingerprint) if fingerprint else None
+            if stored_doi is not None:
+                self._register(ids.key, row.where, ids.parse_ids)
+                self.counts.unchanged_not_read += 1
+                self._count_kind(ids.key, stored_doi, [name, *files], bool(ids.parse_paths))
+                return Unchanged(ids.key)
+        paper, parses_read = self._row_paper(row, ids, name, self.report, fingerprint)
+        self.counts.parses_read += parses_read
+        if paper is None:
+            return None
+        self._register(paper.key, row.where, ids.parse_ids)
+        return self._count(paper, parses_read > 0)
 
     def _from_parse_only(self, path: Path) -> Paper | None:
         where = self.inputs.parses.relative(path)
-        doc = self._read(path)
+        self._used.add(path)
+        doc = self._read(path, self.report)
         if doc is None:
             return None
+        self.counts.parses_read += 1
         sha = normalize_sha(doc.paper_id)
         pmcid = normalize_pmcid(doc.paper_id) if doc.kind == "pmc_json" else ""
         try:
@@ -440,7 +594,7 @@ class Assembler:
             return None
         if self._duplicate(key, where):
             return None
-        paper = self._compose(key, where, {}, [doc], [where])
+        paper = self._compose(key, where, {}, [doc], [where], self.report)
         if paper is None:
             return None
         self._register(paper.key, where, [key])
@@ -466,7 +620,8 @@ class Assembler:
             if other != key:
                 self.report.warn("duplicate-doi", key, f"DOI {doi} is also the DOI of paper {other}")
 
-    def _compose(self, key: str, where: str, f: dict[str, str], docs: list[ParseDoc], files: list[str]) -> Paper | None:
+    def _compose(self, key: str, where: str, f: dict[str, str], docs: list[ParseDoc], files: list[str],
+                 report: Report) -> Paper | None:
         title = clean_title(f.get("title")) or next((t for d in docs if (t := clean_title(d.title))), "")
         abstract = strip_preprint_boilerplate(_LEADING_ABSTRACT.sub("", clean_text(f.get("abstract"))))
         if not abstract:
@@ -474,16 +629,16 @@ class Assembler:
         body_doc = next((d for d in docs if d.body), None)
         if not title:
             if not abstract and body_doc is None:
-                self.report.reject("empty-title", where, f"paper {key} has no title and no text in its row or parses")
+                report.reject("empty-title", where, f"paper {key} has no title and no text in its row or parses")
                 return None
-            self.report.warn("no-title", where, f"paper {key} has no title in its row or parses; kept for its text")
+            report.warn("no-title", where, f"paper {key} has no title in its row or parses; kept for its text")
         authors = []
         for doc in docs:
-            authors = authors_from_parse(doc.raw_authors, self.report, self.inputs.parses.relative(doc.path))
+            authors = authors_from_parse(doc.raw_authors, report, self.inputs.parses.relative(doc.path))
             if authors:
                 break
         if not authors:
-            authors = parse_author_string(f.get("authors", ""), self.report, where)
+            authors = parse_author_string(f.get("authors", ""), report, where)
         bib_doc = next((d for d in docs if d.bib), None)
         own_doi = next((d.own_doi for d in docs if d.own_doi), "")
         issued = parse_date(f.get("publish_time"))

@@ -6,9 +6,10 @@ Both are the same procedure, :func:`apply_release`; a build starts from an empty
    named graph is computed and hashed. New and changed papers are streamed as N-Quads to a
    staging file; unchanged papers are left alone. An update does not even read again a row
    whose input fingerprint (row cells, parse names and bytes) the catalog holds: it costs a
-   hash of its files, not a parse. A build has the parses read ahead by worker processes
-   (:mod:`ckg.etl.prefetch`, the ``processes`` setting less one), with the same papers and
-   report as reading them in this process.
+   hash of its files, not a parse. A build has its rows assembled and emitted by worker
+   processes (:class:`~ckg.etl.assemble.Assembler`'s ``ahead``, the ``processes`` setting), with
+   the same papers, quads and report as doing it in this process, which checks the rows in
+   order and writes them; the catalog's per-paper indexes are made once, after the reading.
 2. **Removals.** Papers of the store missing from the new release are removed (unless
    ``keep_removed``), with their graphs.
 3. **Load.** Graphs of changed and removed papers are dropped and the staging file is
@@ -57,7 +58,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,7 +70,8 @@ from ckg import faults, resources
 from ckg.etl import emit, ranking, signals
 from ckg.etl.annotate import AnnotationOptions, concepts_stage, topics_stage, worker_processes
 from ckg.etl.assemble import Assembler, InputError, Unchanged, discover
-from ckg.etl.catalog import Catalog
+from ckg.etl.catalog import Catalog, PaperRows, paper_rows
+from ckg.etl.records import Paper
 from ckg.etl.citations import resolve
 from ckg.etl.report import Report
 from ckg.etl.staging import StagedLoad, piece_bytes
@@ -149,6 +151,31 @@ def release_label(paths: list[Path]) -> str:
                 return m.group(1)
     first = Path(paths[0])
     return (first.parent.name if first.is_file() else first.name) or "release"
+
+
+@dataclass
+class Emitted:
+    """What a build makes of a paper before writing it: its graph as N-Quads, their hash (what says
+    whether an update changed it), and the catalog's rows of it."""
+
+    nquads: bytes
+    content_hash: str
+    rows: PaperRows
+
+
+def _emitted(paper: Paper) -> Emitted:
+    nquads = emit.to_nquads(emit.paper_quads(paper))
+    return Emitted(nquads, _hash(nquads), paper_rows(paper))
+
+
+def _emit_ahead(paper: Paper) -> None:
+    """Emit a paper where it was assembled (a worker, when a build's rows are assembled ahead),
+    and keep of it only what the writing process needs besides: its key, title, identifiers and
+    files, not its texts, authors and bibliography (in its N-Quads and catalog rows now), which
+    would cost that process their unpickling."""
+    paper.emitted = _emitted(paper)
+    paper.abstract = paper.body = ""
+    paper.authors, paper.bib = [], []
 
 
 def _hash(nquads: bytes) -> str:
@@ -295,14 +322,17 @@ def apply_release(store_path: Path, folder: Path, inputs: list[Path], *, release
             touched_authors: set[str] = set()
             touched_institutions: set[str] = set()
             seen: set[str] = set()
-            # an update does not read again the rows whose input the store holds as it is
-            # a build reads the parses ahead in the processes the other stages use, one left to this one
+            # an update does not read again the rows whose input the store holds as it is; a build has
+            # its rows assembled and emitted in as many processes as the other heavy stages use, this
+            # one checking them in order and writing them (2 workers on 2 cores: 1.2-1.6 times as fast
+            # as 1 worker, whose process the writing one waited for; docs/scale.md)
+            processes = worker_processes(annotation)
             assembler = Assembler(found, report, known=catalog.known_inputs() if mode == "update" else None,
-                                  prefetch=worker_processes(annotation) - 1)
+                                  ahead=processes if processes > 1 else 0, finish=_emit_ahead)
             # a build may load its staging file in pieces while it reads on (ckg.etl.staging)
             cut_bytes = piece_bytes() if mode == "build" else None
             with StagedLoad(store, staging, cut_bytes=cut_bytes) as out:
-                with timer.stage("read_and_emit"):
+                with timer.stage("read_and_emit"), (catalog.indexes_deferred() if mode == "build" else nullcontext()):
                     for paper in assembler.papers():
                         tick("papers", 1)
                         faults.point("read.paper")
@@ -310,9 +340,10 @@ def apply_release(store_path: Path, folder: Path, inputs: list[Path], *, release
                         if isinstance(paper, Unchanged):
                             changes.unchanged += 1
                             continue
-                        nquads = emit.to_nquads(emit.paper_quads(paper))
-                        content_hash = _hash(nquads)
-                        state = catalog.paper_state(paper.key)
+                        emitted = paper.emitted or _emitted(paper)
+                        nquads, content_hash = emitted.nquads, emitted.content_hash
+                        # a build's catalog starts empty and the assembler rejects a second record of a key
+                        state = None if mode == "build" else catalog.paper_state(paper.key)
                         if state is not None and state[0] == content_hash:
                             changes.unchanged += 1
                             catalog.set_input(paper.key, paper.input_hash)
@@ -330,7 +361,7 @@ def apply_release(store_path: Path, folder: Path, inputs: list[Path], *, release
                         else:
                             changes.new.append(paper.key)
                             first = label
-                        catalog.put_paper(paper, content_hash, first, label, new=state is None)
+                        catalog.put_paper(paper, content_hash, first, label, new=state is None, rows=emitted.rows)
                         catalog.put_title(paper.key, emit.string(paper.title).value if paper.title else "")  # as emitted
                         if mode != "build":  # a build describes every entity anyway
                             a, i = catalog.entity_keys([paper.key])
@@ -420,7 +451,7 @@ def apply_release(store_path: Path, folder: Path, inputs: list[Path], *, release
         "versions": _versions(),
         "counts": {
             "papers_in_store": papers_in_store,
-            "papers_read": assembler.counts.as_dict(),
+            "papers_read": {**assembler.counts.as_dict(), "rows_assembled_ahead": assembler.rows_assembled_ahead},
             "changes": {
                 "new": len(changes.new), "changed": len(changes.changed), "unchanged": changes.unchanged,
                 "removed": len(changes.removed), "provenance_only": len(changes.provenance_only),

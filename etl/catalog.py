@@ -19,6 +19,8 @@ import json
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from ckg.etl.identity import author_key, institution_key
@@ -84,9 +86,59 @@ CREATE TABLE IF NOT EXISTS annotation_nodes (graph TEXT NOT NULL, node TEXT NOT 
     PRIMARY KEY (graph, node));
 """
 
+_PAPER_INDEXES = ("paper_ids_key", "paper_ids_value", "authors_key", "authors_author", "affiliations_key",
+                  "affiliations_institution", "affiliations_author", "bib_key")
+"""The secondary indexes of the tables a paper's put fills (see :meth:`Catalog.indexes_deferred`)."""
+
+CACHE_MIB = 256
+"""SQLite's page cache per connection (its default is 2 MiB): a build's inserts land all over
+the tables' B-trees, whose pages then stay in memory instead of being read again."""
+
 # concept_mentions and concepts_extracted are per paper: a changed paper loses them and is extracted again.
 _PER_PAPER_TABLES = ("paper_inputs", "paper_ids", "authors", "affiliations", "bib", "concept_mentions", "concepts_extracted",
                      "topics_inferred")
+
+
+@dataclass(frozen=True)
+class PaperRows:
+    """What the catalog keeps of a paper, as the rows of its tables (less the paper's key)."""
+
+    title_norm: str
+    year: int | None
+    ids: list[tuple[str, str]]  # (scheme, value)
+    authors: list[tuple]  # (position, author key, display name, given and middle names, family name)
+    affiliations: list[tuple]  # (author key, institution key, institution, country, settlement, region)
+    bib: list[tuple]  # (ref id, normalised title, year, doi, pmid, pmcid, arxiv)
+
+
+def paper_rows(paper: Paper) -> PaperRows:
+    """The catalog's rows of a paper: a build makes them in the worker that assembled it, so that
+    the process writing the catalog only inserts them.
+
+    >>> from ckg.etl.records import AuthorMention
+    >>> rows = paper_rows(Paper(key="k", title="A Study", doi="10.1/x", authors=[AuthorMention("Lin", "Wang")]))
+    >>> rows.title_norm, rows.ids, [r[2:] for r in rows.authors]
+    ('a study', [('doi', '10.1/x')], [('Lin Wang', 'Lin', 'Wang')])
+    """
+    ids = [("doi", paper.doi), ("pmid", paper.pmid), ("pmcid", paper.pmcid), ("arxiv", paper.arxiv_id.lower())]
+    authors, affiliations = [], []
+    for position, m in enumerate(paper.authors, start=1):
+        a = author_key(m.given, m.family)
+        authors.append((position, a, m.display_name, " ".join([m.given, *m.middle]).strip(), m.family))
+        for aff in m.affiliations:
+            affiliations.append((a, institution_key(aff.institution, aff.country), aff.institution, aff.country,
+                                 aff.settlement, aff.region))
+    bib = [(b.ref_id, normalize_title(b.title), b.year, b.doi, b.pmid, b.pmcid, b.arxiv) for b in paper.bib]
+    return PaperRows(normalize_title(paper.title), paper.year, [(s, v) for s, v in ids if v], authors, affiliations, bib)
+
+
+def _index_statement(name: str) -> str:
+    """The ``CREATE INDEX`` statement of :data:`SCHEMA` that makes the index ``name``.
+
+    >>> _index_statement("bib_key")
+    'CREATE INDEX IF NOT EXISTS bib_key ON bib(key)'
+    """
+    return next(line.rstrip(";") for line in SCHEMA.splitlines() if line.startswith(f"CREATE INDEX IF NOT EXISTS {name} "))
 
 
 class Catalog:
@@ -97,6 +149,7 @@ class Catalog:
         self.db = sqlite3.connect(str(self.path))
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute(f"PRAGMA cache_size=-{CACHE_MIB * 1024}")
         self.db.executescript(SCHEMA)
         self._log_citations: bool | None = None  # whether put/delete are logged for citation resolution
 
@@ -113,6 +166,19 @@ class Catalog:
     def commit(self) -> None:
         self.db.commit()
 
+    @contextmanager
+    def indexes_deferred(self) -> Iterator[None]:
+        """Put many papers without the per-paper tables' secondary indexes (:data:`_PAPER_INDEXES`),
+        made again, each in one sort, when the block ends: a build puts a million papers, whose
+        author and identifier keys land all over these indexes one insert at a time. Inside the
+        block, lookups by those columns scan their table. Should the process stop inside it, the
+        next opening of the catalog makes the indexes again (:data:`SCHEMA`)."""
+        for name in _PAPER_INDEXES:
+            self.db.execute(f"DROP INDEX IF EXISTS {name}")
+        yield
+        for name in _PAPER_INDEXES:
+            self.db.execute(_index_statement(name))
+
     # -- papers -------------------------------------------------------------------------------
 
     def paper_state(self, key: str) -> tuple[str, str, str] | None:
@@ -127,36 +193,31 @@ class Catalog:
         return self.db.execute("SELECT COUNT(*) FROM papers").fetchone()[0]
 
     def put_paper(self, paper: Paper, content_hash: str, first_release: str, last_release: str, *,
-                  new: bool = False) -> None:
+                  new: bool = False, rows: PaperRows | None = None) -> None:
         """Insert or replace everything the catalog keeps of a paper (``new``: the catalog has no
-        row of it, which the caller has just checked: nothing to delete first)."""
+        row of it, which the caller has just checked: nothing to delete first; ``rows``: the
+        paper's :func:`paper_rows`, when they were made where it was assembled)."""
         if not new:
             self.delete_papers([paper.key])
+        rows = rows or paper_rows(paper)
+        key = paper.key
         db = self.db
-        db.execute(
-            "INSERT INTO papers VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (paper.key, content_hash, normalize_title(paper.title), paper.year, first_release, last_release,
-             json.dumps(paper.source_files)),
-        )
+        db.execute("INSERT INTO papers VALUES (?, ?, ?, ?, ?, ?, ?)",
+                   (key, content_hash, rows.title_norm, rows.year, first_release, last_release,
+                    json.dumps(paper.source_files)))
         if paper.input_hash:
-            db.execute("INSERT INTO paper_inputs VALUES (?, ?)", (paper.key, paper.input_hash))
-        ids = [("doi", paper.doi), ("pmid", paper.pmid), ("pmcid", paper.pmcid), ("arxiv", paper.arxiv_id.lower())]
-        db.executemany("INSERT INTO paper_ids VALUES (?, ?, ?)", [(paper.key, s, v) for s, v in ids if v])
-        author_rows, affiliation_rows = [], []
-        for position, m in enumerate(paper.authors, start=1):
-            a = author_key(m.given, m.family)
-            author_rows.append((paper.key, position, a, m.display_name, " ".join([m.given, *m.middle]).strip(), m.family))
-            for aff in m.affiliations:
-                affiliation_rows.append((paper.key, a, institution_key(aff.institution, aff.country), aff.institution,
-                                         aff.country, aff.settlement, aff.region))
-        db.executemany("INSERT INTO authors VALUES (?, ?, ?, ?, ?, ?)", author_rows)
-        db.executemany("INSERT INTO affiliations VALUES (?, ?, ?, ?, ?, ?, ?)", affiliation_rows)
-        db.executemany(
-            "INSERT INTO bib VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(paper.key, b.ref_id, normalize_title(b.title), b.year, b.doi, b.pmid, b.pmcid, b.arxiv) for b in paper.bib],
-        )
+            db.execute("INSERT INTO paper_inputs VALUES (?, ?)", (key, paper.input_hash))
+        # (an executemany of nothing costs as much as one of a row)
+        if rows.ids:
+            db.executemany("INSERT INTO paper_ids VALUES (?, ?, ?)", [(key, *r) for r in rows.ids])
+        if rows.authors:
+            db.executemany("INSERT INTO authors VALUES (?, ?, ?, ?, ?, ?)", [(key, *r) for r in rows.authors])
+        if rows.affiliations:
+            db.executemany("INSERT INTO affiliations VALUES (?, ?, ?, ?, ?, ?, ?)", [(key, *r) for r in rows.affiliations])
+        if rows.bib:
+            db.executemany("INSERT INTO bib VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [(key, *r) for r in rows.bib])
         if self._citations_logged():
-            db.execute("INSERT OR IGNORE INTO cite_dirty VALUES (?, NULL)", (paper.key,))
+            db.execute("INSERT OR IGNORE INTO cite_dirty VALUES (?, NULL)", (key,))
 
     def known_input(self, key: str, fingerprint: str) -> str | None:
         """The paper's DOI ('' for none) when the store holds it read from this input fingerprint
@@ -218,15 +279,22 @@ class Catalog:
 
     def put_title(self, key: str, title: str) -> None:
         """The title of a paper just put (its ``dcterms:title`` as the store holds it)."""
-        self.db.execute("INSERT INTO paper_titles (rowid, title) SELECT rowid, ? FROM papers WHERE key = ?",
-                        (title.lower(), key))
+        self.db.executemany("INSERT INTO paper_titles (rowid, title) VALUES (?, ?)", self._title_rows([(key, title)]))
 
     def replace_titles(self, titles: Iterable[tuple[str, str]]) -> None:
         """Fill the title index anew with (paper key, title) pairs and mark it complete."""
         self.db.execute("DELETE FROM paper_titles")
-        self.db.executemany("INSERT INTO paper_titles (rowid, title) SELECT rowid, ? FROM papers WHERE key = ?",
-                            ((title.lower(), key) for key, title in titles))
+        self.db.executemany("INSERT INTO paper_titles (rowid, title) VALUES (?, ?)", self._title_rows(titles))
         self.set_meta(self.TITLE_INDEX_COMPLETE, "complete")
+
+    def _title_rows(self, titles: Iterable[tuple[str, str]]) -> Iterator[tuple[int, str]]:
+        """(row of the paper, lower-cased title) for each (key, title) of a paper the catalog holds.
+        The row is looked up first: SQLite runs ``INSERT INTO`` an FTS5 table ``SELECT ...`` through
+        a temporary table, five times as slow as the lookup and a plain insert (60 µs a title)."""
+        for key, title in titles:
+            row = self.db.execute("SELECT rowid FROM papers WHERE key = ?", (key,)).fetchone()
+            if row is not None:
+                yield row[0], title.lower()
 
     def title_index_complete(self) -> bool:
         return self.get_meta(self.TITLE_INDEX_COMPLETE) == "complete"

@@ -145,13 +145,8 @@ def paper_quads(paper: Paper) -> list[ox.Quad]:
 
 
 def _unique(quads: list[ox.Quad]) -> list[ox.Quad]:
-    seen: set[ox.Quad] = set()
-    out = []
-    for q in quads:
-        if q not in seen:
-            seen.add(q)
-            out.append(q)
-    return out
+    """The quads without repeats, each where it first came."""
+    return list(dict.fromkeys(quads))
 
 
 def author_quads(key: str, name: str, given: str, family: str) -> list[ox.Quad]:

@@ -1,49 +1,30 @@
-"""Parse files read ahead, in worker processes, of the rows that will need them.
+"""Work done ahead of the rows that need it: an update's parse files hashed in threads, and the
+recorder that carries the issues a worker process found back to the run's report.
 
-Reading a CORD-19 parse (JSON decoding, the schema check and repairs of :func:`read_parse`) is
-about two fifths of a build's reading stage. The :class:`~ckg.etl.assemble.Assembler` joins rows
-and parses one row at a time, and what it decides for a row (its key, whether it is a duplicate,
-which parses it claims) depends on the rows before it, so the rows stay in one process; only
-the reading of the files is moved. As rows come out of the metadata file, the parses a row may
-claim are handed to worker processes, :data:`WINDOW` rows ahead; when the assembler reads a
-parse, it takes the worker's result if there is one (else it reads the file itself). A worker
-reports to a :class:`Recorder`, whose issues the assembler replays into the run's report when it
-takes the result, at the place where it would have read the file: the report holds the same
-issues either way.
+An update fingerprints every row of the new release, parse files included
+(:func:`ckg.etl.assemble.input_fingerprint`), to find what changed: :class:`DigestsAhead` hashes
+the parses of the next :data:`WINDOW` rows while the main thread checks rows. A build has its
+rows assembled and emitted in worker processes (:class:`ckg.etl.assemble.Assembler`'s ``ahead``);
+each worker reports to a :class:`Recorder`, whose issues are replayed into the run's report, in
+the rows' order, as if the row had been read there.
 
-The guess of which parses a row claims is a guess only: a parse read ahead for nothing (a row
-that turns out to be a duplicate) is dropped when its row has been assembled, and a parse the
-guess missed is read in the assembler's process.
-
->>> import json, tempfile
->>> folder = Path(tempfile.mkdtemp())
->>> doc = {"paper_id": "a" * 40, "metadata": {"title": "T", "authors": []}, "abstract": [],
-...        "body_text": [{"text": "Body.", "section": "Intro"}], "bib_entries": {}, "ref_entries": {},
-...        "back_matter": []}
->>> _ = (folder / "a.json").write_text(json.dumps(doc))
->>> with Prefetcher(processes=1) as ahead:
-...     ahead.submit(folder / "a.json", "a.json")
-...     got = ahead.take(folder / "a.json", "a.json")
->>> got.doc.paper_id == "a" * 40, got.error, got.issues
-(True, None, [])
+>>> r = Recorder()
+>>> r.warn("no-title", "metadata.csv row 3 (line 4)", "paper x has no title")
+>>> [(i.reason, i.where) for i in r.issues]
+[('no-title', 'metadata.csv row 3 (line 4)')]
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
-from multiprocessing.pool import AsyncResult
 from pathlib import Path
 
-from ckg.etl.parses import ParseDoc, ParseError, read_parse
 from ckg.etl.report import Issue, Report
-from ckg.etl.workers import start_pool
 
 WINDOW = 64
-"""Rows read ahead of the one being assembled: enough to keep the workers busy, few enough that
-the parses in flight stay small in memory."""
+"""Rows whose parse files are hashed ahead of the one being checked: enough to keep the threads
+busy, few enough that little is in flight."""
 
 
 class Recorder(Report):
@@ -55,62 +36,6 @@ class Recorder(Report):
 
     def _add(self, issue: Issue) -> None:
         self.issues.append(issue)
-
-
-@dataclass
-class Read:
-    """What reading a parse gave: the document, or why it cannot be used; the issues it reported."""
-
-    doc: ParseDoc | None
-    error: tuple[str, str] | None  # (message, reason) of the ParseError
-    issues: list[Issue] = field(default_factory=list)
-
-
-def read_recorded(path: Path, where: str) -> Read:
-    """Read a parse as :func:`read_parse` does, its issues recorded rather than reported."""
-    recorder = Recorder()
-    try:
-        doc = read_parse(path, recorder, where)
-    except ParseError as exc:
-        return Read(None, (str(exc), exc.reason), recorder.issues)
-    return Read(doc, None, recorder.issues)
-
-
-class Prefetcher:
-    """Worker processes reading parse files ahead (forked where the platform allows)."""
-
-    def __init__(self, processes: int) -> None:
-        self._pool = start_pool(processes)
-        self._pending: OrderedDict[Path, tuple[str, AsyncResult]] = OrderedDict()
-
-    def __enter__(self) -> Prefetcher:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def submit(self, path: Path, where: str) -> None:
-        """Start reading ``path`` (named ``where`` in the release), unless it is already on its way."""
-        if path not in self._pending:
-            self._pending[path] = (where, self._pool.apply_async(read_recorded, (path, where)))
-
-    def take(self, path: Path, where: str) -> Read | None:
-        """The result of reading ``path`` under the name ``where``, waiting for it; None when it
-        was not submitted (or under another name: its issues would name the file otherwise)."""
-        submitted = self._pending.pop(path, None)
-        if submitted is None or submitted[0] != where:
-            return None
-        return submitted[1].get()
-
-    def drop(self, paths) -> None:
-        """Forget reads that no row took (their results are discarded when they arrive)."""
-        for path in paths:
-            self._pending.pop(path, None)
-
-    def close(self) -> None:
-        self._pending.clear()
-        self._pool.terminate()
-        self._pool.join()
 
 
 def file_digest(path: Path) -> bytes:
@@ -125,9 +50,9 @@ class DigestsAhead:
     An update fingerprints every row of the new release, parse files included, to find what
     changed (:func:`ckg.etl.assemble.input_fingerprint`), and reads only the changed parses. The
     hashing is file reads and blake2b, both of which let go of the GIL: threads hash the parses of
-    the next :data:`WINDOW` rows while the main thread parses and checks rows. Same interface as
-    :class:`Prefetcher` (``submit``, ``take``, ``drop``); a file that cannot be read raises
-    its ``OSError`` from ``take``, as hashing it in place would.
+    the next :data:`WINDOW` rows while the main thread parses and checks rows (``submit``, then
+    ``take`` or ``drop``); a file that cannot be read raises its ``OSError`` from ``take``, as
+    hashing it in place would.
 
     >>> import tempfile
     >>> path = Path(tempfile.mkdtemp()) / "a.json"

@@ -80,6 +80,7 @@ class Paper:
     source_files: list[str] = field(default_factory=list)
     has_full_text: bool = False
     input_hash: str = ""  # ckg.etl.assemble.input_fingerprint; "" when the paper must be read at every run
+    emitted: object | None = None  # what a build made of it where it was assembled (ckg.etl.build.Emitted)
 
     @property
     def year(self) -> int | None:

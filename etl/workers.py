@@ -1,7 +1,7 @@
 """Worker processes for the build's heavy stages: one way to start them and to feed them.
 
 Concept extraction (:func:`ckg.etl.concepts.extract_many`), topic inference
-(:func:`ckg.etl.topics.infer_many`) and the parses read ahead (:mod:`ckg.etl.prefetch`) all run
+(:func:`ckg.etl.topics.infer_many`) and a build's rows assembled ahead (:mod:`ckg.etl.assemble`) all run
 in a pool forked where the platform allows (the workers share what the parent built) and
 spawned elsewhere; the papers go to it in batches, so that memory stays bounded whatever the
 corpus.
@@ -14,6 +14,7 @@ corpus.
 
 from __future__ import annotations
 
+import concurrent.futures
 import gc
 import multiprocessing
 import multiprocessing.pool
@@ -36,6 +37,23 @@ def start_pool(processes: int, initializer: Callable | None = None, initargs: tu
         return context.Pool(processes, initializer=initializer, initargs=initargs)
     finally:
         gc.unfreeze()  # in this process only: the workers keep theirs frozen
+
+
+def start_executor(processes: int, initializer: Callable | None = None,
+                   initargs: tuple = ()) -> concurrent.futures.ProcessPoolExecutor:
+    """Like :func:`start_pool`, an executor whose every worker has started: a worker that dies
+    (killed, out of memory) fails what was handed to it with ``BrokenProcessPool`` where a
+    ``multiprocessing`` pool would wait for its result for ever."""
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    gc.freeze()
+    try:
+        executor = concurrent.futures.ProcessPoolExecutor(processes, mp_context=context, initializer=initializer,
+                                                          initargs=initargs)
+        executor.submit(int).result()  # forked here, all at once, while the parent's objects are frozen
+        return executor
+    finally:
+        gc.unfreeze()
 
 
 def processes_for(items: int, processes: int) -> int:

@@ -8,6 +8,7 @@ folders, a text past the bulk loader's line buffer and an update get builds of t
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import os
@@ -376,10 +377,11 @@ def test_report_entries_are_valid_text_whatever_the_file_names():
     json.dumps(report.summary(), ensure_ascii=False).encode("utf-8")
 
 
-def test_parses_read_ahead_by_workers_give_the_same_papers_and_report(tmp_path):
-    """Every bad parse of the gauntlet, claimed by a row through its sha (so that worker
-    processes read it ahead, ckg.etl.prefetch), rows that fail to parse among them: the papers
-    and the report, issue by issue and in order, are those of reading in one process."""
+def test_rows_assembled_ahead_by_workers_give_the_same_papers_and_report(tmp_path):
+    """Every bad parse of the gauntlet, claimed by a row through its sha (so that the worker
+    processes assembling rows ahead read it), rows that fail to parse among them, a duplicate
+    row: the papers and the report, issue by issue and in order, are those of reading in one
+    process."""
     from ckg.etl.assemble import Assembler, Unchanged, discover
 
     release = tmp_path / "release"
@@ -396,15 +398,15 @@ def test_parses_read_ahead_by_workers_give_the_same_papers_and_report(tmp_path):
     def assemble(workers: int):
         log = tmp_path / f"report-{workers}.jsonl"
         report = Report(log)
-        assembler = Assembler(discover([release], report), report, prefetch=workers)
-        papers = [(p.key, p.title, p.abstract, p.body, p.authors, p.bib, p.source_files) for p in assembler.papers()]
+        assembler = Assembler(discover([release], report), report, ahead=workers)
+        papers = [dataclasses.asdict(p) for p in assembler.papers()]
         report.close()
         return (papers, assembler.counts.as_dict(), log.read_text(encoding="utf-8").splitlines()), \
-            assembler.parses_read_ahead
+            assembler.rows_assembled_ahead
 
-    (alone, none_ahead), (ahead, read_ahead) = assemble(0), assemble(2)
+    (alone, none_ahead), (ahead, rows_ahead) = assemble(0), assemble(2)
     assert alone == ahead
-    assert none_ahead == 0 and read_ahead == len(CASES)  # rejected parses too: their rejects come back
+    assert none_ahead == 0 and rows_ahead == assemble(0)[0][1]["rows"] > len(CASES)
     papers, counts, issues = ahead
     assert counts["parses_read"] == len(CASES) - 4 and len(papers) == counts["papers"] == len(CASES) + 1
     reasons = {json.loads(line)["reason"] for line in issues}
@@ -420,7 +422,7 @@ def test_parses_read_ahead_by_workers_give_the_same_papers_and_report(tmp_path):
             return "" if key in unchanged else None
 
         report = Report(None)
-        assembler = Assembler(discover([release], report), report, known=known, prefetch=workers)
+        assembler = Assembler(discover([release], report), report, known=known, ahead=workers)
         read = sorted(p.key for p in assembler.papers() if not isinstance(p, Unchanged))
         return seen, read, assembler.parses_hashed_ahead
 
