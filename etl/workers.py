@@ -15,6 +15,7 @@ corpus.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import gc
 import multiprocessing
 import multiprocessing.pool
@@ -30,13 +31,8 @@ def start_pool(processes: int, initializer: Callable | None = None, initargs: tu
     the pages they lie on. A worker forked from a build holding gigabytes (the vocabularies,
     the gazetteer) otherwise spent a third more CPU time on the same papers (concept extraction,
     measured in ``bench/bench_concepts.py``'s two-process runs)."""
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    gc.freeze()
-    try:
+    with _forking() as context:
         return context.Pool(processes, initializer=initializer, initargs=initargs)
-    finally:
-        gc.unfreeze()  # in this process only: the workers keep theirs frozen
 
 
 def start_executor(processes: int, initializer: Callable | None = None,
@@ -44,14 +40,21 @@ def start_executor(processes: int, initializer: Callable | None = None,
     """Like :func:`start_pool`, an executor whose every worker has started: a worker that dies
     (killed, out of memory) fails what was handed to it with ``BrokenProcessPool`` where a
     ``multiprocessing`` pool would wait for its result for ever."""
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    gc.freeze()
-    try:
+    with _forking() as context:
         executor = concurrent.futures.ProcessPoolExecutor(processes, mp_context=context, initializer=initializer,
                                                           initargs=initargs)
         executor.submit(int).result()  # forked here, all at once, while the parent's objects are frozen
         return executor
+
+
+@contextlib.contextmanager
+def _forking() -> Iterator[multiprocessing.context.BaseContext]:
+    """The fork context where the platform has one (else spawn), the collector frozen meanwhile
+    (see :func:`start_pool`; unfrozen after, in this process only: the workers keep theirs frozen)."""
+    methods = multiprocessing.get_all_start_methods()
+    gc.freeze()
+    try:
+        yield multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     finally:
         gc.unfreeze()
 
