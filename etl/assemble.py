@@ -41,6 +41,7 @@ parse).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import re
@@ -54,6 +55,7 @@ from pathlib import Path
 from ckg import faults
 from ckg.etl.authors import authors_from_parse, parse_author_string
 from ckg.etl.identity import IdentityError, paper_key
+from ckg.etl import metadata
 from ckg.etl.metadata import MetadataFormatError, MetadataRow, read_metadata
 from ckg.etl.normalize import (
     clean_text,
@@ -67,9 +69,9 @@ from ckg.etl.normalize import (
     strip_preprint_boilerplate,
 )
 from ckg.etl.parses import ParseDoc, ParseError, ParseIndex, body_text, read_parse, relative_name, scan
-from ckg.etl.prefetch import WINDOW, DigestsAhead, Recorder, file_digest
+from ckg.etl.prefetch import DigestsAhead, Recorder, file_digest
 from ckg.etl.records import Paper
-from ckg.etl.report import Issue, Report
+from ckg.etl.report import Issue, Report, issue_text
 from ckg.etl.workers import batches, start_executor
 
 _PREPRINT_DATE = re.compile(r"^10\.1101/(\d{4})\.(\d{2})\.(\d{2})\.\d+$")
@@ -186,10 +188,11 @@ class Unchanged:
     key: str
 
 
-DIGEST_THREADS = 4
-"""Threads hashing an update's parse files ahead (with ``processes`` above 1): reading files is
-what they wait for, and this machine's disk reads 20,000 cold parse files twice as fast with
-four readers as with one (6.4 s against 2.9 s, 1.5 GB)."""
+DIGEST_THREADS = 2
+"""Threads of each worker process hashing the parse files of an update's rows ahead (with
+``processes`` above 1): reading files is what they wait for, and this machine's disk reads 20,000
+cold parse files twice as fast with four readers as with one (6.4 s against 2.9 s, 1.5 GB): two
+workers, two threads each."""
 
 KnownInput = Callable[[str, str], "str | None"]
 """known(key, fingerprint): the paper's stored DOI ('' for none) when the store holds the paper
@@ -232,22 +235,90 @@ class AssembledAhead:
     paper: Paper | None = None
     late: list[Issue] = field(default_factory=list)
     parses_read: int = 0
+    fingerprint: str = ""  # an update's: the row's input fingerprint ('' when a parse cannot be read)
+    stored_doi: str | None = None  # an update's: the store holds the row as it is (not assembled), with this DOI
+    hashed_ahead: int = 0  # parse files a worker thread hashed for the fingerprint
 
 
 _worker: Assembler | None = None  # a worker's own assembler (rows assembled ahead)
 _worker_finish: Finish | None = None
 
 
-def _start_worker(inputs: Inputs, finish: Finish | None) -> None:
+def _start_worker(inputs: Inputs, finish: Finish | None, known: KnownInput | None) -> None:
     global _worker, _worker_finish
-    _worker, _worker_finish = Assembler(inputs, Recorder()), finish
+    _worker, _worker_finish = Assembler(inputs, Recorder(), known), finish
+    if known is not None:  # an update: the batch's parse files hashed by threads
+        _worker._digests = DigestsAhead(DIGEST_THREADS)
 
 
 def _assemble_batch(rows: list[MetadataRow], root: Path, name: str) -> list[AssembledAhead]:
     """Rows of ``name`` assembled in a worker, each with the issues it recorded."""
     assert _worker is not None
     faults.point("read.assemble")
-    return [_worker._assemble(row, root, name, _worker_finish) for row in rows]
+    return _assembled(rows, root, name)
+
+
+def _assembled(rows: list[MetadataRow], root: Path, name: str) -> list[AssembledAhead]:
+    """Consecutive rows of ``name`` assembled (in a worker), a row with the key of a row before it
+    that made a paper left as the duplicate the writing process will find it to be."""
+    assert _worker is not None
+    digests = _worker._digests
+    kept: set[str] = set()
+    if digests is None:
+        return [_worker._assemble(row, root, name, _worker_finish, kept) for row in rows]
+    guessed = [_worker._guess_parses(row) for row in rows]
+    for paths in guessed:
+        for path in paths:
+            digests.submit(path, "")
+    try:
+        return [_worker._assemble(row, root, name, _worker_finish, kept) for row in rows]
+    finally:
+        for paths in guessed:
+            digests.drop(paths)
+
+
+@dataclass
+class ChunkAssembled:
+    """A piece of a metadata table read and its rows assembled by a worker (``sure``: the piece
+    read as reading the file from its start reads it). Its rows and the issues met are numbered
+    within the piece: ``places`` gives the row and lines of each ``where`` of its issues, for the
+    writing process to number them in the file. ``items``: in the file's order, an issue met
+    reading the table, or a row (without its cells) with what the worker made of it."""
+
+    sure: bool
+    rows: int = 0
+    lines: int = 0
+    items: list[Issue | tuple[MetadataRow, AssembledAhead]] = field(default_factory=list)
+    places: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+
+
+def _assemble_chunk(path: Path, offset: int, length: int, columns: list[str], root: Path,
+                    name: str) -> ChunkAssembled:
+    """Bytes ``offset``..``offset + length`` of a metadata table read and their rows assembled
+    (in a worker)."""
+    assert _worker is not None
+    faults.point("read.assemble")
+    with open(path, "rb") as raw:
+        raw.seek(offset)
+        data = raw.read(length)
+    found = Recorder()
+    numbering = metadata.Numbering(places={})
+    read: list[Issue | MetadataRow] = []
+    try:
+        for row in metadata.chunk_rows(data, columns, name, found, numbering):
+            read.extend(found.issues)  # those of reading the table up to this row, the row's own last
+            found.issues.clear()
+            read.append(row)
+    except metadata.ChunkUnsure:
+        return ChunkAssembled(False)
+    read.extend(found.issues)
+    rows = [item for item in read if isinstance(item, MetadataRow)]
+    assembled = iter(_assembled(rows, root, name))
+    assert numbering.places is not None
+    return ChunkAssembled(True, numbering.row, numbering.line,
+                          [(dataclasses.replace(item, fields={}), next(assembled))
+                           if isinstance(item, MetadataRow) else item for item in read],
+                          {issue_text(w): place for w, place in numbering.places.items()})
 
 
 class Assembler:
@@ -260,8 +331,9 @@ class Assembler:
     on the rows before a row (whether it is a duplicate, which paper a parse id or DOI belongs to)
     is decided here, in the rows' order, and the issues a worker recorded for a row are reported
     then: the papers and the report are those of assembling every row here
-    (``tests/test_bad_input.py``). An update (``known``) reads few rows and only once it knows a
-    row changed: it has its parse files hashed ahead in threads instead."""
+    (``tests/test_bad_input.py``). In an update (``known``) the workers fingerprint each row
+    (its parse files hashed by threads) and assemble only the rows whose fingerprint ``known``
+    does not hold (``known`` goes to the workers: it must answer there as here)."""
 
     def __init__(self, inputs: Inputs, report: Report, known: KnownInput | None = None, *,
                  ahead: int = 0, finish: Finish | None = None) -> None:
@@ -270,8 +342,8 @@ class Assembler:
         self.known = known
         self.ahead = ahead  # worker processes assembling rows ahead (a build); 0: none
         self.finish = finish
-        self._digests: DigestsAhead | None = None  # an update's parse files hashed ahead, in threads
-        self.parses_hashed_ahead = 0  # of the parses an update hashed, those a thread hashed
+        self._digests: DigestsAhead | None = None  # a worker's: an update's parse files hashed ahead, in threads
+        self.parses_hashed_ahead = 0  # of the parses an update hashed, those a worker's thread hashed
         self.rows_assembled_ahead = 0  # of the rows read, those a worker assembled
         self.counts = AssemblyCounts()
         self._used: set[Path] = set()
@@ -312,31 +384,6 @@ class Assembler:
                 out.append(path)
         return out
 
-    def _hash_ahead(self, rows: Iterator[MetadataRow], ahead: DigestsAhead) -> Iterator[MetadataRow]:
-        """The rows, each one's parses handed to the threads :data:`~ckg.etl.prefetch.WINDOW`
-        rows before the row is assembled; the digests its row did not take are then dropped. A
-        failure reading the file comes after the rows read before it, as without hashing ahead."""
-        window: deque[tuple[MetadataRow, list[Path]]] = deque()
-        failure: Exception | None = None
-        try:
-            for row in rows:
-                guessed = self._guess_parses(row)
-                for path in guessed:
-                    ahead.submit(path, self.inputs.parses.relative(path))
-                window.append((row, guessed))
-                if len(window) > WINDOW:
-                    row, guessed = window.popleft()
-                    yield row
-                    ahead.drop(guessed)
-        except Exception as exc:  # noqa: BLE001 - raised again once the rows before it are assembled
-            failure = exc
-        while window:
-            row, guessed = window.popleft()
-            yield row
-            ahead.drop(guessed)
-        if failure is not None:
-            raise failure
-
     def _row_parses(self, row: MetadataRow, shas: list[str], pmcid: str, root: Path, report: Report) -> list[Path]:
         paths: list[Path] = []
         if pmcid and pmcid in self.inputs.parses.by_pmcid:
@@ -370,14 +417,7 @@ class Assembler:
     def papers(self) -> Iterator[Paper | Unchanged]:
         """Every paper of the release, metadata rows first, then parses no row claimed
         (:class:`Unchanged` for a row the store holds as it is, when ``known`` is given)."""
-        if self.ahead > 0 and self.known is not None and self.inputs.metadata_files:
-            self._digests = DigestsAhead(DIGEST_THREADS)
-        try:
-            yield from self._row_papers()
-        finally:
-            if self._digests is not None:
-                self._digests.close()
-            self._digests = None
+        yield from self._row_papers()
         for table in (self.inputs.parses.by_sha, self.inputs.parses.by_pmcid):
             for key in sorted(table):
                 path = table[key]
@@ -389,24 +429,31 @@ class Assembler:
 
     def _row_papers(self) -> Iterator[Paper | Unchanged]:
         workers = None
-        if self.ahead > 0 and self.known is None and self.inputs.metadata_files:
-            workers = start_executor(self.ahead, initializer=_start_worker, initargs=(self.inputs, self.finish))
+        if self.ahead > 0 and self.inputs.metadata_files:
+            workers = start_executor(self.ahead, initializer=_start_worker,
+                                     initargs=(self.inputs, self.finish, self.known))
         try:
             for csv_path, root in self.inputs.metadata_files:
                 name = relative_name(csv_path, root)
                 try:
-                    rows = read_metadata(csv_path, self.report, display_name=name)
-                    if workers is not None:
-                        for row, assembled in self._assembled_ahead(workers, rows, root, name):
+                    if workers is None:
+                        for row in read_metadata(csv_path, self.report, display_name=name):
                             self.counts.rows += 1
-                            self.rows_assembled_ahead += 1
-                            paper = self._checked(row, assembled, root)
+                            paper = self._from_row(row, root, name)
                             if paper is not None:
                                 yield paper
                         continue
-                    for row in rows if self._digests is None else self._hash_ahead(rows, self._digests):
+                    table = metadata.chunked(csv_path, name, self.report)
+                    if table is not None:  # UTF-8: each worker reads pieces of the file
+                        assembled_rows = self._chunks_ahead(workers, csv_path, table, root, name)
+                    else:  # read here, the rows handed to the workers
+                        read = Recorder()
+                        rows = read_metadata(csv_path, read, display_name=name)
+                        assembled_rows = self._assembled_ahead(workers, rows, read, root, name)
+                    for row, assembled in assembled_rows:
                         self.counts.rows += 1
-                        paper = self._from_row(row, root, name)
+                        self.rows_assembled_ahead += 1
+                        paper = self._checked(row, assembled, root, name)
                         if paper is not None:
                             yield paper
                 except MetadataFormatError as exc:
@@ -417,31 +464,41 @@ class Assembler:
             if workers is not None:
                 workers.shutdown(wait=True, cancel_futures=True)
 
-    def _assembled_ahead(self, workers: ProcessPoolExecutor, rows: Iterator[MetadataRow], root: Path,
+    def _assembled_ahead(self, workers: ProcessPoolExecutor, rows: Iterator[MetadataRow], read: Recorder, root: Path,
                          name: str) -> Iterator[tuple[MetadataRow, AssembledAhead]]:
         """The rows with what the workers made of them, in the rows' order, batches of
         :data:`AHEAD_BATCH` rows handed out while the file is read on (a few per worker in
-        flight). A failure reading the file comes after the rows read before it."""
-        pending: deque[tuple[list[MetadataRow], Future]] = deque()
+        flight). ``rows`` report to ``read``: what reading a row reported is reported here just
+        before the row, as reading the file here would. A failure reading the file comes after
+        the rows read before it."""
+        pending: deque[tuple[list[tuple[MetadataRow, list[Issue]]], Future]] = deque()
         in_flight = 4 * self.ahead
         failure: Exception | None = None
 
-        def stopped(batch: list[MetadataRow]) -> WorkerStopped:
+        def stopped(batch: list[tuple[MetadataRow, list[Issue]]]) -> WorkerStopped:
             return WorkerStopped(f"a worker process assembling the rows of {name} stopped (killed, or out of "
-                                 f"memory?) before it returned rows {batch[0].row}-{batch[-1].row}; the store "
+                                 f"memory?) before it returned rows {batch[0][0].row}-{batch[-1][0].row}; the store "
                                  "is left as it was")
 
-        def done(batch: list[MetadataRow], result: Future) -> Iterator[tuple[MetadataRow, AssembledAhead]]:
+        def done(batch: list[tuple[MetadataRow, list[Issue]]], result: Future) -> Iterator[tuple[MetadataRow, AssembledAhead]]:
             try:
                 assembled = result.result()
             except BrokenProcessPool:
                 raise stopped(batch) from None
-            return zip(batch, assembled)
+            for (row, issues), made in zip(batch, assembled):
+                for issue in issues:
+                    self.report.record(issue)
+                yield row, made
+
+        def with_issues() -> Iterator[tuple[MetadataRow, list[Issue]]]:
+            for row in rows:
+                issues, read.issues = read.issues, []
+                yield row, issues
 
         try:
-            for batch in batches(rows, AHEAD_BATCH):
+            for batch in batches(with_issues(), AHEAD_BATCH):
                 try:
-                    pending.append((batch, workers.submit(_assemble_batch, batch, root, name)))
+                    pending.append((batch, workers.submit(_assemble_batch, [row for row, _ in batch], root, name)))
                 except BrokenProcessPool:
                     raise stopped(batch) from None
                 if len(pending) > in_flight:
@@ -450,8 +507,79 @@ class Assembler:
             failure = exc
         while pending:
             yield from done(*pending.popleft())
+        for issue in read.issues:  # after the last row
+            self.report.record(issue)
+        read.issues = []
         if failure is not None:
             raise failure
+
+    def _chunks_ahead(self, workers: ProcessPoolExecutor, path: Path, table: metadata.Chunked, root: Path,
+                      name: str) -> Iterator[tuple[MetadataRow, AssembledAhead]]:
+        """The rows of a UTF-8 table with what the workers made of them, in the file's order: each
+        worker reads a piece of the file (:func:`ckg.etl.metadata.chunk_ranges`, a few in flight
+        per worker) and assembles its rows, and the issues of reading it are reported here in
+        the file's order, numbered in the file. From a piece a worker could not be sure to read
+        as the whole file is read, the file is read on here (:func:`ckg.etl.metadata.rows_from`),
+        its rows assembled ahead a batch at a time."""
+        pending: deque[tuple[int, int, Future]] = deque()
+        numbering = metadata.Numbering(line=table.header_lines)  # rows and lines before the next piece
+
+        def placed(issue: Issue, places: dict[str, tuple[int, int, int]]) -> Issue:
+            place = places.get(issue.where)
+            if place is None:
+                return issue
+            row, first, last = place
+            at = metadata.where(name, row + numbering.row, first + numbering.line, last + numbering.line)
+            return dataclasses.replace(issue, where=issue_text(at))
+
+        def done(offset: int, length: int, result: Future) -> ChunkAssembled:
+            try:
+                return result.result()
+            except BrokenProcessPool:
+                raise WorkerStopped(f"a worker process assembling the rows of {name} stopped (killed, or out of "
+                                    f"memory?) before it returned those of bytes {offset}-{offset + length}; the "
+                                    "store is left as it was") from None
+
+        def submit(offset: int, length: int) -> None:
+            try:
+                future = workers.submit(_assemble_chunk, path, offset, length, table.columns, root, name)
+            except BrokenProcessPool:
+                raise WorkerStopped(f"a worker process assembling the rows of {name} stopped (killed, or out of "
+                                    "memory?); the store is left as it was") from None
+            pending.append((offset, length, future))
+
+        ranges = metadata.chunk_ranges(path, table.start)
+        more = True
+        while True:
+            while more and len(pending) <= 2 * self.ahead:
+                step = next(ranges, None)
+                if step is None:
+                    more = False
+                else:
+                    submit(*step)
+            if not pending:
+                return
+            offset, length, future = pending.popleft()
+            chunk = done(offset, length, future)
+            if not chunk.sure:  # read on from this piece as the whole file is read
+                for _, _, later in pending:
+                    later.cancel()
+                pending.clear()
+                read = Recorder()
+                rows = metadata.rows_from(path, offset, table.columns, name, read, numbering)
+                yield from self._assembled_ahead(workers, rows, read, root, name)
+                return
+            for item in chunk.items:
+                if isinstance(item, Issue):
+                    self.report.record(placed(item, chunk.places))
+                    continue
+                row, assembled = item
+                if assembled.early or assembled.late:
+                    assembled.early = [placed(i, chunk.places) for i in assembled.early]
+                    assembled.late = [placed(i, chunk.places) for i in assembled.late]
+                yield MetadataRow(name, row.row + numbering.row, row.line + numbering.line, row.fields), assembled
+            numbering.row += chunk.rows
+            numbering.line += chunk.lines
 
     def _duplicate(self, key: str, where: str) -> bool:
         """True (and a reject) when the paper was read before. A record keyed by a sha or PMC id
@@ -520,19 +648,35 @@ class Assembler:
             paper.doi, paper.doi_from_text = ids.doi, False
         return paper, len(docs)
 
-    def _assemble(self, row: MetadataRow, root: Path, name: str, finish: Finish | None) -> AssembledAhead:
-        """A row assembled as far as it can be without the rows before it (in a worker)."""
+    def _assemble(self, row: MetadataRow, root: Path, name: str, finish: Finish | None,
+                  kept: set[str] | None = None) -> AssembledAhead:
+        """A row assembled as far as it can be without the rows before it (in a worker). ``kept``:
+        the keys of the rows before it (of the same task) that made a paper or were unchanged; a
+        row with one of them is a duplicate, rejected as such, and is not assembled (its key is
+        the writing process's by then)."""
         early = Recorder()
         assembled = AssembledAhead(self._row_ids(row, root, early), early.issues)
-        if assembled.ids.key is not None:
+        ids = assembled.ids
+        if ids.key is not None and (kept is None or ids.key not in kept):
+            if kept is not None:
+                kept.add(ids.key)  # unless nothing is made of it, below
+            if self.known is not None:
+                hashed = self.parses_hashed_ahead
+                assembled.fingerprint = self._fingerprint(row, ids, name)
+                assembled.hashed_ahead = self.parses_hashed_ahead - hashed
+                assembled.stored_doi = self._known_doi(ids.key, assembled.fingerprint)
+                if assembled.stored_doi is not None:
+                    return assembled
             late = Recorder()
-            assembled.paper, assembled.parses_read = self._row_paper(row, assembled.ids, name, late)
+            assembled.paper, assembled.parses_read = self._row_paper(row, ids, name, late, assembled.fingerprint)
             assembled.late = late.issues
             if assembled.paper is not None and finish is not None:
                 finish(assembled.paper)
+            if assembled.paper is None and kept is not None:
+                kept.discard(ids.key)
         return assembled
 
-    def _checked(self, row: MetadataRow, assembled: AssembledAhead, root: Path) -> Paper | None:
+    def _checked(self, row: MetadataRow, assembled: AssembledAhead, root: Path, name: str) -> Paper | Unchanged | None:
         """A row a worker assembled, reported and checked against the rows before it as
         :meth:`_from_row` would have."""
         issues = sum(self.report.counts.values())
@@ -544,6 +688,9 @@ class Assembler:
             self.inputs.parses.roots.setdefault(path, root)
         if ids.key is None or self._duplicate(ids.key, row.where):
             return None
+        self.parses_hashed_ahead += assembled.hashed_ahead
+        if assembled.stored_doi is not None:  # the worker asked ``known``
+            return self._unchanged(row, ids, name, assembled.stored_doi)
         for issue in assembled.late:
             self.report.record(issue)
         self.counts.parses_read += assembled.parses_read
@@ -563,20 +710,34 @@ class Assembler:
             return None
         fingerprint = ""
         if self.known is not None:
-            files = [self.inputs.parses.relative(p) for p in ids.parse_paths]
-            fingerprint = _fingerprint_or_empty(row.fields, name, files, ids.parse_paths, self._digest)
-            stored_doi = self.known(ids.key, fingerprint) if fingerprint else None
+            fingerprint = self._fingerprint(row, ids, name)
+            stored_doi = self._known_doi(ids.key, fingerprint)
             if stored_doi is not None:
-                self._register(ids.key, row.where, ids.parse_ids)
-                self.counts.unchanged_not_read += 1
-                self._count_kind(ids.key, stored_doi, [name, *files], bool(ids.parse_paths))
-                return Unchanged(ids.key)
+                return self._unchanged(row, ids, name, stored_doi)
         paper, parses_read = self._row_paper(row, ids, name, self.report, fingerprint)
         self.counts.parses_read += parses_read
         if paper is None:
             return None
         self._register(paper.key, row.where, ids.parse_ids)
         return self._count(paper, parses_read > 0)
+
+    def _fingerprint(self, row: MetadataRow, ids: RowIds, name: str) -> str:
+        files = [self.inputs.parses.relative(p) for p in ids.parse_paths]
+        return _fingerprint_or_empty(row.fields, name, files, ids.parse_paths, self._digest)
+
+    def _known_doi(self, key: str, fingerprint: str) -> str | None:
+        """The stored DOI of a paper the store holds with this fingerprint ('' for none), else None."""
+        assert self.known is not None
+        return self.known(key, fingerprint) if fingerprint else None
+
+    def _unchanged(self, row: MetadataRow, ids: RowIds, name: str, stored_doi: str) -> Unchanged:
+        """A row the store holds as it is (its DOI ``stored_doi``): registered and counted, not read."""
+        assert ids.key is not None
+        self._register(ids.key, row.where, ids.parse_ids)
+        self.counts.unchanged_not_read += 1
+        files = [self.inputs.parses.relative(p) for p in ids.parse_paths]
+        self._count_kind(ids.key, stored_doi, [name, *files], bool(ids.parse_paths))
+        return Unchanged(ids.key)
 
     def _from_parse_only(self, path: Path) -> Paper | None:
         where = self.inputs.parses.relative(path)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,6 +141,26 @@ def _index_statement(name: str) -> str:
     return next(line.rstrip(";") for line in SCHEMA.splitlines() if line.startswith(f"CREATE INDEX IF NOT EXISTS {name} "))
 
 
+class KnownInputs:
+    """known(key, fingerprint): the stored DOI ('' for none) of a paper the catalog holds with
+    this input fingerprint, else None (:meth:`Catalog.known_inputs`). A plain object, so that
+    the worker processes of an update can have it (they check the rows they fingerprint).
+
+    >>> known = KnownInputs({"k": (_packed("ab" * 20), "10.1/x")})
+    >>> known("k", "ab" * 20), known("k", "cd" * 20), known("other", "ab" * 20)
+    ('10.1/x', None, None)
+    """
+
+    def __init__(self, index: dict[str, tuple[bytes, str]]) -> None:
+        self.index = index
+
+    def __call__(self, key: str, fingerprint: str) -> str | None:
+        found = self.index.get(key)
+        if found is None or found[0] != _packed(fingerprint):
+            return None
+        return found[1]
+
+
 class Catalog:
     """SQLite-backed state of a store. Use as a context manager (commits on success)."""
 
@@ -229,7 +249,7 @@ class Catalog:
             return None
         return row[1] or ""
 
-    def known_inputs(self) -> Callable[[str, str], str | None]:
+    def known_inputs(self) -> KnownInputs:
         """:meth:`known_input` answered from one read of every stored fingerprint.
 
         An update asks once for each row of the release, in the release's order: one scan of
@@ -242,14 +262,7 @@ class Catalog:
                 "SELECT i.key, i.fingerprint, d.value FROM paper_inputs i LEFT JOIN paper_ids d "
                 "ON d.key = i.key AND +d.scheme = 'doi'"):
             index[key] = (_packed(fingerprint), doi or "")
-
-        def known(key: str, fingerprint: str) -> str | None:
-            found = index.get(key)
-            if found is None or found[0] != _packed(fingerprint):
-                return None
-            return found[1]
-
-        return known
+        return KnownInputs(index)
 
     def set_input(self, key: str, fingerprint: str) -> None:
         """Record (or forget, with '') the input fingerprint of a paper whose content did not change."""
@@ -267,7 +280,9 @@ class Catalog:
                 self._log_deletion(key)
         for table in _PER_PAPER_TABLES:
             self.db.executemany(f"DELETE FROM {table} WHERE key = ?", rows)
-        self.db.executemany("DELETE FROM paper_titles WHERE rowid IN (SELECT rowid FROM papers WHERE key = ?)", rows)
+        # the title index by rowid: a DELETE of FTS5 rows chosen by a subquery costs 0.6 ms a paper
+        rowids = [r for (key,) in rows for (r,) in self.db.execute("SELECT rowid FROM papers WHERE key = ?", (key,))]
+        self.db.executemany("DELETE FROM paper_titles WHERE rowid = ?", [(r,) for r in rowids])
         self.db.executemany("DELETE FROM papers WHERE key = ?", rows)
 
     # -- the title index: the lower-cased title of each paper, as the store holds it -------------

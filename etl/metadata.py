@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Iterator
@@ -108,6 +109,12 @@ def canonical_header(header: list[str]) -> list[str]:
 def iter_rows(handle: IO[str], name: str, report: Report) -> Iterator[MetadataRow]:
     """Rows of an open metadata table; bad rows are reported and skipped."""
     reader = csv.reader(handle, strict=True)
+    columns = _header(reader, name, report)
+    yield from _records(reader, columns, name, report)
+
+
+def _header(reader, name: str, report: Report) -> list[str]:
+    """The canonical columns of a table's header record (the next record of ``reader``)."""
     try:
         header = next(reader)
     except StopIteration:
@@ -123,24 +130,58 @@ def iter_rows(handle: IO[str], name: str, report: Report) -> Iterator[MetadataRo
     if repeated := sorted({c for c in columns if columns.count(c) > 1}):
         report.warn("csv-duplicate-column", name,
                     f"columns {', '.join(repeated)} appear more than once; the first is used")
-    row_number = 0
+    return columns
+
+
+class ChunkUnsure(Exception):
+    """A chunk of a table read on its own met something that reading the file from its start
+    might read otherwise (a record the CSV reader refuses, one still open at the chunk's end)."""
+
+
+@dataclass
+class Numbering:
+    """Where a reader starts in its file, and how far it got: the data rows numbered before its
+    first (then the last numbered) and the lines before its first. ``places``, when given, gets
+    the row and lines of every record named in the report or yielded (its ``where``)."""
+
+    row: int = 0
+    line: int = 0
+    places: dict[str, tuple[int, int, int]] | None = None
+
+
+def _records(reader, columns: list[str], name: str, report: Report, numbering: Numbering | None = None, *,
+             chunk: bool = False) -> Iterator[MetadataRow]:
+    """The data records of ``reader``, numbered on from ``numbering``. A ``chunk`` raises
+    :class:`ChunkUnsure` where the CSV reader refuses a record."""
+    at = numbering or Numbering()
+    places = at.places
+
+    def located(first: int, last: int) -> str:
+        if places is not None:
+            places[_where(name, at.row, first, last)] = (at.row, first, last)
+        return _where(name, at.row, first, last)
+
     while True:
-        start_line = reader.line_num + 1
+        start_line = at.line + reader.line_num + 1
         try:
             values = next(reader)
         except StopIteration:
             return
         except csv.Error as exc:
-            row_number += 1
-            reason, detail = _csv_error(str(exc), start_line, reader.line_num)
-            report.reject(reason, _where(name, row_number, start_line, reader.line_num), detail)
+            if chunk:
+                raise ChunkUnsure(str(exc)) from None
+            at.row += 1
+            last_line = at.line + reader.line_num
+            reason, detail = _csv_error(str(exc), start_line, last_line)
+            report.reject(reason, located(start_line, last_line), detail)
             continue
         if not values or (len(values) == 1 and not values[0].strip()):
             continue  # blank line
-        row_number += 1
-        where = _where(name, row_number, start_line, reader.line_num)
-        if reader.line_num > start_line and (len(values) != len(columns) or _holds_a_row(values, len(columns))):
-            report.reject("csv-merged-rows", where, f"one record over {reader.line_num - start_line + 1} lines with "
+        at.row += 1
+        last_line = at.line + reader.line_num
+        where = located(start_line, last_line)
+        if last_line > start_line and (len(values) != len(columns) or _holds_a_row(values, len(columns))):
+            report.reject("csv-merged-rows", where, f"one record over {last_line - start_line + 1} lines with "
                           f"{len(values)} fields (the header has {len(columns)}): an unbalanced quote merged rows")
             continue
         if len(values) != len(columns):
@@ -148,7 +189,15 @@ def iter_rows(handle: IO[str], name: str, report: Report) -> Iterator[MetadataRo
             continue
         if any("\ufffd" in v for v in values):
             report.warn("encoding", where, "bytes that are not UTF-8 were replaced")
-        yield MetadataRow(name, row_number, start_line, _cells(columns, values, where, report))
+        row = MetadataRow(name, at.row, start_line, _cells(columns, values, where, report))
+        if places is not None:
+            places[row.where] = (at.row, start_line, start_line)
+        yield row
+
+
+def where(name: str, row: int, first_line: int, last_line: int) -> str:
+    """How a report names a record: ``m.csv row 3 (line 4)``, ``m.csv row 3 (lines 4-6)``."""
+    return _where(name, row, first_line, last_line)
 
 
 def _where(name: str, row: int, first_line: int, last_line: int) -> str:
@@ -205,6 +254,119 @@ def read_metadata(path: Path, report: Report, display_name: str | None = None) -
         report.warn("encoding", name, f"the file is {encoding.upper()}, not UTF-8; read anyway")
     with open(path, encoding=encoding, errors="replace", newline="") as handle:
         yield from iter_rows(handle, name, report)
+
+
+# -- a table read in chunks --------------------------------------------------------------------------
+
+CHUNK_BYTES = 1 << 20
+"""About how many bytes of a table one chunk holds (a few hundred rows of CORD-19)."""
+
+
+@dataclass
+class Chunked:
+    """A UTF-8 table cut for reading in chunks: its columns (the header read and reported), the
+    lines of its header record, and where its data starts."""
+
+    columns: list[str]
+    header_lines: int
+    start: int
+
+
+def chunked(path: Path, name: str, report: Report) -> Chunked | None:
+    """The header of a UTF-8 table whose data can be cut into chunks (:func:`chunk_ranges`), read
+    and reported; None (nothing read, nothing reported) for a file in another encoding or whose
+    header is not one record ended by a line feed in its first :data:`CHUNK_BYTES`."""
+    with open(path, "rb") as raw:
+        head = raw.read(CHUNK_BYTES)
+    if _encoding(head[:4]) != "utf-8-sig":
+        return None
+    end = _record_end(head)
+    if end is None:
+        return None
+    text = head[:end].decode("utf-8-sig", errors="replace")
+    try:
+        if len(list(csv.reader(io.StringIO(text, newline=""), strict=True))) != 1:
+            return None
+    except csv.Error:
+        return None
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    columns = _header(reader, name, report)  # MetadataFormatError as when the file is read whole
+    return Chunked(columns, reader.line_num, end)
+
+
+def _record_end(data: bytes, start: int = 0) -> int | None:
+    """The offset after the first line feed of ``data[start:]`` outside double quotes (an even
+    number of them before it), else None."""
+    quotes = 0
+    pos = start
+    while (nl := data.find(b"\n", pos)) >= 0:
+        quotes += data.count(b'"', pos, nl)
+        if quotes % 2 == 0:
+            return nl + 1
+        pos = nl + 1
+    return None
+
+
+def chunk_ranges(path: Path, start: int, size: int | None = None) -> Iterator[tuple[int, int]]:
+    """(offset, length) of consecutive pieces of a file from ``start`` to its end, each of about
+    ``size`` bytes (:data:`CHUNK_BYTES`) and ending at a line feed with an even number of double quotes since
+    ``start``: where a record ends, in a table whose quotes are all field quotes. Whether it
+    does is for the reader of each piece to find (:func:`chunk_rows` raises :class:`ChunkUnsure`
+    where it does not).
+
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "m.csv"
+    >>> _ = path.write_bytes(b'h\\n"a\\nb"\\nc\\nd\\n')
+    >>> list(chunk_ranges(path, 2, size=3))
+    [(2, 6), (8, 2), (10, 2)]
+    """
+    with open(path, "rb") as raw:
+        raw.seek(start)
+        offset, carry = start, b""
+        while block := raw.read(size or CHUNK_BYTES):
+            data = carry + block
+            cut = _last_record_end(data)
+            if cut is None:
+                carry = data
+                continue
+            yield offset, cut
+            offset, carry = offset + cut, data[cut:]
+        if carry:
+            yield offset, len(carry)
+
+
+def _last_record_end(data: bytes) -> int | None:
+    """The offset after the last line feed of ``data`` with an even number of double quotes
+    before it (``data`` starts where a record does), else None."""
+    after = 0  # quotes after the line feed looked at
+    total = data.count(b'"')
+    pos = len(data)
+    while (nl := data.rfind(b"\n", 0, pos)) >= 0:
+        after += data.count(b'"', nl, pos)
+        if (total - after) % 2 == 0:
+            return nl + 1
+        pos = nl
+    return None
+
+
+def chunk_rows(data: bytes, columns: list[str], name: str, report: Report, numbering: Numbering) -> Iterator[MetadataRow]:
+    """The rows of one piece of a table, numbered on from ``numbering`` (whose ``line`` is moved
+    past the piece's lines at its end); :class:`ChunkUnsure` where the CSV reader refuses a record
+    or one is still open at the piece's end (the file is then read from there on as a whole:
+    :func:`rows_from`)."""
+    reader = csv.reader(io.StringIO(data.decode("utf-8", errors="replace"), newline=""), strict=True)
+    yield from _records(reader, columns, name, report, numbering, chunk=True)
+    numbering.line += reader.line_num
+
+
+def rows_from(path: Path, offset: int, columns: list[str], name: str, report: Report,
+              numbering: Numbering) -> Iterator[MetadataRow]:
+    """The rows of a UTF-8 table from byte ``offset`` (where a record starts) to its end, read as
+    :func:`read_metadata` reads them, numbered on from ``numbering``."""
+    with open(path, "rb") as raw:
+        raw.seek(offset)
+        with io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="") as handle:
+            yield from _records(csv.reader(handle, strict=True), columns, name, report, numbering)
 
 
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),

@@ -2,11 +2,11 @@
 recorder that carries the issues a worker process found back to the run's report.
 
 An update fingerprints every row of the new release, parse files included
-(:func:`ckg.etl.assemble.input_fingerprint`), to find what changed: :class:`DigestsAhead` hashes
-the parses of the next :data:`WINDOW` rows while the main thread checks rows. A build has its
-rows assembled and emitted in worker processes (:class:`ckg.etl.assemble.Assembler`'s ``ahead``);
-each worker reports to a :class:`Recorder`, whose issues are replayed into the run's report, in
-the rows' order, as if the row had been read there.
+(:func:`ckg.etl.assemble.input_fingerprint`), to find what changed. Its rows, like a build's,
+are read and assembled by worker processes (:class:`ckg.etl.assemble.Assembler`'s ``ahead``); in
+each worker a :class:`DigestsAhead` hashes the parse files of the rows it was handed while it
+checks them one by one. Each worker reports to a :class:`Recorder`, whose issues are replayed
+into the run's report, in the rows' order, as if the row had been read there.
 
 >>> r = Recorder()
 >>> r.warn("no-title", "metadata.csv row 3 (line 4)", "paper x has no title")
@@ -21,10 +21,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from ckg.etl.report import Issue, Report
-
-WINDOW = 64
-"""Rows whose parse files are hashed ahead of the one being checked: enough to keep the threads
-busy, few enough that little is in flight."""
 
 
 class Recorder(Report):
@@ -50,8 +46,8 @@ class DigestsAhead:
     An update fingerprints every row of the new release, parse files included, to find what
     changed (:func:`ckg.etl.assemble.input_fingerprint`), and reads only the changed parses. The
     hashing is file reads and blake2b, both of which let go of the GIL: threads hash the parses of
-    the next :data:`WINDOW` rows while the main thread parses and checks rows (``submit``, then
-    ``take`` or ``drop``); a file that cannot be read raises its ``OSError`` from ``take``, as
+    a worker's batch of rows while it checks them one by one (``submit``, then ``take`` or
+    ``drop``); a file that cannot be read raises its ``OSError`` from ``take``, as
     hashing it in place would.
 
     >>> import tempfile

@@ -47,7 +47,16 @@ class Issue:
 
 def _issue(severity: str, reason: str, where: str, detail: str) -> Issue:
     """An issue whose texts are valid, bounded text (see the module docstring)."""
-    return Issue(severity, reason, *(escape_invalid(cut_text(text, MAX_DETAIL)) for text in (where, detail)))
+    return Issue(severity, reason, issue_text(where), issue_text(detail))
+
+
+def issue_text(text: str) -> str:
+    """A text as an issue holds it: valid text, at most :data:`MAX_DETAIL` characters.
+
+    >>> len(issue_text("x" * 5000)), issue_text("plain")
+    (1000, 'plain')
+    """
+    return escape_invalid(cut_text(text, MAX_DETAIL))
 
 
 class Report:

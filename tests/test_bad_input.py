@@ -11,6 +11,7 @@ import csv
 import dataclasses
 import io
 import json
+import re
 import os
 import threading
 import xml.etree.ElementTree as ET
@@ -377,6 +378,20 @@ def test_report_entries_are_valid_text_whatever_the_file_names():
     json.dumps(report.summary(), ensure_ascii=False).encode("utf-8")
 
 
+def assembled(release, tmp_path, workers: int):
+    """The papers, counts and report lines of assembling a release with ``workers`` worker
+    processes (0: all in this process), and the rows the workers assembled."""
+    from ckg.etl.assemble import Assembler, discover
+
+    log = tmp_path / f"report-{workers}.jsonl"
+    report = Report(log)
+    assembler = Assembler(discover([release], report), report, ahead=workers)
+    papers = [dataclasses.asdict(p) for p in assembler.papers()]
+    report.close()
+    return (papers, assembler.counts.as_dict(), log.read_text(encoding="utf-8").splitlines()), \
+        assembler.rows_assembled_ahead
+
+
 def test_rows_assembled_ahead_by_workers_give_the_same_papers_and_report(tmp_path):
     """Every bad parse of the gauntlet, claimed by a row through its sha (so that the worker
     processes assembling rows ahead read it), rows that fail to parse among them, a duplicate
@@ -395,39 +410,93 @@ def test_rows_assembled_ahead_by_workers_give_the_same_papers_and_report(tmp_pat
     rows.append(rows[-1][:])  # a duplicate row: its parse is read ahead and dropped
     (release / "metadata.csv").write_text(metadata_csv(rows), encoding="utf-8")
 
-    def assemble(workers: int):
-        log = tmp_path / f"report-{workers}.jsonl"
-        report = Report(log)
-        assembler = Assembler(discover([release], report), report, ahead=workers)
-        papers = [dataclasses.asdict(p) for p in assembler.papers()]
-        report.close()
-        return (papers, assembler.counts.as_dict(), log.read_text(encoding="utf-8").splitlines()), \
-            assembler.rows_assembled_ahead
-
-    (alone, none_ahead), (ahead, rows_ahead) = assemble(0), assemble(2)
+    (alone, none_ahead), (ahead, rows_ahead) = assembled(release, tmp_path, 0), assembled(release, tmp_path, 2)
     assert alone == ahead
-    assert none_ahead == 0 and rows_ahead == assemble(0)[0][1]["rows"] > len(CASES)
+    assert none_ahead == 0 and rows_ahead == alone[1]["rows"] > len(CASES)
     papers, counts, issues = ahead
     assert counts["parses_read"] == len(CASES) - 4 and len(papers) == counts["papers"] == len(CASES) + 1
     reasons = {json.loads(line)["reason"] for line in issues}
     assert {"malformed-json", "parse-structure", "field-type", "encoding", "duplicate-paper"} <= reasons
 
-    # an update fingerprints every row, its parses hashed ahead by threads (DigestsAhead): the same
-    # fingerprints, and a row whose fingerprint is known is not read
-    def fingerprints(workers: int, unchanged: set[str]):
+    # an update's workers fingerprint every row, its parses hashed by their threads (DigestsAhead),
+    # ask ``known`` there and assemble only the rows whose fingerprint it does not hold: a row is
+    # not read when the fingerprint a worker made is the one made here
+    def fingerprints(workers: int, unchanged: dict[str, str]):
         seen: dict[str, str] = {}
 
         def known(key: str, fingerprint: str):
-            seen[key] = fingerprint
-            return "" if key in unchanged else None
+            seen[key] = fingerprint  # in this process only (a worker has its copy)
+            return "" if unchanged.get(key) == fingerprint else None
 
         report = Report(None)
         assembler = Assembler(discover([release], report), report, known=known, ahead=workers)
         read = sorted(p.key for p in assembler.papers() if not isinstance(p, Unchanged))
+        assert assembler.rows_assembled_ahead == (assembler.counts.rows if workers else 0)
         return seen, read, assembler.parses_hashed_ahead
 
-    (alone, read_alone, none_hashed), (threads, read_threads, hashed) = fingerprints(0, set()), fingerprints(2, set())
-    assert alone == threads and read_alone == read_threads and all(alone.values())
+    (alone, read_alone, none_hashed), (_, read_ahead, hashed) = fingerprints(0, {}), fingerprints(2, {})
+    assert read_alone == read_ahead and all(alone.values()) and len(alone) > len(CASES) // 2
     assert none_hashed == 0 and hashed == len(CASES)
-    some = set(sorted(alone)[::2])
-    assert fingerprints(2, some)[1] == sorted(set(read_alone) - some)
+    some = {k: alone[k] for k in sorted(alone)[::2]}
+    assert fingerprints(2, some)[1] == fingerprints(0, some)[1] == sorted(set(read_alone) - set(some))
+    assert fingerprints(2, {k: "0" * 40 for k in some})[1] == read_alone  # other fingerprints: read
+
+
+def _table_in_pieces(broken_at: int | None) -> bytes:
+    """A metadata table of a few hundred rows, bad ones among them all along: cells with control
+    characters, a byte that is not UTF-8, too many and too few fields, blank lines, abstracts over
+    several lines with quotes, rows without identifier or title, duplicates near and far; and,
+    at row ``broken_at``, an unbalanced quote (the CSV reader refuses what follows)."""
+    lines = [metadata_csv([])]
+    for i in range(400):
+        cells = row(f"pc{i:06d}", f"Piece row {i}, on coronavirus", abstract=f'Line one of {i}\nline "two"\n\nthree')
+        if i % 37 == 5:
+            cells = row(f"pc{i:06d}", f"Control\x0c characters\x1b in row {i}")
+        if i % 53 == 7:
+            cells = row(f"pc{i:06d}", f"Piece row {i}") + ["an extra field"]
+        if i % 61 == 9:
+            cells = row(f"pc{i:06d}", f"Piece row {i}")[:5]
+        if i % 41 == 11:
+            cells = row("", f"No identifier {i}")
+        if i % 43 == 13:
+            cells = row(f"pc{i:06d}", "")
+        if i % 29 == 3:
+            cells = row(f"pc{i - 1:06d}", f"A duplicate of row {i - 1}")
+        if i % 97 == 17:
+            cells = row(f"pc{i - 90:06d}", f"A duplicate of row {i - 90}")
+        text = metadata_csv([cells]).split("\n", 1)[1]
+        if i % 31 == 2:
+            text += "\n  \n"
+        if broken_at is not None and i == broken_at:
+            text = f'pc{i:06d},,WHO,"An unbalanced quote in row {i},,,,,2020,,,,,,,,,\n'
+        lines.append(text)
+    data = "".join(lines).encode("utf-8")
+    return data.replace(b"Piece row 123,", b"Piece row 123 \xff\xfe,")  # not UTF-8
+
+
+@pytest.mark.parametrize("broken_at", [None, 250])
+def test_a_table_read_in_pieces_by_workers_gives_the_papers_and_report_of_one_process(tmp_path, monkeypatch,
+                                                                                     broken_at):
+    """Workers read a metadata table a piece at a time (1 KB pieces here, about 50 of them) and
+    number what they report in the file: the papers and the report, issue by issue and in order,
+    are those of reading the table in one process. With an unbalanced quote at row 250, the piece
+    that holds it is not sure, and the table is read on from that piece as a whole."""
+    from ckg.etl import metadata
+
+    release = tmp_path / "release"
+    release.mkdir()
+    table = release / "metadata.csv"
+    table.write_bytes(_table_in_pieces(broken_at))
+    monkeypatch.setattr(metadata, "CHUNK_BYTES", 1024)
+    assert len(list(metadata.chunk_ranges(table, 0))) > 30
+
+    (alone, _), (ahead, rows_ahead) = assembled(release, tmp_path, 0), assembled(release, tmp_path, 2)
+    assert rows_ahead == alone[1]["rows"]
+    assert alone == ahead
+    papers, counts, issues = ahead
+    reasons = [json.loads(line)["reason"] for line in issues]
+    assert {"csv-field-count", "invalid-characters", "encoding", "missing-id", "empty-title",
+            "duplicate-paper"} <= set(reasons)
+    assert ("csv-merged-rows" in reasons or "csv-syntax" in reasons) == (broken_at is not None)
+    numbered = [int(m.group(1)) for line in issues if (m := re.search(r"\.csv row (\d+) \(line", json.loads(line)["where"]))]
+    assert 250 < counts["papers"] < 400 and max(numbered) > 350  # numbered in the file, past the first piece

@@ -123,17 +123,17 @@ def test_builds_are_deterministic(tmp_path):
     assert dump(tmp_path / "a") == dump(tmp_path / "b")
 
 
-def test_rows_assembled_ahead_build_the_same_store(tmp_path, demo_releases):
+def test_rows_assembled_ahead_build_and_update_the_same_store(tmp_path, demo_releases):
     """A build whose rows worker processes assemble and emit (processes above 1) writes the
-    quads, the catalog and the report of a build that does it all in one process."""
+    quads, the catalog and the report of a build that does it all in one process; so does an
+    update whose workers fingerprint the rows and assemble those that changed."""
     import sqlite3
 
     from ckg.etl.annotate import AnnotationOptions
+    from ckg.etl.build import update
     from ckg.store import CATALOG_FILE, current_folder
 
-    def built(processes: int):
-        path = tmp_path / f"p{processes}"
-        result = build(path, [demo_releases[0]], release="r", annotation=AnnotationOptions(processes=processes))
+    def state(path, result):
         store = open_store(path, read_only=True)
         quads = sorted(str(q) for q in store.quads_for_pattern(None, None, None))
         db = sqlite3.connect(current_folder(path) / CATALOG_FILE)
@@ -143,14 +143,29 @@ def test_rows_assembled_ahead_build_the_same_store(tmp_path, demo_releases):
         indexes = sorted(n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'"))
         db.close()
         rejects = {k: v for k, v in result.manifest["rejects"].items() if k != "log"}
-        return quads, tables, indexes, rejects, result.counts["papers_read"]
+        return quads, tables, indexes, rejects, result.counts["papers_read"], result.counts["changes"]
 
-    alone, ahead = built(1), built(2)
-    assert alone[:4] == ahead[:4]
+    def built(processes: int):
+        path = tmp_path / f"p{processes}"
+        options = AnnotationOptions(processes=processes)
+        first = state(path, build(path, [demo_releases[0]], release="r", annotation=options))
+        return first, state(path, update(path, [demo_releases[1]], release="r2", annotation=options))
+
+    def same(a, b):
+        assert a[:4] == b[:4] and a[5] == b[5]
+        assert {k: v for k, v in a[4].items() if k != "rows_assembled_ahead"} == \
+            {k: v for k, v in b[4].items() if k != "rows_assembled_ahead"}
+
+    (alone, alone_updated), (ahead, ahead_updated) = built(1), built(2)
+    same(alone, ahead)
+    same(alone_updated, ahead_updated)
     assert len(alone[0]) > 5000 and len(alone[1]["titles"]) == 60 and "authors_author" in alone[2]
     assert alone[4]["rows_assembled_ahead"] == 0 and ahead[4]["rows_assembled_ahead"] == ahead[4]["rows"] >= 60
-    assert {k: v for k, v in alone[4].items() if k != "rows_assembled_ahead"} == \
-        {k: v for k, v in ahead[4].items() if k != "rows_assembled_ahead"}
+    changes = ahead_updated[5]
+    assert changes["new"] and changes["changed"] and changes["removed"] and changes["unchanged"] > 40
+    read = ahead_updated[4]
+    assert read["unchanged_not_read"] == changes["unchanged"] and read["rows_assembled_ahead"] == read["rows"]
+    assert alone_updated[4]["rows_assembled_ahead"] == 0 and alone_updated[0] != alone[0]
 
 
 def test_progress_is_reported(tmp_path):

@@ -316,10 +316,11 @@ def test_the_ckg_command_killed_by_sigterm_then_stats_export_and_update(world):
     assert w["exports"].get(exported(store, w["scratch"])[0]) == "r2"
 
 
-def test_a_build_whose_row_worker_is_killed_stops_with_an_error(world):
+def test_a_build_or_update_whose_row_worker_is_killed_stops_with_an_error(world):
     """The worker processes assembling a build's rows (CKG_PROCESSES above 1) are killed at their
     first batch: the build stops with an error that says so (no traceback, no wait for results
-    that will not come), leaves no store behind, and builds when run again."""
+    that will not come), leaves no store behind, and builds when run again. An update's workers
+    (they fingerprint the rows) killed alike leave the store at the release it had."""
     w = world
     store = w["base"] / "worker-killed"
     killed = ckg("build", "--store", store, "--cord19", w["r1"], "--release", "r1",
@@ -332,6 +333,12 @@ def test_a_build_whose_row_worker_is_killed_stops_with_an_error(world):
     again = ckg("build", "--store", store, "--cord19", w["r1"], "--release", "r1", "--overwrite",
                 env={"CKG_PROCESSES": "2"})
     assert again.returncode == 0, again.stderr
+    assert verify(store, w["exports"], w["scratch"], expect="r1") == "r1"
+    killed = ckg("update", "--store", store, "--cord19", w["r2"], "--release", "r2",
+                 env={"CKG_PROCESSES": "2", "CKG_FAULT": "read.assemble:1:KILL"})
+    assert killed.returncode == 1 and "Traceback" not in killed.stderr, killed.stderr
+    assert "a worker process assembling the rows of metadata.csv stopped" in killed.stderr
+    TALLY["kills of an update's row workers"] += 1
     assert verify(store, w["exports"], w["scratch"], expect="r1") == "r1"
 
 
