@@ -51,6 +51,18 @@ def test_update_equals_fresh_build_on_the_mini_releases(tmp_path, mini_next):
     assert result.counts["concepts"]["extraction"]["papers"] == 3
     assert graph_sizes(updated)["concepts"] > 40 and graph_sizes(updated)["topics"] > 40
     assert graph_sizes(updated) == graph_sizes(fresh)
+    assert_counted(result)
+
+
+def assert_counted(result):
+    """The update's counts, kept by difference outside the corpus-wide graphs, are those of
+    counting every quad of the store it made."""
+    from ckg.etl.build import _graph_counts
+
+    counted = {k: result.counts[k] for k in ("triples", "named_graphs", "per_class", "per_property",
+                                             "per_property_outside_corpus_graphs")}
+    assert counted == _graph_counts(open_store(result.store, read_only=True))
+    assert counted["triples"] > 0 and counted["per_property_outside_corpus_graphs"]
 
 
 def test_update_re_resolves_old_references_and_drops_withdrawn_papers(tmp_path, mini_next):
@@ -197,6 +209,8 @@ def test_update_equals_fresh_build_on_the_demo_corpus(tmp_path, demo_releases):
     assert topics["edges_added"] > 0 and topics["documents"] == result.counts["papers_in_store"]
     assert graph_sizes(updated)["concepts"] > 2000 and graph_sizes(updated)["topics"] > 500
     assert content(updated) == content(fresh)
+    assert_counted(result)
+    assert_counted(update(updated, [r1], release="demo-3", allow_mass_removal=True))  # and back
 
 
 def test_a_failed_update_leaves_the_store_as_it_was(tmp_path, mini_next, monkeypatch):
