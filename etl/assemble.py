@@ -85,6 +85,10 @@ class InputError(ValueError):
 class WorkerStopped(RuntimeError):
     """A worker process assembling a build's rows stopped before it was done (killed, out of memory)."""
 
+    def __init__(self, name: str, what: str) -> None:
+        super().__init__(f"a worker process assembling the rows of {name} stopped (killed, or out of memory?)"
+                         f"{what}; the store is left as it was")
+
 
 @dataclass
 class Inputs:
@@ -313,12 +317,15 @@ def _assemble_chunk(path: Path, offset: int, length: int, columns: list[str], ro
         return ChunkAssembled(False)
     read.extend(found.issues)
     rows = [item for item in read if isinstance(item, MetadataRow)]
-    assembled = iter(_assembled(rows, root, name))
+    made = _assembled(rows, root, name)
+    # the places of the issues met only (most pieces have none): an issue holds its where as issue_text made it
+    named = {i.where for i in read if isinstance(i, Issue)} | {i.where for m in made for i in (*m.early, *m.late)}
     assert numbering.places is not None
+    places = {text: place for w, place in numbering.places.items() if (text := issue_text(w)) in named} if named else {}
+    assembled = iter(made)
     return ChunkAssembled(True, numbering.row, numbering.line,
                           [(dataclasses.replace(item, fields={}), next(assembled))
-                           if isinstance(item, MetadataRow) else item for item in read],
-                          {issue_text(w): place for w, place in numbering.places.items()})
+                           if isinstance(item, MetadataRow) else item for item in read], places)
 
 
 class Assembler:
@@ -476,9 +483,7 @@ class Assembler:
         failure: Exception | None = None
 
         def stopped(batch: list[tuple[MetadataRow, list[Issue]]]) -> WorkerStopped:
-            return WorkerStopped(f"a worker process assembling the rows of {name} stopped (killed, or out of "
-                                 f"memory?) before it returned rows {batch[0][0].row}-{batch[-1][0].row}; the store "
-                                 "is left as it was")
+            return WorkerStopped(name, f" before it returned rows {batch[0][0].row}-{batch[-1][0].row}")
 
         def done(batch: list[tuple[MetadataRow, list[Issue]]], result: Future) -> Iterator[tuple[MetadataRow, AssembledAhead]]:
             try:
@@ -536,16 +541,13 @@ class Assembler:
             try:
                 return result.result()
             except BrokenProcessPool:
-                raise WorkerStopped(f"a worker process assembling the rows of {name} stopped (killed, or out of "
-                                    f"memory?) before it returned those of bytes {offset}-{offset + length}; the "
-                                    "store is left as it was") from None
+                raise WorkerStopped(name, f" before it returned those of bytes {offset}-{offset + length}") from None
 
         def submit(offset: int, length: int) -> None:
             try:
                 future = workers.submit(_assemble_chunk, path, offset, length, table.columns, root, name)
             except BrokenProcessPool:
-                raise WorkerStopped(f"a worker process assembling the rows of {name} stopped (killed, or out of "
-                                    "memory?); the store is left as it was") from None
+                raise WorkerStopped(name, "") from None
             pending.append((offset, length, future))
 
         ranges = metadata.chunk_ranges(path, table.start)

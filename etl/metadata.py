@@ -157,9 +157,10 @@ def _records(reader, columns: list[str], name: str, report: Report, numbering: N
     places = at.places
 
     def located(first: int, last: int) -> str:
+        named = where(name, at.row, first, last)
         if places is not None:
-            places[_where(name, at.row, first, last)] = (at.row, first, last)
-        return _where(name, at.row, first, last)
+            places[named] = (at.row, first, last)
+        return named
 
     while True:
         start_line = at.line + reader.line_num + 1
@@ -179,17 +180,17 @@ def _records(reader, columns: list[str], name: str, report: Report, numbering: N
             continue  # blank line
         at.row += 1
         last_line = at.line + reader.line_num
-        where = located(start_line, last_line)
+        named = located(start_line, last_line)
         if last_line > start_line and (len(values) != len(columns) or _holds_a_row(values, len(columns))):
-            report.reject("csv-merged-rows", where, f"one record over {last_line - start_line + 1} lines with "
+            report.reject("csv-merged-rows", named, f"one record over {last_line - start_line + 1} lines with "
                           f"{len(values)} fields (the header has {len(columns)}): an unbalanced quote merged rows")
             continue
         if len(values) != len(columns):
-            report.reject("csv-field-count", where, f"{len(values)} fields where the header has {len(columns)}")
+            report.reject("csv-field-count", named, f"{len(values)} fields where the header has {len(columns)}")
             continue
         if any("\ufffd" in v for v in values):
-            report.warn("encoding", where, "bytes that are not UTF-8 were replaced")
-        row = MetadataRow(name, at.row, start_line, _cells(columns, values, where, report))
+            report.warn("encoding", named, "bytes that are not UTF-8 were replaced")
+        row = MetadataRow(name, at.row, start_line, _cells(columns, values, named, report))
         if places is not None:
             places[row.where] = (at.row, start_line, start_line)
         yield row
@@ -197,10 +198,6 @@ def _records(reader, columns: list[str], name: str, report: Report, numbering: N
 
 def where(name: str, row: int, first_line: int, last_line: int) -> str:
     """How a report names a record: ``m.csv row 3 (line 4)``, ``m.csv row 3 (lines 4-6)``."""
-    return _where(name, row, first_line, last_line)
-
-
-def _where(name: str, row: int, first_line: int, last_line: int) -> str:
     lines = f"line {first_line}" if last_line <= first_line else f"lines {first_line}-{last_line}"
     return f"{name} row {row} ({lines})"
 
