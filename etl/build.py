@@ -71,6 +71,7 @@ from ckg.etl import emit, ranking, signals
 from ckg.etl.annotate import AnnotationOptions, concepts_stage, topics_stage, worker_processes
 from ckg.etl.assemble import Assembler, InputError, Unchanged, discover
 from ckg.etl.catalog import Catalog, PaperRows, paper_rows
+from ckg.etl.counts import GraphCounts, counts_of, graph_counts, paper_graph_counts
 from ckg.etl.records import Paper
 from ckg.etl.citations import resolve
 from ckg.etl.report import Report
@@ -79,7 +80,7 @@ from ckg.etl.workers import batches
 from ckg.search import lexical as search_index
 from ckg.generations import HISTORY_DIR, Write
 from ckg.settings import SETTINGS, get
-from ckg.store import (CATALOG_FILE, EDITED_FILE, GENERATIONS_DIR, OXIGRAPH_DIR, StoreError, current_folder, is_store, query,
+from ckg.store import (CATALOG_FILE, EDITED_FILE, GENERATIONS_DIR, OXIGRAPH_DIR, StoreError, current_folder, is_store,
                        read_manifest)
 from ckg.terms import DCTERMS
 from ckg.writerlock import LOCK_FILE, StoreBusy
@@ -244,7 +245,7 @@ def update(store_path: Path, inputs: list[Path], *, release: str | None = None, 
     with Write(store_path, mode="update", release=label, command=command) as write:
         source = current_folder(store_path)
         edited = source is not None and (source / EDITED_FILE).exists()
-        counted = _counts_of(store_path, source) if source is not None and not edited else None
+        counted = counts_of(store_path, source) if source is not None and not edited else None
         folder = write.begin(from_current=True)
         result = apply_release(store_path, folder, inputs, release=label, mode="update", keep_removed=keep_removed,
                                allow_mass_removal=allow_mass_removal, progress=progress, annotation=annotation,
@@ -295,15 +296,15 @@ def _held_release(store_path: Path) -> str:
 def apply_release(store_path: Path, folder: Path, inputs: list[Path], *, release: str | None, mode: str,
                   keep_removed: bool = False, allow_mass_removal: bool = False, progress: Progress | None = None,
                   annotation: AnnotationOptions | None = None, source_edited: bool = False,
-                  counted: dict[str, int] | None = None) -> RunResult:
+                  counted: GraphCounts | None = None) -> RunResult:
     """Apply a release to the database and catalog in ``folder`` (a new generation of the store
     at ``store_path``, empty for a build, a copy of the current release for an update); the
     report goes to ``store_path/reports``. Returns the run, whose manifest the caller commits.
     ``source_edited``: the release copied was changed in place since its catalog was written
     (SPARQL updates), so what the catalog derived from the graph is derived again. ``counted``:
-    the copied release's triples per property outside the corpus-wide graphs (its manifest's
-    ``per_property_outside_corpus_graphs``), which the update then keeps by difference instead of
-    scanning the paper graphs again (:func:`_graph_counts`)."""
+    the copied release's counts outside the corpus-wide graphs (its manifest's
+    ``per_property_outside_corpus_graphs`` and ``per_class_outside_corpus_graphs``), which the
+    update then keeps by difference instead of scanning the paper graphs again (:mod:`ckg.etl.counts`)."""
     started = dt.datetime.now(dt.timezone.utc)
     inputs = [Path(p) for p in inputs]
     label = release or release_label(inputs)
@@ -387,7 +388,7 @@ def apply_release(store_path: Path, folder: Path, inputs: list[Path], *, release
 
                 with timer.stage("load"):
                     if counted is not None:  # what the paper graphs about to go held
-                        counted = _summed(counted, _paper_graph_counts(store, [*changes.changed, *changes.removed]), -1)
+                        counted = counted.plus(paper_graph_counts(store, [*changes.changed, *changes.removed]), -1)
                     prov = resources.graph(resources.PROVENANCE_GRAPH_NAME)
                     for key in [*changes.changed, *changes.removed, *changes.provenance_only]:
                         if key not in changes.provenance_only:
@@ -398,7 +399,7 @@ def apply_release(store_path: Path, folder: Path, inputs: list[Path], *, release
                     catalog.delete_papers(changes.removed)
                     out.finish()  # the pieces loaded while reading, then the rest
                     if counted is not None:
-                        counted = _summed(counted, _paper_graph_counts(store, [*changes.changed, *changes.new]))
+                        counted = counted.plus(paper_graph_counts(store, [*changes.changed, *changes.new]))
                 staged = {"pieces": out.pieces, "loaded_while_reading_s": round(out.loader_s, 3)}
 
             if source_edited or not catalog.title_index_complete():  # a catalog made before the index
@@ -440,7 +441,11 @@ def apply_release(store_path: Path, folder: Path, inputs: list[Path], *, release
             with timer.stage("flush"):
                 store.flush()
             with timer.stage("count"):
-                counts = _graph_counts(store, counted if mode == "update" and not source_edited else None)
+                # (a build scans the whole store: what the stages derived only splits its counts)
+                derived = {name: stage.graph_counts for name, stage in ((resources.CONCEPTS_GRAPH_NAME, concepts),
+                                                                      (resources.TOPICS_GRAPH_NAME, topics))
+                           if stage.graph_counts is not None and not source_edited}
+                counts = graph_counts(store, counted if mode == "update" and not source_edited else None, derived)
             papers_in_store = catalog.count()
     finally:
         store = None  # close the database now, also when a traceback keeps this frame alive
@@ -556,92 +561,6 @@ def _entity_quads(catalog: Catalog, authors: Iterable[str], institutions: Iterab
         desc = catalog.institution_description(key)
         if desc is not None:
             yield from emit.institution_quads(key, *desc)
-
-
-def _graph_counts(store: ox.Store, outside: dict[str, int] | None = None) -> dict[str, Any]:
-    """Triples, named graphs, and instances per class and triples per property, over all graphs.
-
-    The properties' counts (whose sum is the store's size: the union default graph holds every
-    graph's quads, the default graph's too) are those of the corpus-wide graphs, each counted, and
-    of the rest (the paper graphs, the default graph): a build counts every quad and takes the
-    corpus graphs' away (the manifest keeps the rest, ``per_property_outside_corpus_graphs``); an
-    update passes that rest, kept by difference as it removed and wrote paper graphs
-    (``outside``), and counts only the corpus graphs, which its stages rewrite: half the quads of
-    the 100k metadata-only store. ``len(store)`` would scan them again (7.5 s of the 100k store),
-    and listing the named graphs through the API decodes each graph's IRI (2-10 s for 100k
-    graphs, 0.1 s counted in SPARQL). The queries run in threads (Oxigraph lets go of the GIL
-    while it evaluates).
-
-    >>> from ckg.terms import RDF
-    >>> store = ox.Store()
-    >>> a, g = ox.NamedNode("http://example.org/a"), ox.NamedNode("http://example.org/g")
-    >>> store.extend([ox.Quad(a, RDF.type, a, g), ox.Quad(a, RDF.type, a), ox.Quad(a, a, a, g)])
-    >>> counts = _graph_counts(store)
-    >>> counts["triples"] == len(store) == 3, counts["named_graphs"], counts["per_class"]
-    (True, 1, {'http://example.org/a': 1})
-    >>> _graph_counts(store, counts["per_property_outside_corpus_graphs"]) == counts
-    True
-    """
-    from concurrent.futures import ThreadPoolExecutor
-
-    def per(sparql: str) -> dict[str, int]:
-        return {str(r[0].value): int(r[1].value) for r in query(store, sparql)}
-
-    with ThreadPoolExecutor(3 + len(resources.CORPUS_GRAPH_NAMES)) as pool:
-        everything = None if outside is not None else pool.submit(
-            per, "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p")
-        corpus = [pool.submit(per, f"SELECT ?p (COUNT(*) AS ?n) WHERE {{ GRAPH <{resources.graph(name).value}> "
-                                   "{ ?s ?p ?o } } GROUP BY ?p") for name in resources.CORPUS_GRAPH_NAMES]
-        classes = pool.submit(per, "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY ?c")
-        graphs = pool.submit(lambda: int(next(query(
-            store, "SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH ?g { } }"))["n"].value))
-        in_corpus: dict[str, int] = {}
-        for counted in corpus:
-            in_corpus = _summed(in_corpus, counted.result())
-        if everything is not None:
-            outside = _summed(everything.result(), in_corpus, -1)
-        assert outside is not None
-        per_property = dict(sorted(_summed(outside, in_corpus).items()))
-        return {"triples": sum(per_property.values()), "named_graphs": graphs.result(),
-                "per_class": classes.result(), "per_property": per_property,
-                "per_property_outside_corpus_graphs": dict(sorted(outside.items()))}
-
-
-def _summed(counts: dict[str, int], other: dict[str, int], sign: int = 1) -> dict[str, int]:
-    """``counts`` plus ``other`` (less, with ``sign`` -1), without the zeros.
-
-    >>> _summed({"a": 2, "b": 1}, {"b": 1, "c": 3}), _summed({"a": 2, "b": 1}, {"b": 1}, -1)
-    ({'a': 2, 'b': 2, 'c': 3}, {'a': 2})
-    """
-    out = dict(counts)
-    for key, n in other.items():
-        out[key] = out.get(key, 0) + sign * n
-    return {k: n for k, n in out.items() if n}
-
-
-PAPER_GRAPHS_PER_COUNT = 2_000
-"""Paper graphs one query of :func:`_paper_graph_counts` counts."""
-
-
-def _paper_graph_counts(store: ox.Store, keys: list[str]) -> dict[str, int]:
-    """Triples per property in the graphs of these papers."""
-    out: dict[str, int] = {}
-    for chunk in batches(keys, PAPER_GRAPHS_PER_COUNT):
-        values = " ".join(f"<{resources.paper_graph(k).value}>" for k in chunk)
-        counted = {str(r[0].value): int(r[1].value) for r in query(
-            store, f"SELECT ?p (COUNT(*) AS ?n) WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }} GROUP BY ?p")}
-        out = _summed(out, counted)
-    return out
-
-
-def _counts_of(store_path: Path, folder: Path) -> dict[str, int] | None:
-    """The triples per property outside the corpus-wide graphs the store's manifest recorded
-    (None when it has none: a store made before they were)."""
-    try:
-        outside = read_manifest(store_path, folder).get("counts", {}).get("per_property_outside_corpus_graphs")
-    except (StoreError, OSError, ValueError, TypeError):
-        return None
-    return dict(outside) if isinstance(outside, dict) else None
 
 
 def _describe_input(path: Path) -> dict[str, Any]:

@@ -71,6 +71,7 @@ CREATE TABLE IF NOT EXISTS concept_mentions (
 );
 CREATE INDEX IF NOT EXISTS concept_mentions_key ON concept_mentions(key);
 CREATE INDEX IF NOT EXISTS concept_mentions_concept ON concept_mentions(concept);
+CREATE INDEX IF NOT EXISTS concept_mentions_body_only ON concept_mentions(concept, body) WHERE title = 0 AND abstract = 0;
 CREATE TABLE IF NOT EXISTS concept_state (concept TEXT PRIMARY KEY, tenths INTEGER NOT NULL, dropped INTEGER NOT NULL)
     WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS concepts_extracted (key TEXT PRIMARY KEY, words INTEGER NOT NULL);
@@ -556,6 +557,21 @@ class Catalog:
         """(paper key, target key, weight literal, extra integer) of a graph's edges, streamed."""
         yield from self.db.execute("SELECT key, target, weight, extra FROM annotation_edges WHERE graph = ?", (graph,))
 
+    def first_page_candidates(self, graph: str, limit: int) -> Iterator[tuple[str, str, str]]:
+        """(paper key, target key, weight literal) of the edges of a graph that can be among each
+        target's first ``limit`` in the order of the named query ``topic-papers``: the papers'
+        citations (their ``citations`` rows), then the weight, both descending, then the paper's
+        IRI. SQLite ranks the edges of each target by the first two, tied edges alike, and keeps
+        those ranked ``limit`` or better: the first ``limit`` by the whole order are among them,
+        for any tie-break (:func:`ckg.etl.signals.signal_quads` sorts them by IRI, which a key's
+        order need not follow once it is percent-encoded). At 100k papers, 0.4 s where reading
+        every edge into Python took 2 s."""
+        yield from self.db.execute(
+            "SELECT key, target, weight FROM (SELECT e.key, e.target, e.weight, RANK() OVER ("
+            "PARTITION BY e.target ORDER BY COALESCE(c.n, 0) DESC, CAST(e.weight AS REAL) DESC) AS r "
+            "FROM annotation_edges e LEFT JOIN (SELECT cited, COUNT(*) AS n FROM citations GROUP BY cited) c "
+            "ON c.cited = e.key WHERE e.graph = ?) WHERE r <= ?", (graph, limit))
+
     def annotation_orphans(self, graph: str) -> list[str]:
         """Papers with edges in a graph that are no longer in the store (removed papers)."""
         return [k for (k,) in self.db.execute(
@@ -565,6 +581,13 @@ class Catalog:
         """Target -> (papers whose first-ranked edge it is, papers) of a graph's edges."""
         return {t: (top, n) for t, top, n in self.db.execute(
             "SELECT target, SUM(extra = 1), COUNT(*) FROM annotation_edges WHERE graph = ? GROUP BY target", (graph,))}
+
+    def annotation_edge_papers(self, graph: str) -> dict[str, int]:
+        """Target -> papers with an edge to it, of a graph's edges: read from the ``(graph, target)``
+        index alone, where :meth:`annotation_edge_summary` reads each edge's row too (1.06 s
+        against 0.06 s for the 750,000 concept edges of the 100k store)."""
+        return dict(self.db.execute(
+            "SELECT target, COUNT(*) FROM annotation_edges WHERE graph = ? GROUP BY target", (graph,)))
 
     def annotation_edges_scope(self, graph: str, keys: Iterable[str],
                                targets: Iterable[str]) -> dict[tuple[str, str], tuple[str, int]]:
@@ -605,7 +628,9 @@ class Catalog:
         return dict(self.db.execute("SELECT concept, COUNT(*) FROM concept_mentions GROUP BY concept"))
 
     def weak_mentions(self, min_body_mentions: int) -> dict[str, int]:
-        """Concept -> papers that name it only in their body, fewer than ``min_body_mentions`` times."""
+        """Concept -> papers that name it only in their body, fewer than ``min_body_mentions`` times
+        (from the partial index of body-only mentions, ``concept_mentions_body_only``: a scan of
+        every mention's row took 0.9 s of each update of the 100k store)."""
         return dict(self.db.execute(
             "SELECT concept, COUNT(*) FROM concept_mentions WHERE title = 0 AND abstract = 0 AND body < ? "
             "GROUP BY concept", (min_body_mentions,)))

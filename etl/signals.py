@@ -134,7 +134,8 @@ class _Counts(NamedTuple):
     rows: Iterable[tuple[str, ox.NamedNode, ox.Literal]]
     """(signal name, subject, value) for nameKey, citedByCount, paperCount and topTopicCount."""
     associations: Iterable[tuple[str, str, float, Any]]
-    """Every topic association as (topic, paper IRI, probability, reference)."""
+    """Every topic association that can be on a first page (all of them, or fewer when the source
+    can tell) as (topic, paper IRI, probability, reference)."""
     association_iri: Callable[[Any], str]
     """The IRI of an association from its reference (made only for those of a first page)."""
 
@@ -175,8 +176,11 @@ def _counts_from_catalog(store: ox.Store, catalog: Catalog) -> _Counts:
         for cited, n in catalog.cited_counts():
             yield "citedByCount", ox.NamedNode(paper_iri(cited)), _integer(n)
         node_iri = {_CONCEPTS: resources.concept, _TOPICS: resources.topic}
-        summary = {g: {node_iri[g](t).value: counts for t, counts in catalog.annotation_edge_summary(g).items()}
-                   for g in node_iri}  # node -> (papers whose top-ranked edge it is, papers)
+        # node -> (papers whose top-ranked edge it is, papers); only a topic's first count reads the edges' rows
+        summary = {_CONCEPTS: {node_iri[_CONCEPTS](t).value: (0, n)
+                               for t, n in catalog.annotation_edge_papers(_CONCEPTS).items()},
+                   _TOPICS: {node_iri[_TOPICS](t).value: counts
+                             for t, counts in catalog.annotation_edge_summary(_TOPICS).items()}}
         for row in query(store, NODES):
             node, graph = row["s"], row["graph"].value
             if isinstance(node, ox.NamedNode):
@@ -185,8 +189,8 @@ def _counts_from_catalog(store: ox.Store, catalog: Catalog) -> _Counts:
                 if graph == _TOPICS:
                     yield "topTopicCount", node, _integer(top)
 
-    def associations():
-        for paper, topic, weight, _rank in catalog.annotation_edge_rows(_TOPICS):
+    def associations():  # those that can be on a first page (the rest would be sorted for nothing)
+        for paper, topic, weight in catalog.first_page_candidates(_TOPICS, FIRST_PAGES[-1]):
             yield topic, paper_iri(paper), float(weight), (paper, topic)
     return _Counts(rows(), associations(), lambda ref: resources.topic_association(*ref).value)
 

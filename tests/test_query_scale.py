@@ -240,6 +240,29 @@ def test_signals_are_a_recount_of_the_graph(which, request):
     assert {o.datatype for o in literals} == {XSD.string, XSD.integer}  # plain literals any engine reads
 
 
+def test_a_first_page_is_read_from_the_edges_tied_at_its_end(tmp_path, monkeypatch):
+    """The catalog hands over only the topic edges that a first page can hold, tied ones alike,
+    and the IRI breaks the ties: a percent-encoded key ("a b", <…/a%20b>) sorts after "a!" as an
+    IRI and before it as a key."""
+    from ckg.etl import signals as signals_module
+
+    with Catalog(tmp_path / "catalog.sqlite") as catalog:
+        catalog.replace_annotation_edges("topics", {
+            ("y", "t"): ("0.100", 3), ("z", "t"): ("0.900", 1), ("a b", "t"): ("0.500", 2), ("a!", "t"): ("0.500", 2),
+            ("x", "t"): ("0.500", 1), ("v", "t"): ("0.200", 2), ("w", "u"): ("0.100", 1)})
+        catalog.replace_citations({("w", "y"): "doi"})  # y: cited once, first whatever its probability
+        assert sorted(k for k, t, _w in catalog.first_page_candidates("topics", 2) if t == "t") == ["y", "z"]
+        # the third place is one of three tied edges: all three are candidates, v (fourth) is not
+        assert sorted(k for k, t, _w in catalog.first_page_candidates("topics", 3) if t == "t") == [
+            "a b", "a!", "x", "y", "z"]
+        monkeypatch.setattr(signals_module, "FIRST_PAGES", (1, 3))
+        ranked = {q.subject.value: int(q.object.value) for q in signal_quads(ox.Store(), catalog)
+                  if q.predicate == CKG.rankedWithin and int(q.object.value) == 3}
+    assert ranked == {resources.topic_association(k, topic).value: 3 for k, topic in (("y", "t"), ("z", "t"), ("a!", "t"),
+                                                                                   ("w", "u"))}
+    assert resources.topic_association("a!", "t").value < resources.topic_association("a b", "t").value
+
+
 def test_an_update_keeps_the_signals_exact(tmp_path, mini_next):
     updated, fresh = tmp_path / "updated", tmp_path / "fresh"
     build(updated, [MINI], release="r1")

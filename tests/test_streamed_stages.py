@@ -16,7 +16,7 @@ from ckg.etl.concept_edges import EdgeRules
 from ckg.etl.ranking import pagerank
 
 from test_topics import _sampled_config
-from test_update import content, graph_sizes
+from test_update import assert_counted, content, graph_sizes
 
 
 def test_ranges_of_a_few_papers_write_the_store_whole_processing_writes(tmp_path, demo_releases, monkeypatch):
@@ -36,7 +36,9 @@ def test_ranges_of_a_few_papers_write_the_store_whole_processing_writes(tmp_path
     # new edge rules: the update re-derives every concept edge, range by range, over a store that
     # has the old ones (changed papers, removed papers' edges, edges whose weight changed)
     stricter = AnnotationOptions(topics=sampled.topics, rules=EdgeRules(min_body_mentions=4))
-    changed = update(ranged, [r2], release="demo-2", annotation=stricter).counts
+    result = update(ranged, [r2], release="demo-2", annotation=stricter)
+    assert_counted(result)  # the concepts graph rewritten range by range, counted from the catalog's edges
+    changed = result.counts
     assert not changed["concepts"]["incremental"] and changed["changes"]["removed"] > 0
     assert changed["concepts"]["edges_removed"] > 0
     fresh = tmp_path / "fresh"

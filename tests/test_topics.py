@@ -150,7 +150,7 @@ def test_a_large_corpus_is_inferred_with_a_sampled_model_and_an_update_infers_wh
     retrain_share of the corpus, the update trains again and equals a plain fresh build."""
     from ckg.etl.annotate import AnnotationOptions
     from ckg.etl.build import build, update
-    from test_update import content
+    from test_update import assert_counted, content
 
     r1, r2 = demo_releases
     # two processes: the build infers its 60 papers in two workers, the update its few in one
@@ -170,6 +170,7 @@ def test_a_large_corpus_is_inferred_with_a_sampled_model_and_an_update_infers_wh
     assert not topics_counts["trained"] and topics_counts["inferred"] == changes["new"] + changes["changed"]
     assert topics_counts["infer_processes"] == 1  # fewer than 8 papers per process
     assert topics_counts["inferred_since_training"] == topics_counts["inferred"]
+    assert_counted(result)  # the topics graph counted from the edges the catalog holds, as a scan counts it
     build(fresh, [r2], release="demo-2", annotation=AnnotationOptions(topics=keep.topics, topics_from=updated, processes=2))
     assert content(updated) == content(fresh)
 
@@ -177,7 +178,9 @@ def test_a_large_corpus_is_inferred_with_a_sampled_model_and_an_update_infers_wh
     retrain = AnnotationOptions(topics=_sampled_config(tmp_path, 20, 0.01))
     again, plain = tmp_path / "again", tmp_path / "plain"
     build(again, [r1], release="demo-1", annotation=retrain)
-    assert update(again, [r2], release="demo-2", annotation=retrain).counts["topics"]["trained"]
+    retrained = update(again, [r2], release="demo-2", annotation=retrain)
+    assert retrained.counts["topics"]["trained"]
+    assert_counted(retrained)
     build(plain, [r2], release="demo-2", annotation=retrain)
     assert content(again) == content(plain)
 

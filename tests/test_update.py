@@ -55,14 +55,15 @@ def test_update_equals_fresh_build_on_the_mini_releases(tmp_path, mini_next):
 
 
 def assert_counted(result):
-    """The update's counts, kept by difference outside the corpus-wide graphs, are those of
-    counting every quad of the store it made."""
-    from ckg.etl.build import _graph_counts
+    """The update's counts, kept by difference outside the corpus-wide graphs and derived for the
+    concepts and topics graphs, are those of counting every quad of the store it made."""
+    from ckg.etl.counts import graph_counts
 
     counted = {k: result.counts[k] for k in ("triples", "named_graphs", "per_class", "per_property",
-                                             "per_property_outside_corpus_graphs")}
-    assert counted == _graph_counts(open_store(result.store, read_only=True))
+                                             "per_property_outside_corpus_graphs", "per_class_outside_corpus_graphs")}
+    assert counted == graph_counts(open_store(result.store, read_only=True))
     assert counted["triples"] > 0 and counted["per_property_outside_corpus_graphs"]
+    assert counted["per_class_outside_corpus_graphs"] and counted["per_class"]
 
 
 def test_update_re_resolves_old_references_and_drops_withdrawn_papers(tmp_path, mini_next):
