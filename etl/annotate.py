@@ -51,8 +51,8 @@ import pyoxigraph as ox
 from ckg import resources
 from ckg.etl import concept_edges, topics
 from ckg.etl.catalog import Catalog, read_topic_model
-from ckg.etl.counts import GraphCounts
 from ckg.etl.concepts import ExtractionConfig, Gazetteer, default_processes, extract_many, make_extractor
+from ckg.etl.counts import GraphCounts
 from ckg.etl.workers import processes_for
 from ckg.executor import Executor
 from ckg.etl.vocab import Vocabulary, VocabularyError, default_vocabularies, describe, load

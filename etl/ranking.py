@@ -80,7 +80,12 @@ def score_literal(value: float) -> ox.Literal:
     >>> score_literal(0.25974025974025977).value
     '0.25974025974'
     """
-    return ox.Literal(repr(float(f"{value:.{SIGNIFICANT_DIGITS}g}")), datatype=XSD.double)
+    return ox.Literal(score_text(value), datatype=XSD.double)
+
+
+def score_text(value: float) -> str:
+    """The lexical form of a score's literal (:func:`score_literal`)."""
+    return repr(float(f"{value:.{SIGNIFICANT_DIGITS}g}"))
 
 
 def ranking_quads(ranks: dict[str, float]) -> Iterator[ox.Quad]:
@@ -110,7 +115,7 @@ def ranking_nquads(ranks: dict[str, float], lines: int = LINES_PER_LOAD) -> Iter
     tail = f"\"^^<{XSD.double.value}> <{resources.graph(resources.RANKING_GRAPH_NAME).value}> .\n"
     keys = sorted(ranks)
     for start in range(0, len(keys), lines):
-        yield "".join(f"<{resources.iri_text('paper', key)}{head}{float(f'{ranks[key]:.{SIGNIFICANT_DIGITS}g}')!r}{tail}"
+        yield "".join(f"<{resources.iri_text('paper', key)}{head}{score_text(ranks[key])}{tail}"
                       for key in keys[start:start + lines]).encode()
 
 
