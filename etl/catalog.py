@@ -328,11 +328,6 @@ class Catalog:
                 institutions.add(i)
         return authors, institutions
 
-    def all_entity_keys(self) -> tuple[set[str], set[str]]:
-        authors = {a for (a,) in self.db.execute("SELECT DISTINCT author FROM authors")}
-        institutions = {i for (i,) in self.db.execute("SELECT DISTINCT institution FROM affiliations")}
-        return authors, institutions
-
     def author_description(self, author: str) -> tuple[str, str, str] | None:
         """(name, given, family) of the author's most frequent mention form; ties go to the
         longest (most complete) form, then code-point order. None when no paper mentions the
@@ -357,6 +352,33 @@ class Catalog:
             ).fetchone()
             values.append(row[0] if row else "")
         return tuple(values) if values[0] else None
+
+    def author_descriptions(self) -> Iterator[tuple[str, str, str, str]]:
+        """(author, name, given, family) of every author, each as :meth:`author_description`
+        gives it, in one pass over the mentions (a build describes every author)."""
+        return iter(self.db.execute(
+            "SELECT author, name, given, family FROM (SELECT author, name, given, family, ROW_NUMBER() OVER ("
+            "PARTITION BY author ORDER BY COUNT(*) DESC, LENGTH(name) DESC, name, given, family) AS rank "
+            "FROM authors GROUP BY author, name, given, family) WHERE rank = 1"))
+
+    def institution_descriptions(self) -> Iterator[tuple[str, str, str, str, str]]:
+        """(institution, name, country, settlement, region) of every institution that has a name,
+        each as :meth:`institution_description` gives it, one pass over the mentions a column."""
+        values: dict[str, list[str]] = {}
+        for n, column in enumerate(("name", "country", "settlement", "region")):
+            for institution, value in self.db.execute(
+                    f"SELECT institution, {column} FROM (SELECT institution, {column}, ROW_NUMBER() OVER ("
+                    f"PARTITION BY institution ORDER BY COUNT(*) DESC, LENGTH({column}) DESC, {column}) AS rank "
+                    f"FROM affiliations WHERE {column} != '' GROUP BY institution, {column}) WHERE rank = 1"):
+                if n == 0:
+                    values[institution] = [value, "", "", ""]
+                elif institution in values:
+                    values[institution][n] = value
+        return ((institution, *desc) for institution, desc in values.items())
+
+    def all_affiliations(self) -> Iterator[tuple[str, str]]:
+        """Every (author, institution) pair that some paper states."""
+        return iter(self.db.execute("SELECT DISTINCT author, institution FROM affiliations"))
 
     def affiliations_of(self, author: str) -> list[str]:
         return [i for (i,) in self.db.execute(

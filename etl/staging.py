@@ -67,6 +67,13 @@ def piece_bytes(environ: Mapping[str, str] | None = None) -> int | None:
     return max(1, int(mb * (1 << 20))) if mb > 0 else None
 
 
+def load_file(store: ox.Store, path: Path) -> None:
+    """Bulk-load a staged N-Quads file. Its lines are what pyoxigraph serialised from terms it
+    validated when they were made (:func:`ckg.etl.emit.to_nquads`), so the loader does not
+    validate them again (``lenient``: 6% less CPU in loading the 1M release, docs/scale.md)."""
+    store.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS, lenient=True)
+
+
 class StagedLoad:
     """The staging file(s) of one build or update: :meth:`write` quads, :meth:`paper_done` after
     each paper (a cut point), :meth:`finish` to load what is left and wait for the rest."""
@@ -108,7 +115,7 @@ class StagedLoad:
             load.result()
         self._loads.clear()
         faults.point("load.bulk")
-        self.store.bulk_load(path=str(self._file_path), format=ox.RdfFormat.N_QUADS)
+        load_file(self.store, self._file_path)
         self.pieces += 1
         self._file_path.unlink(missing_ok=True)
 
@@ -125,7 +132,7 @@ class StagedLoad:
     def _load_piece(self, path: Path) -> None:
         start = time.perf_counter()
         faults.point("load.piece")
-        self.store.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
+        load_file(self.store, path)
         path.unlink()
         self.pieces += 1
         self.loader_s += time.perf_counter() - start

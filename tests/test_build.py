@@ -76,6 +76,38 @@ def test_entities_are_aggregated_over_mentions(mini_store):
     assert types == {CKG.Author.value, "http://xmlns.com/foaf/0.1/Person", "http://schema.org/Person"}
 
 
+def test_a_build_describes_every_entity_in_one_pass_as_an_update_describes_each(tmp_path):
+    """A build reads every author's and institution's description in one pass over the mentions
+    (``author_descriptions``, ``institution_descriptions``); an update asks for each. Both choose
+    the most frequent form, then the longest, then code-point order, and skip what has no name."""
+    from ckg.etl.catalog import Catalog
+
+    authors = [  # (paper, position, author, name, given, family)
+        ("p1", 1, "smith_j", "J Smith", "J", "Smith"), ("p2", 1, "smith_j", "John Smith", "John", "Smith"),
+        ("p3", 2, "smith_j", "J Smith", "J", "Smith"),  # the most frequent form wins over the longest
+        ("p1", 2, "wang_l", "L Wang", "L", "Wang"), ("p2", 2, "wang_l", "Lin Wang", "Lin", "Wang"),  # a tie: the longest
+        ("p1", 3, "li_a", "A Li", "A", "Li"), ("p2", 3, "li_a", "B Li", "B", "Li"),  # a tie of lengths: code points
+        ("p4", 1, "doe", "Doe", "", "Doe")]
+    affiliations = [  # (paper, author, institution, name, country, settlement, region)
+        ("p1", "smith_j", "bari", "Univ. of Bari", "Italy", "", ""),
+        ("p2", "smith_j", "bari", "University of Bari", "Italia", "Bari", ""),
+        ("p3", "wang_l", "bari", "University of Bari", "Italy", "", "Apulia"),
+        ("p2", "wang_l", "mit", "MIT", "", "", ""), ("p1", "li_a", "nameless", "", "Spain", "", "")]
+    with Catalog(tmp_path / "catalog.sqlite") as catalog:
+        catalog.db.executemany("INSERT INTO authors VALUES (?, ?, ?, ?, ?, ?)", authors)
+        catalog.db.executemany("INSERT INTO affiliations VALUES (?, ?, ?, ?, ?, ?, ?)", affiliations)
+        one_pass = sorted(catalog.author_descriptions())
+        assert one_pass == [(a, *catalog.author_description(a)) for a in sorted({r[2] for r in authors})]
+        assert dict((a, name) for a, name, *_ in one_pass) == {
+            "doe": "Doe", "li_a": "A Li", "smith_j": "J Smith", "wang_l": "Lin Wang"}
+        institutions = sorted(catalog.institution_descriptions())
+        assert institutions == [(i, *catalog.institution_description(i)) for i in ("bari", "mit")]
+        assert catalog.institution_description("nameless") is None
+        assert institutions[0] == ("bari", "University of Bari", "Italy", "Bari", "Apulia")
+        assert sorted(catalog.all_affiliations()) == sorted(
+            {(a, i) for a in ("smith_j", "wang_l", "li_a") for i in catalog.affiliations_of(a)})
+
+
 def test_citations_and_their_inverse(mini_store):
     rows = select(mini_store[0], "SELECT ?a ?b WHERE { ?a ckg:cites ?b . ?b ckg:citedBy ?a . ?a cito:cites ?b . "
                                  "?b cito:isCitedBy ?a } ORDER BY ?a ?b")
