@@ -117,14 +117,18 @@ def machine() -> dict:
 # ------------------------------------------------------------------------------------------------
 
 
-def run_stage(mode: str, store: Path, corpus: Path, release: str, work: Path, processes: int | None) -> dict:
-    """A build or update in a child process (bench/scale_stage.py) with its memory sampled."""
+def run_stage(mode: str, store: Path, corpus: Path, release: str, work: Path, processes: int | None,
+              annotation: bool = True) -> dict:
+    """A build or update in a child process (bench/scale_stage.py) with its memory sampled
+    (``annotation`` False: without the concepts and topics stages)."""
     events = work / f"events-{mode}.txt"
     events.unlink(missing_ok=True)
     command = [sys.executable, str(HERE / "scale_stage.py"), mode, "--store", str(store), "--cord19", str(corpus),
                "--release", release, "--events", str(events)]
     if processes:
         command += ["--processes", str(processes)]
+    if not annotation:
+        command.append("--no-annotation")
     started = time.perf_counter()
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     sampler = scale_memory.TreeSampler(proc.pid, interval=0.1).start()
@@ -327,9 +331,10 @@ def run_size(n: int, args, work: Path, training: dict | None, report: dict) -> d
     if "update" not in skip and not (r2 / "metadata.csv").exists():
         row["corpus_r2"] = generate_release(r2, n, args.seed, 2, args.generator)
     say(f"corpus: {row.get('corpus_r1', {})}")
-    row["build"] = run_stage("build", store, r1, "2020-06-01", base, args.processes)
+    annotation = not args.without_annotation
+    row["build"] = run_stage("build", store, r1, "2020-06-01", base, args.processes, annotation)
     if "update" not in skip:
-        row["update"] = run_stage("update", store, r2, "2020-06-08", base, args.processes)
+        row["update"] = run_stage("update", store, r2, "2020-06-08", base, args.processes, annotation)
     print_stages(n, row["build"], row.get("update"))
     save(report, args)
 
@@ -462,6 +467,8 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=None, help="ckg serve --workers (default: ckg's)")
     parser.add_argument("--threads", type=int, default=None, help="ckg serve --threads (default: ckg's)")
     parser.add_argument("--processes", type=int, default=None, help="build --processes (default: ckg's, the CPUs)")
+    parser.add_argument("--without-annotation", action="store_true",
+                        help="build and update without the concepts and topics stages (the metadata-only goal)")
     parser.add_argument("--virtuoso-memory-mb", type=int, default=2048, help="Virtuoso's buffer budget (default 2048)")
     parser.add_argument("--virtuoso-loaders", type=int, default=1, help="parallel bulk loaders (the export is split)")
     parser.add_argument("--train-papers", type=int, default=100, help="papers of the training-throughput corpus")

@@ -9,6 +9,10 @@ changes shape, the run still happens and the events only cover the whole run.
     python bench/scale_stage.py build  --store S --cord19 PATH [--release L] --events FILE
     python bench/scale_stage.py update --store S --cord19 PATH [--release L] --events FILE
 
+``--no-annotation`` leaves out the concepts and topics stages (they record ``skipped``), for the
+figure of a build without annotation measured as such: with the stages in, the background work
+of the ones before (RocksDB compacting what the load wrote) would run on into them.
+
 It prints one JSON line: the run's manifest and its wall time.
 """
 
@@ -30,6 +34,7 @@ def main() -> int:
     parser.add_argument("--release", default=None)
     parser.add_argument("--events", required=True, type=Path)
     parser.add_argument("--processes", type=int, default=None)
+    parser.add_argument("--no-annotation", action="store_true", help="leave out the concepts and topics stages")
     args = parser.parse_args()
 
     from ckg.etl import build as etl_build
@@ -57,6 +62,13 @@ def main() -> int:
         print("scale_stage: ckg.etl.build has no _Timer.stage: memory is measured for the whole run only",
               file=sys.stderr)
 
+    if args.no_annotation:
+        from ckg.etl.annotate import StageResult
+
+        def skipped(*_args, **_kwargs):
+            return StageResult({}, {"skipped": "bench/scale_stage.py --no-annotation"})
+
+        etl_build.concepts_stage = etl_build.topics_stage = skipped
     annotation = AnnotationOptions(processes=args.processes)
     start = time.perf_counter()
     emit("run", "start")
