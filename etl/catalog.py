@@ -162,6 +162,16 @@ class KnownInputs:
         return found[1]
 
 
+_AUTHOR_FORM = "COUNT(*) DESC, LENGTH(name) DESC, name, given, family"
+"""How an author's mention forms rank (grouped by name, given, family): the most frequent, then
+the longest (most complete), then code-point order."""
+
+
+def _value_form(column: str) -> str:
+    """How an institution's values of ``column`` rank (grouped by it): as :data:`_AUTHOR_FORM`."""
+    return f"COUNT(*) DESC, LENGTH({column}) DESC, {column}"
+
+
 class Catalog:
     """SQLite-backed state of a store. Use as a context manager (commits on success)."""
 
@@ -334,7 +344,7 @@ class Catalog:
         author any more."""
         row = self.db.execute(
             "SELECT name, given, family FROM authors WHERE author = ? GROUP BY name, given, family "
-            "ORDER BY COUNT(*) DESC, LENGTH(name) DESC, name, given, family LIMIT 1",
+            f"ORDER BY {_AUTHOR_FORM} LIMIT 1",
             (author,),
         ).fetchone()
         return tuple(row) if row else None
@@ -347,7 +357,7 @@ class Catalog:
         for column in ("name", "country", "settlement", "region"):
             row = self.db.execute(
                 f"SELECT {column} FROM affiliations WHERE institution = ? AND {column} != '' GROUP BY {column} "
-                f"ORDER BY COUNT(*) DESC, LENGTH({column}) DESC, {column} LIMIT 1",
+                f"ORDER BY {_value_form(column)} LIMIT 1",
                 (institution,),
             ).fetchone()
             values.append(row[0] if row else "")
@@ -358,7 +368,7 @@ class Catalog:
         gives it, in one pass over the mentions (a build describes every author)."""
         return iter(self.db.execute(
             "SELECT author, name, given, family FROM (SELECT author, name, given, family, ROW_NUMBER() OVER ("
-            "PARTITION BY author ORDER BY COUNT(*) DESC, LENGTH(name) DESC, name, given, family) AS rank "
+            f"PARTITION BY author ORDER BY {_AUTHOR_FORM}) AS rank "
             "FROM authors GROUP BY author, name, given, family) WHERE rank = 1"))
 
     def institution_descriptions(self) -> Iterator[tuple[str, str, str, str, str]]:
@@ -368,7 +378,7 @@ class Catalog:
         for n, column in enumerate(("name", "country", "settlement", "region")):
             for institution, value in self.db.execute(
                     f"SELECT institution, {column} FROM (SELECT institution, {column}, ROW_NUMBER() OVER ("
-                    f"PARTITION BY institution ORDER BY COUNT(*) DESC, LENGTH({column}) DESC, {column}) AS rank "
+                    f"PARTITION BY institution ORDER BY {_value_form(column)}) AS rank "
                     f"FROM affiliations WHERE {column} != '' GROUP BY institution, {column}) WHERE rank = 1"):
                 if n == 0:
                     values[institution] = [value, "", "", ""]
