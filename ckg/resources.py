@@ -31,6 +31,8 @@ _SAFE = "-._~()'!*,;=:@"
 _UNQUOTED = re.compile(r"[A-Za-z0-9_\-.~()'!*,;=:@]*\Z")
 """The parts ``quote`` leaves as they are (ASCII letters and digits, ``_.-~`` and :data:`_SAFE`):
 most keys, which then skip it."""
+_UNQUOTED_PATH = re.compile(r"[A-Za-z0-9_\-.~()'!*,;=:@/]*\Z")
+"""Parts joined by '/' of which none needs quoting, when there are as many '/' as joins."""
 
 
 def _iri(*parts: str) -> ox.NamedNode:
@@ -43,9 +45,12 @@ def _iri(*parts: str) -> ox.NamedNode:
 def iri_text(*parts: str) -> str:
     """The IRI of :func:`_iri` as a string, for a writer of N-Quads lines that needs no term.
 
-    >>> iri_text("paper", "a b") == paper("a b").value
-    True
+    >>> iri_text("paper", "a b") == paper("a b").value, iri_text("paper", "a/b").rsplit("/", 1)[-1]
+    (True, 'a%2Fb')
     """
+    path = "/".join(parts)
+    if _UNQUOTED_PATH.match(path) and path.count("/") == len(parts) - 1:  # no part to quote (most keys)
+        return resource_base() + path
     plain = _UNQUOTED.match
     return resource_base() + "/".join(p if plain(p) else quote(p, safe=_SAFE) for p in parts)
 

@@ -165,7 +165,7 @@ class Emitted:
 
 
 def _emitted(paper: Paper) -> Emitted:
-    nquads = emit.to_nquads(emit.paper_quads(paper))
+    nquads = emit.paper_nquads(paper)
     return Emitted(nquads, _hash(nquads), paper_rows(paper))
 
 
@@ -356,7 +356,7 @@ def apply_release(store_path: Path, folder: Path, inputs: list[Path], *, release
                             if json.loads(state[2]) != paper.source_files:
                                 changes.provenance_only.append(paper.key)
                                 catalog.set_provenance(paper.key, label, paper.source_files)
-                                out.write(emit.to_nquads(emit.paper_provenance_quads(paper.key, state[1], label, paper.source_files)))
+                                out.write(emit.paper_provenance_nquads(paper.key, state[1], label, paper.source_files))
                             continue
                         if state is not None:
                             changes.changed.append(paper.key)
@@ -368,13 +368,13 @@ def apply_release(store_path: Path, folder: Path, inputs: list[Path], *, release
                             changes.new.append(paper.key)
                             first = label
                         catalog.put_paper(paper, content_hash, first, label, new=state is None, rows=emitted.rows)
-                        catalog.put_title(paper.key, emit.string(paper.title).value if paper.title else "")  # as emitted
+                        catalog.put_title(paper.key, emit.literal_text(paper.title) if paper.title else "")  # as emitted
                         if mode != "build":  # a build describes every entity anyway
                             a, i = catalog.entity_keys([paper.key])
                             touched_authors |= a
                             touched_institutions |= i
                         out.write(nquads)
-                        out.write(emit.to_nquads(emit.paper_provenance_quads(paper.key, first, label, paper.source_files)))
+                        out.write(emit.paper_provenance_nquads(paper.key, first, label, paper.source_files))
                         out.paper_done()  # the file may be cut and loaded here, while reading goes on (a build)
                     if not keep_removed:
                         changes.removed = sorted(previous - seen)
@@ -516,9 +516,13 @@ def _add(store: ox.Store, quads: Iterable[ox.Quad], staging: Path, bulk: bool) -
     if not bulk:
         store.extend(quads)
         return
+    _load_nquads(store, (emit.to_nquads(batch) for batch in batches(quads, 20_000)), staging)
+
+
+def _load_nquads(store: ox.Store, chunks: Iterable[bytes], staging: Path) -> None:
+    """Bulk-load N-Quads text, written to the staging file first."""
     with open(staging, "wb") as out:
-        for batch in batches(quads, 20_000):
-            out.write(emit.to_nquads(batch))
+        out.writelines(chunks)
     faults.point("add.bulk")
     load_file(store, staging)
 
@@ -531,14 +535,15 @@ def _apply_entities(store: ox.Store, catalog: Catalog, authors: set[str], instit
     names of an author of a changed paper; 1.5 s of removals and 7 s of additions of 113,000
     quads for 10,674 authors at 100k papers), a range of ``ENTITY_RANGE`` nodes at a time."""
     if fresh:  # every entity, read in one pass over the catalog's mentions
-        _add(store, _all_entity_quads(catalog), staging, bulk=True)
+        _load_nquads(store, _all_entity_nquads(catalog), staging)
         return
     entities = resources.graph(resources.ENTITIES_GRAPH_NAME)
     for part_authors, part_institutions in (*((a, ()) for a in batches(sorted(authors), ENTITY_RANGE)),
                                             *(((), i) for i in batches(sorted(institutions), ENTITY_RANGE))):
         nodes = [*map(resources.author, part_authors), *map(resources.institution, part_institutions)]
         old = {q for node in nodes for q in store.quads_for_pattern(node, None, None, entities)}
-        new = list(dict.fromkeys(_entity_quads(catalog, part_authors, part_institutions)))
+        new = list(dict.fromkeys(ox.parse(b"".join(_entity_nquads(catalog, part_authors, part_institutions)),
+                                          format=ox.RdfFormat.N_QUADS)))
         for q in old.difference(new):
             store.remove(q)
         _add(store, (q for q in new if q not in old), staging, bulk=False)
@@ -548,29 +553,29 @@ ENTITY_RANGE = 20_000
 """Authors (or institutions) an update rewrites at a time: bounds the quads held to compare."""
 
 
-def _all_entity_quads(catalog: Catalog) -> Iterator[ox.Quad]:
-    """The entities graph whole: what :func:`_entity_quads` gives for every author and
+def _all_entity_nquads(catalog: Catalog) -> Iterator[bytes]:
+    """The entities graph whole: what :func:`_entity_nquads` gives for every author and
     institution the catalog names."""
     for key, name, given, family in catalog.author_descriptions():
-        yield from emit.author_quads(key, name, given, family)
+        yield emit.author_nquads(key, name, given, family)
     for author, institution in catalog.all_affiliations():
-        yield from emit.affiliation_quads(author, institution)
+        yield emit.affiliation_nquads(author, institution)
     for key, *desc in catalog.institution_descriptions():
-        yield from emit.institution_quads(key, *desc)
+        yield emit.institution_nquads(key, *desc)
 
 
-def _entity_quads(catalog: Catalog, authors: Iterable[str], institutions: Iterable[str]) -> Iterator[ox.Quad]:
+def _entity_nquads(catalog: Catalog, authors: Iterable[str], institutions: Iterable[str]) -> Iterator[bytes]:
     for key in sorted(authors):
         desc = catalog.author_description(key)
         if desc is None:
             continue  # no paper mentions the author any more
-        yield from emit.author_quads(key, *desc)
+        yield emit.author_nquads(key, *desc)
         for inst in catalog.affiliations_of(key):
-            yield from emit.affiliation_quads(key, inst)
+            yield emit.affiliation_nquads(key, inst)
     for key in sorted(institutions):
         desc = catalog.institution_description(key)
         if desc is not None:
-            yield from emit.institution_quads(key, *desc)
+            yield emit.institution_nquads(key, *desc)
 
 
 def _describe_input(path: Path) -> dict[str, Any]:

@@ -29,6 +29,7 @@ schema.org, FOAF or DCTERMS read the graph without a reasoner.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from functools import cache
 
 import pyoxigraph as ox
 
@@ -40,31 +41,116 @@ from ckg.terms import BIBO, CKG, DCTERMS, FABIO, FOAF, RDF, SCHEMA, XSD, supercl
 
 Quads = Iterator[ox.Quad]
 
+# --------------------------------------------------------------------------------------------
+# N-Quads text, written as pyoxigraph writes it
+# --------------------------------------------------------------------------------------------
+# The build's hot path (every paper's graph, the entities graph, provenance) writes its lines as
+# text: making a pyoxigraph term and quad for each of 60 million quads and serialising them cost
+# the reading workers half their time (docs/scale.md). The text is byte for byte what
+# ``ox.serialize`` writes for the same quads (tests/test_emit.py checks every code point and the
+# demo corpus), so a paper's content hash does not change with the path that wrote it. The
+# functions that return quads parse that text: one source for what each graph holds.
+
+_ESCAPES = {0x08: "\\b", 0x09: "\\t", 0x0A: "\\n", 0x0C: "\\f", 0x0D: "\\r", 0x22: '\\"', 0x5C: "\\\\",
+            **{c: f"\\u{c:04X}" for c in (*range(0x20), 0x7F, 0xFFFE, 0xFFFF) if c not in (0x08, 0x09, 0x0A, 0x0C, 0x0D)}}
+"""What pyoxigraph's N-Quads writer escapes in a literal (the other controls and the two noncharacters
+as ``\\uXXXX``); every other code point is written as it is."""
+
+
+def node_text(node: ox.NamedNode) -> str:
+    """``<iri>``."""
+    return "<" + node.value + ">"
+
+
+def string_text(value: str) -> str:
+    """The N-Quads form of :func:`string` ``(value)``.
+
+    >>> string_text('say "hi"\\n') == str(string('say "hi"\\n'))
+    True
+    """
+    return '"' + literal_text(value).translate(_ESCAPES) + '"'
+
+
+def typed_text(lexical: str, datatype: ox.NamedNode) -> str:
+    """The N-Quads form of a literal of ``datatype`` (not ``xsd:string``, which is written plain).
+
+    >>> typed_text("3", XSD.integer) == str(integer(3))
+    True
+    """
+    return '"' + lexical.translate(_ESCAPES) + '"^^<' + datatype.value + ">"
+
+
+def line(s: str, p: str, o: str, g: str) -> str:
+    """One N-Quads line of terms already written (:func:`node_text`, :func:`string_text`, ...)."""
+    return f"{s} {p} {o} {g} .\n"
+
+
+@cache
+def _class_texts(cls: ox.NamedNode) -> tuple[str, ...]:
+    return tuple(map(node_text, (cls, *superclasses(cls))))
+
+
+@cache
+def _property_texts(prop: ox.NamedNode) -> tuple[str, ...]:
+    return tuple(map(node_text, (prop, *superproperties(prop))))
+
+
+_TYPE = node_text(RDF.type)
+
+
+def typed_lines(node: str, cls: ox.NamedNode, graph: str) -> list[str]:
+    """``node a cls`` and ``node a`` each declared super-class of ``cls``."""
+    return [line(node, _TYPE, c, graph) for c in _class_texts(cls)]
+
+
+def edge_lines(s: str, p: ox.NamedNode, o: str, graph: str) -> list[str]:
+    """``s p o`` and ``s q o`` for each declared super-property ``q`` of ``p``."""
+    return [line(s, prop, o, graph) for prop in _property_texts(p)]
+
+
+def annotated_edge_lines(s: str, p: ox.NamedNode, o: str, node: str, cls: ox.NamedNode, graph: str,
+                         weights: Iterable[tuple[ox.NamedNode, str]] = ()) -> list[str]:
+    """The ontology's n-ary annotation pattern: the plain edge ``s p o`` (see :func:`edge_lines`)
+    and a ``cls`` node naming it (``ckg:annotatedSource``/``annotatedProperty``/``annotatedTarget``)
+    that carries the edge's ``weights`` as (property, value written) pairs."""
+    return [*edge_lines(s, p, o, graph), *typed_lines(node, cls, graph),
+            line(node, node_text(CKG.annotatedSource), s, graph),
+            line(node, node_text(CKG.annotatedProperty), node_text(p), graph),
+            line(node, node_text(CKG.annotatedTarget), o, graph),
+            *(line(node, node_text(prop), value, graph) for prop, value in weights)]
+
+
+def parse_lines(lines: Iterable[str]) -> list[ox.Quad]:
+    """The quads of N-Quads lines."""
+    return list(ox.parse("".join(lines).encode(), format=ox.RdfFormat.N_QUADS))
+
+
+def _lines_bytes(lines: list[str]) -> bytes:
+    """The lines without repeats (each where it first came), as the bytes of a file."""
+    return "".join(dict.fromkeys(lines)).encode()
+
 
 def typed(node: ox.NamedNode, cls: ox.NamedNode, graph: ox.NamedNode) -> Quads:
     """``node a cls`` and ``node a`` each declared super-class of ``cls``."""
-    for c in (cls, *superclasses(cls)):
-        yield ox.Quad(node, RDF.type, c, graph)
+    yield from parse_lines(typed_lines(node_text(node), cls, node_text(graph)))
 
 
 def edge(s: ox.NamedNode, p: ox.NamedNode, o: ox.NamedNode, graph: ox.NamedNode) -> Quads:
     """``s p o`` and ``s q o`` for each declared super-property ``q`` of ``p``."""
-    for prop in (p, *superproperties(p)):
-        yield ox.Quad(s, prop, o, graph)
+    yield from parse_lines(edge_lines(node_text(s), p, node_text(o), node_text(graph)))
 
 
 def annotated_edge(s: ox.NamedNode, p: ox.NamedNode, o: ox.NamedNode, node: ox.NamedNode, cls: ox.NamedNode,
                    graph: ox.NamedNode, weights: Iterable[tuple[ox.NamedNode, ox.NamedNode | ox.Literal]] = ()) -> Quads:
-    """The ontology's n-ary annotation pattern: the plain edge ``s p o`` (see :func:`edge`) and a
-    ``cls`` node naming it (``ckg:annotatedSource``/``annotatedProperty``/``annotatedTarget``)
-    that carries the edge's ``weights`` as (property, value) pairs."""
-    yield from edge(s, p, o, graph)
-    yield from typed(node, cls, graph)
-    yield ox.Quad(node, CKG.annotatedSource, s, graph)
-    yield ox.Quad(node, CKG.annotatedProperty, p, graph)
-    yield ox.Quad(node, CKG.annotatedTarget, o, graph)
-    for prop, value in weights:
-        yield ox.Quad(node, prop, value, graph)
+    """:func:`annotated_edge_lines` of terms, as quads."""
+    yield from parse_lines(annotated_edge_lines(node_text(s), p, node_text(o), node_text(node), cls, node_text(graph),
+                                                [(prop, str(value)) for prop, value in weights]))
+
+
+def literal_text(value: str) -> str:
+    """The value of :func:`string` ``(value)``: without what XML 1.0 does not allow, cut to
+    :data:`MAX_TEXT_BYTES`."""
+    return cut_text(xml_text(value)[0], None, MAX_TEXT_BYTES)
 
 
 def string(value: str) -> ox.Literal:
@@ -75,7 +161,7 @@ def string(value: str) -> ox.Literal:
     >>> string("a\\x00b").value
     'ab'
     """
-    return ox.Literal(cut_text(xml_text(value)[0], None, MAX_TEXT_BYTES))
+    return ox.Literal(literal_text(value))
 
 
 def integer(value: int) -> ox.Literal:
@@ -99,23 +185,23 @@ def to_nquads(quads: Iterable[ox.Quad]) -> bytes:
     return ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
 
 
-def paper_quads(paper: Paper) -> list[ox.Quad]:
-    """The content of a paper's named graph."""
-    g = resources.paper_graph(paper.key)
-    s = resources.paper(paper.key)
-    out: list[ox.Quad] = list(typed(s, CKG.Paper, g))
+def paper_nquads(paper: Paper) -> bytes:
+    """The content of a paper's named graph, as N-Quads (each quad once, in a fixed order)."""
+    g = node_text(resources.paper_graph(paper.key))
+    s = node_text(resources.paper(paper.key))
+    out = typed_lines(s, CKG.Paper, g)
 
     def lit(prop: ox.NamedNode, value: str) -> None:
         if value:
-            out.append(ox.Quad(s, prop, string(value), g))
+            out.append(line(s, node_text(prop), string_text(value), g))
 
     lit(DCTERMS.title, paper.title)
     lit(DCTERMS.abstract, paper.abstract)
     lit(CKG.bodyText, paper.body)
     if paper.issued:
         lexical, datatype, year = paper.issued
-        out.append(ox.Quad(s, DCTERMS.issued, ox.Literal(lexical, datatype=XSD[datatype]), g))
-        out.append(ox.Quad(s, CKG.publicationYear, integer(year), g))
+        out.append(line(s, node_text(DCTERMS.issued), typed_text(lexical, XSD[datatype]), g))
+        out.append(line(s, node_text(CKG.publicationYear), typed_text(str(int(year)), XSD.integer), g))
     lit(CKG.cordUid, paper.cord_uid)
     for sha in paper.shas:
         lit(CKG.sha, sha)
@@ -131,51 +217,53 @@ def paper_quads(paper: Paper) -> list[ox.Quad]:
     for source in paper.sources:
         lit(CKG.sourceCollection, source)
     if paper.url:
-        out.append(ox.Quad(s, SCHEMA.url, ox.Literal(paper.url, datatype=XSD.anyURI), g))
-    out.append(ox.Quad(s, CKG.hasFullText, boolean(paper.has_full_text), g))
+        out.append(line(s, node_text(SCHEMA.url), typed_text(paper.url, XSD.anyURI), g))
+    out.append(line(s, node_text(CKG.hasFullText), typed_text("true" if paper.has_full_text else "false", XSD.boolean), g))
 
     for position, mention in enumerate(paper.authors, start=1):
-        a = resources.author(author_key(mention.given, mention.family))
-        institutions = [resources.institution(institution_key(aff.institution, aff.country))
+        a = node_text(resources.author(author_key(mention.given, mention.family)))
+        institutions = [node_text(resources.institution(institution_key(aff.institution, aff.country)))
                         for aff in mention.affiliations]
-        out.extend(annotated_edge(s, CKG.authoredBy, a, resources.authorship(paper.key, position), CKG.Authorship, g,
-                                  [(CKG.authorPosition, integer(position)),
-                                   *((CKG.statedAffiliation, inst) for inst in institutions)]))
-    return _unique(out)
+        out.extend(annotated_edge_lines(s, CKG.authoredBy, a, node_text(resources.authorship(paper.key, position)),
+                                        CKG.Authorship, g,
+                                        [(CKG.authorPosition, typed_text(str(position), XSD.integer)),
+                                         *((CKG.statedAffiliation, inst) for inst in institutions)]))
+    return _lines_bytes(out)
 
 
-def _unique(quads: list[ox.Quad]) -> list[ox.Quad]:
-    """The quads without repeats, each where it first came."""
-    return list(dict.fromkeys(quads))
+def paper_quads(paper: Paper) -> list[ox.Quad]:
+    """The content of a paper's named graph (:func:`paper_nquads`), as quads."""
+    return list(ox.parse(paper_nquads(paper), format=ox.RdfFormat.N_QUADS))
 
 
-def author_quads(key: str, name: str, given: str, family: str) -> list[ox.Quad]:
+def author_nquads(key: str, name: str, given: str, family: str) -> bytes:
     """An author node in the entities graph."""
-    g = resources.graph(resources.ENTITIES_GRAPH_NAME)
-    a = resources.author(key)
-    out = list(typed(a, CKG.Author, g))
-    out.append(ox.Quad(a, FOAF.name, string(name), g))
+    g = node_text(resources.graph(resources.ENTITIES_GRAPH_NAME))
+    a = node_text(resources.author(key))
+    out = typed_lines(a, CKG.Author, g)
+    out.append(line(a, node_text(FOAF.name), string_text(name), g))
     if given:
-        out.append(ox.Quad(a, FOAF.givenName, string(given), g))
-    out.append(ox.Quad(a, FOAF.familyName, string(family), g))
-    return out
+        out.append(line(a, node_text(FOAF.givenName), string_text(given), g))
+    out.append(line(a, node_text(FOAF.familyName), string_text(family), g))
+    return "".join(out).encode()
 
 
-def institution_quads(key: str, name: str, country: str, settlement: str, region: str) -> list[ox.Quad]:
+def institution_nquads(key: str, name: str, country: str, settlement: str, region: str) -> bytes:
     """An institution node in the entities graph."""
-    g = resources.graph(resources.ENTITIES_GRAPH_NAME)
-    i = resources.institution(key)
-    out = list(typed(i, CKG.Institution, g))
-    out.append(ox.Quad(i, FOAF.name, string(name), g))
+    g = node_text(resources.graph(resources.ENTITIES_GRAPH_NAME))
+    i = node_text(resources.institution(key))
+    out = typed_lines(i, CKG.Institution, g)
+    out.append(line(i, node_text(FOAF.name), string_text(name), g))
     for prop, value in ((CKG.country, country), (CKG.settlement, settlement), (CKG.region, region)):
         if value:
-            out.append(ox.Quad(i, prop, string(value), g))
-    return out
+            out.append(line(i, node_text(prop), string_text(value), g))
+    return "".join(out).encode()
 
 
-def affiliation_quads(author: str, institution: str) -> list[ox.Quad]:
-    g = resources.graph(resources.ENTITIES_GRAPH_NAME)
-    return list(edge(resources.author(author), CKG.affiliatedWith, resources.institution(institution), g))
+def affiliation_nquads(author: str, institution: str) -> bytes:
+    g = node_text(resources.graph(resources.ENTITIES_GRAPH_NAME))
+    return "".join(edge_lines(node_text(resources.author(author)), CKG.affiliatedWith,
+                              node_text(resources.institution(institution)), g)).encode()
 
 
 def citation_quads(citing: str, cited: str) -> list[ox.Quad]:
@@ -195,12 +283,11 @@ def release_quads(label: str, issued: str | None) -> list[ox.Quad]:
     return out
 
 
-def paper_provenance_quads(key: str, first_release: str, last_release: str, files: list[str]) -> list[ox.Quad]:
-    g = resources.graph(resources.PROVENANCE_GRAPH_NAME)
-    s = resources.paper(key)
-    out = [
-        ox.Quad(s, CKG.firstSeenIn, resources.release(first_release), g),
-        ox.Quad(s, CKG.lastUpdatedIn, resources.release(last_release), g),
-    ]
-    out.extend(ox.Quad(s, CKG.sourceFile, string(f), g) for f in files)
-    return out
+def paper_provenance_nquads(key: str, first_release: str, last_release: str, files: list[str]) -> bytes:
+    """A paper's first and last release and its source files, in the provenance graph."""
+    g = node_text(resources.graph(resources.PROVENANCE_GRAPH_NAME))
+    s = node_text(resources.paper(key))
+    out = [line(s, node_text(CKG.firstSeenIn), node_text(resources.release(first_release)), g),
+           line(s, node_text(CKG.lastUpdatedIn), node_text(resources.release(last_release)), g)]
+    out.extend(line(s, node_text(CKG.sourceFile), string_text(f), g) for f in files)
+    return "".join(out).encode()
