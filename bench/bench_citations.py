@@ -34,11 +34,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import random
 import resource
-import shutil
 import subprocess
 import sys
 import tempfile

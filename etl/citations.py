@@ -69,7 +69,6 @@ from __future__ import annotations
 
 import difflib
 import gc
-import json
 import math
 import multiprocessing
 import os

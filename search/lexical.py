@@ -218,7 +218,6 @@ def apply_changes(folder: Path, store: ox.Store, put: Iterable[str], removed: It
     if not is_current(folder):
         return rebuild(folder, store, threads)
     started = time.monotonic()
-    state = read_state(folder) or {}
     index = _open(index_dir(folder))
     writer = index.writer(heap_size=HEAP_BYTES, num_threads=threads)
     put = list(dict.fromkeys(put))
