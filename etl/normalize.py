@@ -23,7 +23,6 @@ import re
 import unicodedata
 from urllib.parse import unquote
 
-_SPACE = re.compile(r"\s+")
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
 _TITLE_DROP = re.compile(r"[^\w\s]|_", re.UNICODE)
 _HTML_TAG = re.compile(r"</?[a-zA-Z][^<>]*>")  # not [^>]: that is quadratic on a text full of "<"
@@ -46,7 +45,17 @@ def clean_text(value: str | None) -> str:
     """
     if not value:
         return ""
-    return _SPACE.sub(" ", value).strip()
+    return collapse_space(value)
+
+
+def collapse_space(value: str) -> str:
+    """Runs of whitespace as one space, none at the ends: what ``re.sub(r"\\s+", " ", value).strip()``
+    gives (the same characters are whitespace to both: ``str.isspace``), three times as fast.
+
+    >>> collapse_space("  a\\u00a0\\u2028 b\\t")
+    'a b'
+    """
+    return " ".join(value.split())
 
 
 # --------------------------------------------------------------------------------------------
@@ -130,11 +139,11 @@ def cut_text(value: str, max_chars: int | None = MAX_FIELD_CHARS, max_bytes: int
 def fold(value: str) -> str:
     """Lower-case ASCII folding: accents removed, ligatures and dashes transliterated."""
     if value.isascii():
-        return _SPACE.sub(" ", value.lower()).strip()
+        return collapse_space(value.lower())
     value = unicodedata.normalize("NFKC", value).translate(_TRANSLIT)
     decomposed = unicodedata.normalize("NFKD", value)
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return _SPACE.sub(" ", stripped.lower()).strip()
+    return collapse_space(stripped.lower())
 
 
 def slug(value: str) -> str:
@@ -366,7 +375,7 @@ def normalize_title(value: str | None) -> str:
     text = _HTML_ENTITY.sub(" ", text)
     text = fold(text)
     text = _TITLE_DROP.sub(" ", text)
-    return _SPACE.sub(" ", text).strip()
+    return collapse_space(text)
 
 
 # --------------------------------------------------------------------------------------------

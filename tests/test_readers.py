@@ -169,3 +169,21 @@ def test_preprint_license_footers_are_not_part_of_the_text(tmp_path):
     doc["body_text"][0]["text"] = "Results were clear."  # no footer naming a DOI: not a preprint's PDF
     path.write_text(json.dumps(doc))
     assert read_parse(path).abstract == ["We found X. All rights reserved. No reuse allowed without permission."]
+
+
+def test_whitespace_is_collapsed_as_the_regular_expression_did_for_every_code_point():
+    """normalize.collapse_space (str.split) replaced re.sub(r"\\s+", " ", v).strip() in the readers'
+    hot path: the same characters must count as whitespace, or a paper's text, and its content
+    hash, would change with the code that read it."""
+    import re
+    import sys
+
+    from ckg.etl.normalize import clean_text, collapse_space
+
+    chars = [chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF]
+    space = re.compile(r"\s+")
+    for ch in chars:
+        value = f" a{ch}{ch}b {ch}"
+        assert collapse_space(value) == space.sub(" ", value).strip(), hex(ord(ch))
+    assert clean_text("  Severe\u00a0acute\n\trespiratory  ") == "Severe acute respiratory"
+    assert clean_text(None) == ""
