@@ -18,7 +18,7 @@ schema.org, FOAF or DCTERMS read the graph without a reasoner.
 >>> from ckg.etl.records import Paper, AuthorMention
 >>> p = Paper(key="ab12cd34", title="A study", issued=("2020-03-13", "date", 2020),
 ...           authors=[AuthorMention("Lin", "Wang")])
->>> lines = sorted(to_nquads(paper_quads(p)).decode().splitlines())
+>>> lines = sorted(paper_nquads(p).decode().splitlines())
 >>> [l for l in lines if "/title>" in l]  # doctest: +NORMALIZE_WHITESPACE
 ['<https://w3id.org/ckg/resource/paper/ab12cd34> <http://purl.org/dc/terms/title> "A study"
   <https://w3id.org/ckg/resource/graph/paper/ab12cd34> .']
