@@ -542,8 +542,7 @@ def _apply_entities(store: ox.Store, catalog: Catalog, authors: set[str], instit
                                             *(((), i) for i in batches(sorted(institutions), ENTITY_RANGE))):
         nodes = [*map(resources.author, part_authors), *map(resources.institution, part_institutions)]
         old = {q for node in nodes for q in store.quads_for_pattern(node, None, None, entities)}
-        new = list(dict.fromkeys(ox.parse(b"".join(_entity_nquads(catalog, part_authors, part_institutions)),
-                                          format=ox.RdfFormat.N_QUADS)))
+        new = list(dict.fromkeys(emit.quads_of(b"".join(_entity_nquads(catalog, part_authors, part_institutions)))))
         for q in old.difference(new):
             store.remove(q)
         _add(store, (q for q in new if q not in old), staging, bulk=False)

@@ -49,7 +49,7 @@ Quads = Iterator[ox.Quad]
 # the reading workers half their time (docs/scale.md). The text is byte for byte what
 # ``ox.serialize`` writes for the same quads (tests/test_emit.py checks every code point and the
 # demo corpus), so a paper's content hash does not change with the path that wrote it. The
-# functions that return quads parse that text: one source for what each graph holds.
+# functions that return a paper's or an entity's quads parse that text: one source for each graph.
 
 _ESCAPES = {0x08: "\\b", 0x09: "\\t", 0x0A: "\\n", 0x0C: "\\f", 0x0D: "\\r", 0x22: '\\"', 0x5C: "\\\\",
             **{c: f"\\u{c:04X}" for c in (*range(0x20), 0x7F, 0xFFFE, 0xFFFF) if c not in (0x08, 0x09, 0x0A, 0x0C, 0x0D)}}
@@ -120,9 +120,9 @@ def annotated_edge_lines(s: str, p: ox.NamedNode, o: str, node: str, cls: ox.Nam
             *(line(node, node_text(prop), value, graph) for prop, value in weights)]
 
 
-def parse_lines(lines: Iterable[str]) -> list[ox.Quad]:
-    """The quads of N-Quads lines."""
-    return list(ox.parse("".join(lines).encode(), format=ox.RdfFormat.N_QUADS))
+def quads_of(nquads: bytes) -> list[ox.Quad]:
+    """The quads of N-Quads text (what the ``*_nquads`` functions write), in its order."""
+    return list(ox.parse(nquads, format=ox.RdfFormat.N_QUADS))
 
 
 def _lines_bytes(lines: list[str]) -> bytes:
@@ -130,21 +130,32 @@ def _lines_bytes(lines: list[str]) -> bytes:
     return "".join(dict.fromkeys(lines)).encode()
 
 
+# The same patterns as pyoxigraph quads, for the concepts and topics stages, which compare and
+# remove quads one by one: made directly (parsing their text made an edge's quads 1.5 times as
+# slow); tests/test_emit.py checks that both forms write the same lines.
+
 def typed(node: ox.NamedNode, cls: ox.NamedNode, graph: ox.NamedNode) -> Quads:
     """``node a cls`` and ``node a`` each declared super-class of ``cls``."""
-    yield from parse_lines(typed_lines(node_text(node), cls, node_text(graph)))
+    for c in (cls, *superclasses(cls)):
+        yield ox.Quad(node, RDF.type, c, graph)
 
 
 def edge(s: ox.NamedNode, p: ox.NamedNode, o: ox.NamedNode, graph: ox.NamedNode) -> Quads:
     """``s p o`` and ``s q o`` for each declared super-property ``q`` of ``p``."""
-    yield from parse_lines(edge_lines(node_text(s), p, node_text(o), node_text(graph)))
+    for prop in (p, *superproperties(p)):
+        yield ox.Quad(s, prop, o, graph)
 
 
 def annotated_edge(s: ox.NamedNode, p: ox.NamedNode, o: ox.NamedNode, node: ox.NamedNode, cls: ox.NamedNode,
                    graph: ox.NamedNode, weights: Iterable[tuple[ox.NamedNode, ox.NamedNode | ox.Literal]] = ()) -> Quads:
-    """:func:`annotated_edge_lines` of terms, as quads."""
-    yield from parse_lines(annotated_edge_lines(node_text(s), p, node_text(o), node_text(node), cls, node_text(graph),
-                                                [(prop, str(value)) for prop, value in weights]))
+    """:func:`annotated_edge_lines` as quads."""
+    yield from edge(s, p, o, graph)
+    yield from typed(node, cls, graph)
+    yield ox.Quad(node, CKG.annotatedSource, s, graph)
+    yield ox.Quad(node, CKG.annotatedProperty, p, graph)
+    yield ox.Quad(node, CKG.annotatedTarget, o, graph)
+    for prop, value in weights:
+        yield ox.Quad(node, prop, value, graph)
 
 
 def literal_text(value: str) -> str:
@@ -233,7 +244,7 @@ def paper_nquads(paper: Paper) -> bytes:
 
 def paper_quads(paper: Paper) -> list[ox.Quad]:
     """The content of a paper's named graph (:func:`paper_nquads`), as quads."""
-    return list(ox.parse(paper_nquads(paper), format=ox.RdfFormat.N_QUADS))
+    return quads_of(paper_nquads(paper))
 
 
 def author_nquads(key: str, name: str, given: str, family: str) -> bytes:

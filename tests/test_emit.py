@@ -107,5 +107,14 @@ def test_the_quad_patterns_are_the_parsed_text(pattern):
                                                            [(CKG.confidence, emit.decimal(0.5))])),
     }[pattern]()
     assert len(quads) >= 2 and all(q.graph_name == G for q in quads)
+    g, s, n = emit.node_text(G), emit.node_text(S), emit.node_text(node)
+    lines = {
+        "typed": lambda: emit.typed_lines(s, CKG.Paper, g),
+        "edge": lambda: emit.edge_lines(s, CKG.cites, n, g),
+        "annotated_edge": lambda: emit.annotated_edge_lines(s, CKG.associatedConcept, n, "<http://x/a>",
+                                                            CKG.ConceptAssociation, g,
+                                                            [(CKG.confidence, str(emit.decimal(0.5)))]),
+    }[pattern]()
+    assert emit.to_nquads(quads) == "".join(lines).encode()  # the quads and the text: one pattern
     if pattern == "annotated_edge":
         assert ox.Quad(ox.NamedNode("http://x/a"), CKG.confidence, ox.Literal("0.500", datatype=XSD.decimal), G) in quads
