@@ -324,6 +324,31 @@ def test_an_old_state_is_resolved_again_in_full(tmp_path):
         assert result.mode == "full" and result.added_count == 0 and result.dropped == []
 
 
+def test_a_catalog_without_entries_keeps_no_state_until_entries_come(tmp_path):
+    """A release without parses has no entry: no postings of its papers are written. The run that
+    first finds entries resolves them all; one that finds none again drops the edges."""
+    targets = [paper("n1", OLD, doi="10.1101/2020.02.06.20020974", pmid="32109013"), paper("n2", LONG)]
+    with Catalog(tmp_path / "c.sqlite") as catalog:
+        for p in targets:
+            catalog.put_paper(p, "h", "r1", "r1")
+        result = resolve(catalog)
+        assert (result.mode, result.added_count, result.dropped, result.summary()["bib_entries"]) == ("none", 0, [], 0)
+        assert catalog.citation_state() is None
+        assert catalog.db.execute("SELECT COUNT(*) FROM cite_paper_keys").fetchone()[0] == 0
+        for p in citing_papers():  # the next release has parses
+            catalog.put_paper(p, "h", "r2", "r2")
+        result = resolve(catalog)
+        assert result.mode == "full"
+        assert sorted(result.added) == [("c1", "n1"), ("c1", "n2"), ("c2", "n1"), ("c2", "n2")]
+        assert catalog.citation_state() is not None
+        for p in citing_papers():  # and the one after has lost them again
+            catalog.put_paper(Paper(key=p.key, title=p.title), "h2", "r2", "r3")
+        result = resolve(catalog)
+        assert result.mode == "none" and result.added_count == 0
+        assert result.dropped == [("c1", "n1"), ("c1", "n2"), ("c2", "n1"), ("c2", "n2")]
+        assert catalog.citation_edges() == {} and catalog.citation_state() is None
+
+
 @pytest.mark.realdata
 def test_real_preprints_fresh_resolution_equals_the_oracle(real_data, tmp_path):
     """The 803 bioRxiv/medRxiv parses of 2020-03-13: 26,906 entries, each compared with every
