@@ -284,6 +284,17 @@ def citation_quads(citing: str, cited: str) -> list[ox.Quad]:
     return [*edge(a, CKG.cites, b, g), *edge(b, CKG.citedBy, a, g)]
 
 
+def citation_nquads(pairs: Iterable[tuple[str, str]]) -> bytes:
+    """:func:`citation_quads` of each (citing, cited) pair, as N-Quads text."""
+    g = node_text(resources.graph(resources.CITATIONS_GRAPH_NAME))
+    out: list[str] = []
+    for citing, cited in pairs:
+        a, b = node_text(resources.paper(citing)), node_text(resources.paper(cited))
+        out += edge_lines(a, CKG.cites, b, g)
+        out += edge_lines(b, CKG.citedBy, a, g)
+    return "".join(out).encode()
+
+
 def release_quads(label: str, issued: str | None) -> list[ox.Quad]:
     g = resources.graph(resources.PROVENANCE_GRAPH_NAME)
     r = resources.release(label)

@@ -85,6 +85,11 @@ def test_entity_and_provenance_text_is_what_pyoxigraph_writes():
     _round_trip(emit.affiliation_nquads("a b", "c/d"))
     provenance = _round_trip(emit.paper_provenance_nquads("k", "2020-03-13", "2020-04-10", ["a.json", "b\t.json"]))
     assert [q.object.value for q in provenance if q.predicate == CKG.sourceFile] == ["a.json", "b\t.json"]
+    pairs = [("a", "b c"), ("b c", "a/d")]
+    citations = _round_trip(emit.citation_nquads(pairs))
+    assert citations == [q for a, b in pairs for q in emit.citation_quads(a, b)]
+    assert (resources.paper("b c"), CKG.citedBy, resources.paper("a")) in {(q.subject, q.predicate, q.object)
+                                                                           for q in citations}
 
 
 def test_the_demo_corpus_papers_are_written_as_pyoxigraph_writes_them(demo_releases):
