@@ -425,6 +425,15 @@ def apply_release(store_path: Path, folder: Path, inputs: list[Path], *, release
                 with timer.stage("ranking"):  # PageRank over the new citation graph (ckg.etl.ranking)
                     ranking.store_pagerank(store, catalog.keys(), catalog.citation_pairs())
 
+            # the search index reads the papers' texts only: right after the load, while RocksDB
+            # compacts what it loaded (a write would wait for that compaction; reads do not)
+            with timer.stage("search_index"):  # BM25 beside the graph (ckg.search.lexical): what changed
+                if mode == "build" or source_edited:
+                    search_state = search_index.rebuild(folder, store)
+                else:
+                    search_state = search_index.apply_changes(folder, store, [*changes.new, *changes.changed],
+                                                              changes.removed)
+
             # -- concepts and topics (ckg.etl.annotate): corpus-wide, difference applied ---------
             with timer.stage("concepts"):
                 concepts = concepts_stage(store, catalog, annotation, tick)
@@ -432,12 +441,6 @@ def apply_release(store_path: Path, folder: Path, inputs: list[Path], *, release
                 topics = topics_stage(store, catalog, annotation)
             with timer.stage("signals"):  # name keys and counts the named queries read (ckg.etl.signals)
                 signal_counts = signals.apply_signals(store, catalog)
-            with timer.stage("search_index"):  # BM25 beside the graph (ckg.search.lexical): what changed
-                if mode == "build" or source_edited:
-                    search_state = search_index.rebuild(folder, store)
-                else:
-                    search_state = search_index.apply_changes(folder, store, [*changes.new, *changes.changed],
-                                                              changes.removed)
 
             catalog.commit()
             with timer.stage("flush"):
