@@ -520,8 +520,8 @@ def _store_titles(store: ox.Store) -> Iterator[tuple[str, str]]:
 def _stage_derived(out: StagedLoad, catalog: Catalog, timer: _Timer, tick: Progress) -> Resolution:
     """A build's entities graph, citation edges and PageRank scores, which follow from the catalog
     alone, written to the staging file after the papers: the store gets everything in one bulk
-    load. (Loaded one by one into the store of a million papers, each load's files overlapped
-    what the store held and RocksDB compacted them again, 164 s for the three at 1M.)"""
+    load instead of four. (At 1M papers that alone made the build no faster: the compaction of
+    what the load wrote is the same work, run beside other stages; docs/scale.md.)"""
     with timer.stage("entities"):  # every entity, read in one pass over the catalog's mentions
         for chunk in _all_entity_nquads(catalog):
             out.write(chunk)
