@@ -69,9 +69,11 @@ def piece_bytes(environ: Mapping[str, str] | None = None) -> int | None:
 
 
 def load_file(store: ox.Store, path: Path) -> None:
-    """Bulk-load a staged N-Quads file. Its lines are what pyoxigraph serialised from terms it
-    validated when they were made (:func:`ckg.etl.emit.to_nquads`), so the loader does not
-    validate them again (``lenient``: 6% less CPU in loading the 1M release, docs/scale.md)."""
+    """Bulk-load a staged N-Quads file. Its lines are written by :mod:`ckg.etl.emit`'s text writers
+    (IRIs from :func:`ckg.resources.iri_text`, which quotes what an IRI may not hold; literals
+    escaped as pyoxigraph escapes them) or serialised by pyoxigraph, and ``tests/test_emit.py``
+    parses the writers' text strictly back to itself, so the loader does not validate them again
+    (``lenient``: 6% less CPU in loading the 1M release, docs/scale.md)."""
     store.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS, lenient=True)
 
 
