@@ -17,8 +17,8 @@ Both are the same procedure, :func:`apply_release`; a build starts from an empty
    while the reading goes on (:mod:`ckg.etl.staging`, ``CKG_LOAD_PIECE_MB``; off by default).
 4. **Entities.** Author and institution nodes and affiliatedWith edges are recomputed from
    the catalog for the entities the changed papers mention (all of them in a build).
-   Steps 4 to 6 need only the catalog: a build runs them before its load and stages what they
-   write with the papers, so that the store gets one bulk load (:func:`_stage_derived`).
+   Steps 4 to 6 need only the catalog: a build runs them while a thread bulk-loads its papers,
+   and stages what they write in a second file, loaded after (:func:`_stage_derived`).
 5. **Citations.** Bibliography entries are resolved against the new corpus
    (:mod:`ckg.etl.citations`): every entry in a build; in an update, the entries of new and
    changed papers and the old entries the change can affect (found through the catalog's
@@ -60,6 +60,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,11 +74,11 @@ from ckg.etl import emit, ranking, signals
 from ckg.etl.annotate import AnnotationOptions, concepts_stage, topics_stage, worker_processes
 from ckg.etl.assemble import Assembler, InputError, Unchanged, discover
 from ckg.etl.catalog import Catalog, PaperRows, paper_rows
-from ckg.etl.counts import GraphCounts, counts_of, graph_counts, paper_graph_counts
+from ckg.etl.counts import GraphCounts, counts_of, graph_counts, outside_corpus_graphs, paper_graph_counts
 from ckg.etl.records import Paper
 from ckg.etl.citations import Resolution, resolve
 from ckg.etl.report import Report
-from ckg.etl.staging import StagedLoad, piece_bytes
+from ckg.etl.staging import Spool, StagedLoad, piece_bytes
 from ckg.etl.workers import batches
 from ckg.search import lexical as search_index
 from ckg.generations import HISTORY_DIR, Write
@@ -95,6 +96,10 @@ _RELEASE_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})")
 WHOLE_FILE_REJECTS = ("not-metadata", "unreadable-folder")
 """Reject reasons of :mod:`ckg.etl.assemble` that mean an input file (or a folder of parses) was
 rejected whole: an update stops on them, as every paper of it would look removed or changed."""
+
+
+TEXTS_SPOOL = "search-texts.spool"
+"""The file of a generation in which a build puts its papers' texts aside for the search index."""
 
 
 class UpdateRefused(ValueError):
@@ -159,23 +164,25 @@ def release_label(paths: list[Path]) -> str:
 @dataclass
 class Emitted:
     """What a build makes of a paper before writing it: its graph as N-Quads, their hash (what says
-    whether an update changed it), and the catalog's rows of it."""
+    whether an update changed it), the catalog's rows of it, and its title, abstract and body as
+    the graph has them (:func:`ckg.etl.emit.paper_texts`: the search index's and the title index's)."""
 
     nquads: bytes
     content_hash: str
     rows: PaperRows
+    texts: tuple[str, str, str]
 
 
 def _emitted(paper: Paper) -> Emitted:
     nquads = emit.paper_nquads(paper)
-    return Emitted(nquads, _hash(nquads), paper_rows(paper))
+    return Emitted(nquads, _hash(nquads), paper_rows(paper), emit.paper_texts(paper))
 
 
 def _emit_ahead(paper: Paper) -> None:
     """Emit a paper where it was assembled (a worker, when a build's rows are assembled ahead),
     and keep of it only what the writing process needs besides: its key, title, identifiers and
-    files, not its texts, authors and bibliography (in its N-Quads and catalog rows now), which
-    would cost that process their unpickling."""
+    files, not its texts, authors and bibliography (in its N-Quads, catalog rows and emitted texts
+    now: the texts come once, as emitted), which would cost that process their unpickling."""
     paper.emitted = _emitted(paper)
     paper.abstract = paper.body = ""
     paper.authors, paper.bib = [], []
@@ -339,6 +346,8 @@ def apply_release(store_path: Path, folder: Path, inputs: list[Path], *, release
                                   ahead=processes if processes > 1 else 0, finish=_emit_ahead)
             # a build may load its staging file in pieces while it reads on (ckg.etl.staging)
             cut_bytes = piece_bytes() if mode == "build" else None
+            # a build puts its papers' texts aside for the search index (ckg.etl.staging.Spool)
+            texts_aside = Spool(folder / TEXTS_SPOOL) if mode == "build" else None
             with StagedLoad(store, staging, cut_bytes=cut_bytes) as out:
                 with timer.stage("read_and_emit"), (catalog.indexes_deferred() if mode == "build" else nullcontext()):
                     for paper in assembler.papers():
@@ -348,8 +357,8 @@ def apply_release(store_path: Path, folder: Path, inputs: list[Path], *, release
                         if isinstance(paper, Unchanged):
                             changes.unchanged += 1
                             continue
-                        emitted = paper.emitted or _emitted(paper)
-                        nquads, content_hash = emitted.nquads, emitted.content_hash
+                        written = paper.emitted or _emitted(paper)
+                        nquads, content_hash = written.nquads, written.content_hash
                         # a build's catalog starts empty and the assembler rejects a second record of a key
                         state = None if mode == "build" else catalog.paper_state(paper.key)
                         if state is not None and state[0] == content_hash:
@@ -369,13 +378,16 @@ def apply_release(store_path: Path, folder: Path, inputs: list[Path], *, release
                         else:
                             changes.new.append(paper.key)
                             first = label
-                        catalog.put_paper(paper, content_hash, first, label, new=state is None, rows=emitted.rows)
-                        catalog.put_title(paper.key, emit.literal_text(paper.title) if paper.title else "")  # as emitted
+                        catalog.put_paper(paper, content_hash, first, label, new=state is None, rows=written.rows)
+                        texts = written.texts
+                        catalog.put_title(paper.key, texts[0])  # as emitted
                         if mode != "build":  # a build describes every entity anyway
                             a, i = catalog.entity_keys([paper.key])
                             touched_authors |= a
                             touched_institutions |= i
                         out.write(nquads)
+                        if texts_aside is not None:
+                            texts_aside.put((paper.key, *texts))
                         out.write(emit.paper_provenance_nquads(paper.key, first, label, paper.source_files))
                         out.paper_done()  # the file may be cut and loaded here, while reading goes on (a build)
                     if not keep_removed:
@@ -384,7 +396,8 @@ def apply_release(store_path: Path, folder: Path, inputs: list[Path], *, release
                         touched_authors |= a
                         touched_institutions |= i
                     out.write(emit.to_nquads(emit.release_quads(label, _release_date(label))))
-                if mode == "build":  # what follows from the catalog alone, staged with the papers (one bulk load)
+                if mode == "build":  # what follows from the catalog alone, staged while the papers load
+                    out.hand_over()
                     resolution = _stage_derived(out, catalog, timer, tick)
                 if mode == "update":
                     _refuse_unsafe_update(report, len(previous), len(changes.removed), label, store_path,
@@ -404,7 +417,7 @@ def apply_release(store_path: Path, folder: Path, inputs: list[Path], *, release
                     out.finish()  # the pieces loaded while reading, then the rest
                     if counted is not None:
                         counted = counted.plus(paper_graph_counts(store, [*changes.changed, *changes.new]))
-                staged = {"pieces": out.pieces, "loaded_while_reading_s": round(out.loader_s, 3)}
+                staged = {"pieces": out.pieces, "loaded_by_the_thread_s": round(out.loader_s, 3)}
 
             if source_edited or not catalog.title_index_complete():  # a catalog made before the index
                 with timer.stage("title_index"):
@@ -425,10 +438,18 @@ def apply_release(store_path: Path, folder: Path, inputs: list[Path], *, release
                 with timer.stage("ranking"):  # PageRank over the new citation graph (ckg.etl.ranking)
                     ranking.store_pagerank(store, catalog.keys(), catalog.citation_pairs())
 
-            # the search index reads the papers' texts only: right after the load, while RocksDB
-            # compacts what it loaded (a write would wait for that compaction; reads do not)
+            # the search index writes no quad: right after the load, while RocksDB compacts what it
+            # loaded on one core (a write would wait for that compaction; the index's work does not)
+            papers_counted = None
             with timer.stage("search_index"):  # BM25 beside the graph (ckg.search.lexical): what changed
-                if mode == "build" or source_edited:
+                if texts_aside is not None:  # a build: the texts put aside as it read, while a thread
+                    # counts its paper graphs (a scan, which does not wait for the compaction either)
+                    with ThreadPoolExecutor(1, thread_name_prefix="ckg-count") as pool:
+                        counting = pool.submit(outside_corpus_graphs, store)
+                        search_state = search_index.write_whole(
+                            search_index.index_dir(folder), (search_index.PaperText(*r) for r in texts_aside.records()))
+                        papers_counted = counting.result()
+                elif source_edited:
                     search_state = search_index.rebuild(folder, store)
                 else:
                     search_state = search_index.apply_changes(folder, store, [*changes.new, *changes.changed],
@@ -446,16 +467,19 @@ def apply_release(store_path: Path, folder: Path, inputs: list[Path], *, release
             with timer.stage("flush"):
                 store.flush()
             with timer.stage("count"):
-                # (a build scans the whole store: what the stages derived only splits its counts)
+                # the corpus graphs counted or derived; the rest (the paper graphs) tallied as a build
+                # staged them, or kept by difference in an update (ckg.etl.counts)
                 derived = {name: stage.graph_counts for name, stage in ((resources.CONCEPTS_GRAPH_NAME, concepts),
                                                                       (resources.TOPICS_GRAPH_NAME, topics))
                            if stage.graph_counts is not None and not source_edited}
-                counts = graph_counts(store, counted if mode == "update" and not source_edited else None, derived)
+                outside = papers_counted if papers_counted is not None else counted if not source_edited else None
+                counts = graph_counts(store, outside, derived)
             papers_in_store = catalog.count()
     finally:
         store = None  # close the database now, also when a traceback keeps this frame alive
         report.close()
         staging.unlink(missing_ok=True)
+        (folder / TEXTS_SPOOL).unlink(missing_ok=True)
     gc.collect()  # nothing may keep the database open past here: the commit syncs its files
 
     finished = dt.datetime.now(dt.timezone.utc)
@@ -519,9 +543,9 @@ def _store_titles(store: ox.Store) -> Iterator[tuple[str, str]]:
 
 def _stage_derived(out: StagedLoad, catalog: Catalog, timer: _Timer, tick: Progress) -> Resolution:
     """A build's entities graph, citation edges and PageRank scores, which follow from the catalog
-    alone, written to the staging file after the papers: the store gets everything in one bulk
-    load instead of four. (At 1M papers that alone made the build no faster: the compaction of
-    what the load wrote is the same work, run beside other stages; docs/scale.md.)"""
+    alone, staged in a file of their own while the thread loads the papers' (the load keeps 1.85
+    of the two cores busy, these stages one: at 1M they took 40 s before the load); the store
+    gets two bulk loads instead of four. (docs/scale.md)"""
     with timer.stage("entities"):  # every entity, read in one pass over the catalog's mentions
         for chunk in _all_entity_nquads(catalog):
             out.write(chunk)

@@ -4,7 +4,9 @@ The manifest of every build and update records, over all graphs (the union defau
 ``triples``, ``named_graphs``, ``per_property`` (triples per property, summing to the triples)
 and ``per_class`` (distinct subjects per ``rdf:type``).
 
-A build counts them by scanning the store. An update does not scan what it did not touch: a
+A build counts by scanning the store: the graphs outside the corpus graphs right after its load
+(:func:`outside_corpus_graphs`, in a thread beside the search index, while RocksDB compacts what
+was loaded on one core), the corpus graphs at the end. An update does not scan what it did not touch: a
 store is the corpus-wide graphs (:data:`ckg.resources.CORPUS_GRAPH_NAMES`), which an update's
 stages rewrite, and the rest (a named graph per paper, the default graph), of which an update
 rewrites only the graphs of the papers it adds, changes or removes. So each manifest also
@@ -53,7 +55,6 @@ class GraphCounts(NamedTuple):
 
 
 NONE = GraphCounts({}, {})
-
 
 def summed(counts: dict[str, int], other: dict[str, int], sign: int = 1) -> dict[str, int]:
     """``counts`` plus ``other`` (less, with ``sign`` -1), without the zeros.
@@ -116,6 +117,24 @@ def graph_counts(store: ox.Store, outside: GraphCounts | None = None,
                 "per_class": dict(sorted(whole.classes.items())), "per_property": dict(sorted(whole.properties.items())),
                 "per_property_outside_corpus_graphs": dict(sorted(outside.properties.items())),
                 "per_class_outside_corpus_graphs": dict(sorted(outside.classes.items()))}
+
+
+def outside_corpus_graphs(store: ox.Store) -> GraphCounts:
+    """The counts of every graph but the corpus graphs: the whole store scanned, less each corpus
+    graph counted (the queries one after the other, on one core). Nothing may write meanwhile.
+
+    >>> from ckg.terms import RDF
+    >>> store = ox.Store()
+    >>> a, g = ox.NamedNode("http://example.org/a"), resources.graph(resources.ENTITIES_GRAPH_NAME)
+    >>> store.extend([ox.Quad(a, RDF.type, a, resources.paper_graph("p")), ox.Quad(a, a, a, g)])
+    >>> outside_corpus_graphs(store)
+    GraphCounts(properties={'http://www.w3.org/1999/02/22-rdf-syntax-ns#type': 1}, classes={'http://example.org/a': 1})
+    """
+    whole = GraphCounts(_rows(store, "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p"),
+                        _rows(store, "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c"))
+    for name in resources.CORPUS_GRAPH_NAMES:
+        whole = whole.plus(_in_graph(store, name), -1)
+    return whole
 
 
 def counts_kept(counts: dict[str, Any]) -> GraphCounts | None:

@@ -242,6 +242,13 @@ def paper_nquads(paper: Paper) -> bytes:
     return _lines_bytes(out)
 
 
+def paper_texts(paper: Paper) -> tuple[str, str, str]:
+    """The values of the title, abstract and body literals :func:`paper_nquads` writes ("" for
+    one it does not write): what the store will hold, known before it is loaded."""
+    return (literal_text(paper.title) if paper.title else "", literal_text(paper.abstract) if paper.abstract else "",
+            literal_text(paper.body) if paper.body else "")
+
+
 def paper_quads(paper: Paper) -> list[ox.Quad]:
     """The content of a paper's named graph (:func:`paper_nquads`), as quads."""
     return quads_of(paper_nquads(paper))

@@ -16,8 +16,17 @@ that is no longer empty, RocksDB compacts them in its background threads (about 
 the 44th piece of 256 MiB), and the compactions take the reading's core: the reading alone took
 longer than reading and loading one file. Cutting fewer, larger pieces is the next thing to try.
 
+Whatever ``cut_bytes``, a build hands the file of its papers over to the thread once it has read
+them (:meth:`StagedLoad.hand_over`), and stages its entities, citations and PageRank scores in
+the next file meanwhile: their Python takes one core for 40 s at 1M papers, beside a load that
+leaves some of the other idle.
+
 An update does not cut its file (``cut_bytes=None``): it stages only new and changed papers,
 and their old graphs must leave the store before the new ones are loaded.
+
+Beside the staging file, a build puts its papers' texts aside in a :class:`Spool` for the search
+index, written after the load. Both files are :class:`WrittenOnce`: out of the page cache as they
+are written.
 
 A loader error is raised in the reading thread at the next cut or in :meth:`finish`; leaving the
 ``with`` block early cancels the loads not begun and waits for the one running (the caller then
@@ -39,8 +48,9 @@ deletes the generation being written), so no thread writes into a store being de
 from __future__ import annotations
 
 import os
+import pickle
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -79,7 +89,102 @@ def load_file(store: ox.Store, path: Path) -> None:
 
 DROP_WINDOW = 64 << 20
 """Bytes written between two requests that the kernel write the staging file back and drop it from
-the page cache (:meth:`StagedLoad.write`)."""
+the page cache (:class:`WrittenOnce`)."""
+
+
+class WrittenOnce:
+    """A file written in order and read back once, later, by another reader (the bulk loader, the
+    search index): every :data:`DROP_WINDOW` bytes the pages written are handed to the kernel and
+    dropped from the page cache once written back (``POSIX_FADV_DONTNEED``: it starts the
+    write-back of dirty pages and drops the clean ones; each request starts a window back, where
+    pages were still being written the last time). Kept in the page cache, the 14 GB staging file
+    of the 1M release filled it, and the process writing it spent 94 s of system time (27 s with
+    the drops) in a read stage of 341 s (290 s with them; docs/scale.md)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._out = open(self.path, "wb")
+        self._unsettled = 0  # bytes written since the last drop
+        self._dropped = 0  # offset from which the next drop asks
+
+    def write(self, data: bytes) -> None:
+        self._out.write(data)
+        self._unsettled += len(data)
+        if self._unsettled >= DROP_WINDOW:
+            self._drop_written()
+
+    def tell(self) -> int:
+        return self._out.tell()
+
+    def close(self) -> None:
+        self._out.close()
+
+    def _drop_written(self) -> None:
+        self._unsettled = 0
+        if not hasattr(os, "posix_fadvise"):  # (not on macOS)
+            return
+        self._out.flush()
+        end = self._out.tell()
+        os.posix_fadvise(self._out.fileno(), self._dropped, end - self._dropped, os.POSIX_FADV_DONTNEED)
+        self._dropped = max(0, end - DROP_WINDOW)
+
+
+class Spool:
+    """Records (tuples of strings) put aside as a build reads and read back once after its load,
+    in order, from a :class:`WrittenOnce` file: the papers' texts for the search index, which
+    Tantivy then indexes on the core the load's compaction leaves idle, instead of the reading
+    indexing them (1M papers: 93 s more reading) or the index reading them back from the store.
+    The file is the build's own (pickle, batches of :data:`SPOOL_BATCH` records).
+
+    >>> import tempfile
+    >>> spool = Spool(Path(tempfile.mkdtemp()) / "texts.spool")
+    >>> for n in range(3):
+    ...     spool.put(("p%d" % n, "title", ""))
+    >>> list(spool.records())
+    [('p0', 'title', ''), ('p1', 'title', ''), ('p2', 'title', '')]
+    >>> spool.path.exists()
+    False
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._out: WrittenOnce | None = WrittenOnce(self.path)
+        self._batch: list[tuple[str, ...]] = []
+
+    def put(self, record: tuple[str, ...]) -> None:
+        self._batch.append(record)
+        if len(self._batch) >= SPOOL_BATCH:
+            self._flush()
+
+    def records(self) -> Iterator[tuple[str, ...]]:
+        """Every record put, in order; the file is deleted once they are read."""
+        self._flush()
+        if self._out is not None:
+            self._out.close()
+            self._out = None
+        with open(self.path, "rb") as f:
+            while True:
+                try:
+                    batch = pickle.load(f)
+                except EOFError:
+                    break
+                yield from batch
+        self.discard()
+
+    def discard(self) -> None:
+        if self._out is not None:
+            self._out.close()
+            self._out = None
+        self.path.unlink(missing_ok=True)
+
+    def _flush(self) -> None:
+        if self._batch and self._out is not None:
+            self._out.write(pickle.dumps(self._batch, protocol=pickle.HIGHEST_PROTOCOL))
+            self._batch = []
+
+
+SPOOL_BATCH = 1_000
+"""Records a :class:`Spool` pickles together."""
 
 
 class StagedLoad:
@@ -91,14 +196,12 @@ class StagedLoad:
         self.path = Path(path)
         self.cut_bytes = cut_bytes
         self.pieces = 0  # files loaded, the last one included
-        self.loader_s = 0.0  # time the loader thread spent in bulk loads (overlapped with reading)
+        self.loader_s = 0.0  # time the loader thread spent in bulk loads (beside the reading or the staging of what follows)
         self._n = 0
         self._loads: list[Future] = []
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="ckg-load") if cut_bytes else None
+        self._thread: ThreadPoolExecutor | None = None  # the loader thread, started at the first hand-over
         self._file_path = self._next_path()
-        self._out = open(self._file_path, "wb")
-        self._unsettled = 0  # bytes written since the last drop
-        self._dropped = 0  # offset from which the next drop asks
+        self._out = WrittenOnce(self._file_path)
 
     def __enter__(self) -> StagedLoad:
         return self
@@ -107,36 +210,26 @@ class StagedLoad:
         self.close()
 
     def write(self, data: bytes) -> None:
-        """Append to the staging file. Every :data:`DROP_WINDOW` bytes the pages written are handed
-        to the kernel and dropped from the page cache once written back (``POSIX_FADV_DONTNEED``:
-        it starts the write-back of dirty pages and drops the clean ones; each request starts a
-        window back, where pages were still being written the last time). The bulk loader reads
-        the file back in order from the disk. Kept in the page cache, the 14 GB file of the 1M
-        release filled it, and the process writing it spent 94 s of system time (27 s with the
-        drops) in a read stage of 341 s (290 s with them; docs/scale.md)."""
+        """Append to the staging file (:class:`WrittenOnce`: dropped from the page cache as it is
+        written; the bulk loader reads it back in order from the disk)."""
         self._out.write(data)
-        self._unsettled += len(data)
-        if self._unsettled >= DROP_WINDOW:
-            self._drop_written()
-
-    def _drop_written(self) -> None:
-        self._unsettled = 0
-        if not hasattr(os, "posix_fadvise"):  # (not on macOS)
-            return
-        self._out.flush()
-        end = self._out.tell()
-        os.posix_fadvise(self._out.fileno(), self._dropped, end - self._dropped, os.POSIX_FADV_DONTNEED)
-        self._dropped = max(0, end - DROP_WINDOW)
 
     def paper_done(self) -> None:
         """A point where the file may be cut: everything written so far belongs to whole papers."""
-        if self._thread is not None and self._out.tell() >= self.cut_bytes:
-            self._check()
-            self._out.close()
-            self._loads.append(self._thread.submit(self._load_piece, self._file_path))
-            self._file_path = self._next_path()
-            self._out = open(self._file_path, "wb")
-            self._unsettled = self._dropped = 0
+        if self.cut_bytes and self._out.tell() >= self.cut_bytes:
+            self.hand_over()
+
+    def hand_over(self) -> None:
+        """Close the file written so far and have the loader thread bulk-load it while the writing
+        goes on into the next file (a build hands its papers over when it has read them, then
+        writes what follows from its catalog: the entities, on one core, beside the load)."""
+        if self._thread is None:
+            self._thread = ThreadPoolExecutor(1, thread_name_prefix="ckg-load")
+        self._check()
+        self._out.close()
+        self._loads.append(self._thread.submit(self._load_piece, self._file_path))
+        self._file_path = self._next_path()
+        self._out = WrittenOnce(self._file_path)
 
     def finish(self) -> None:
         """Wait for the pieces handed to the thread (raising its error), then load the last file."""

@@ -12,7 +12,8 @@ fields (``title`` counts :data:`FIELD_BOOSTS` times more), and a paper's score i
 terms' BM25 scores (Tantivy's BM25, k1 = 1.2, b = 0.75). No query syntax: quotes, colons or
 operators a user types are words like any other, so no query text can fail.
 
-The index is written with its release and follows it: a build writes it whole; an update starts
+The index is written with its release and follows it: a build writes it whole (from the texts it
+put aside as it read, :func:`write_whole`); an update starts
 from a copy of the previous release's index (hard links: Tantivy never changes a file it has
 written, it writes new ones and renames ``meta.json``) and deletes and adds only the new, changed
 and removed papers; the generation's commit makes it current with the graph, so a killed update
@@ -194,21 +195,35 @@ def _commit(writer) -> None:
     faults.point("search.commit")
 
 
-def rebuild(folder: Path, store: ox.Store, threads: int = 1, path: Path | None = None) -> dict:
-    """Write the index of the release in ``folder`` whole from its graph (into ``path``, by
-    default the release's own index folder); returns its state."""
+def write_whole(path: Path, papers: Iterable[PaperText], threads: int = 1) -> dict:
+    """Write an index whole into ``path`` (replacing what is there) from ``papers``; returns its
+    state. :func:`rebuild` gives it a store's texts; a build gives it the texts it put aside as
+    it read (:class:`ckg.etl.staging.Spool`), so nothing is read back from the store.
+
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> write_whole(index_dir(folder), [PaperText("p1", "Masks in schools", "", "")])["papers"]
+    1
+    >>> [hit.key for hit in LexicalIndex(folder).search("school masks")]
+    ['p1']
+    """
     started = time.monotonic()
-    path = Path(path) if path is not None else index_dir(folder)
+    path = Path(path)
     if path.exists():
         shutil.rmtree(path)
-    index = _open(path, create=True)
-    writer = index.writer(heap_size=HEAP_BYTES, num_threads=threads)
+    writer = _open(path, create=True).writer(heap_size=HEAP_BYTES, num_threads=threads)
     n = 0
-    for paper in store_texts(store):
+    for paper in papers:
         writer.add_document(_document(paper))
         n += 1
     _commit(writer)
     return _write_state(path, n, time.monotonic() - started, "rebuild")
+
+
+def rebuild(folder: Path, store: ox.Store, threads: int = 1, path: Path | None = None) -> dict:
+    """Write the index of the release in ``folder`` whole from its graph (into ``path``, by
+    default the release's own index folder); returns its state."""
+    return write_whole(Path(path) if path is not None else index_dir(folder), store_texts(store), threads)
 
 
 def apply_changes(folder: Path, store: ox.Store, put: Iterable[str], removed: Iterable[str], threads: int = 1) -> dict:

@@ -215,8 +215,8 @@ def test_a_build_in_pieces_loaded_beside_the_reading_equals_one_file(world, monk
     monkeypatch.setenv("CKG_LOAD_PIECE_MB", PIECE_PER_PAPER["CKG_LOAD_PIECE_MB"])
     pieces = world["base"] / "pieces"
     cut = build(pieces, [MINI], release="r1", annotation=ANNOTATION)
-    assert one.counts["staging"]["pieces"] == 1
-    assert cut.counts["staging"]["pieces"] == one.counts["papers_in_store"] + 1  # a piece a paper, then the release's
+    assert one.counts["staging"]["pieces"] == 2  # the papers', loaded while the entities are staged, then those
+    assert cut.counts["staging"]["pieces"] == one.counts["papers_in_store"] + 2  # a piece a paper, the release's, those
     assert nquads(pieces, world["scratch"]) == nquads(whole, world["scratch"])
     assert world["exports"][nquads(pieces, world["scratch"])] == "r1"
     assert not [p for p in pieces.rglob("staging*")]

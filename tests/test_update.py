@@ -52,11 +52,13 @@ def test_update_equals_fresh_build_on_the_mini_releases(tmp_path, mini_next):
     assert graph_sizes(updated)["concepts"] > 40 and graph_sizes(updated)["topics"] > 40
     assert graph_sizes(updated) == graph_sizes(fresh)
     assert_counted(result)
+    assert_counted(build(tmp_path / "again", [mini_next], release="r2"))  # a build's, its paper graphs counted after the load
 
 
 def assert_counted(result):
     """The update's counts, kept by difference outside the corpus-wide graphs and derived for the
-    concepts and topics graphs, are those of counting every quad of the store it made."""
+    concepts and topics graphs, are those of counting every quad of the store it made (as are a
+    build's, whose paper graphs are counted right after its load, beside its search index)."""
     from ckg.etl.counts import graph_counts
 
     counted = {k: result.counts[k] for k in ("triples", "named_graphs", "per_class", "per_property",
