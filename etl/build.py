@@ -131,18 +131,35 @@ class _Changes:
 
 
 class _Timer:
+    """Each stage's wall time (``timings``) and CPU time (``cpu``): this process's, all threads, and
+    that of the worker processes that ended during the stage (``resource.RUSAGE_CHILDREN``)."""
+
     def __init__(self) -> None:
         self.timings: dict[str, float] = {}
+        self.cpu: dict[str, dict[str, float]] = {}
 
     @contextmanager
     def stage(self, name: str):
-        start = time.perf_counter()
+        start, process, children = time.perf_counter(), time.process_time(), _children_cpu()
         faults.point(f"{name}.start")
         try:
             yield
             faults.point(f"{name}.end")
         finally:
             self.timings[name] = round(self.timings.get(name, 0.0) + time.perf_counter() - start, 3)
+            spent = self.cpu.setdefault(name, {"process": 0.0, "workers": 0.0})
+            spent["process"] = round(spent["process"] + time.process_time() - process, 3)
+            spent["workers"] = round(spent["workers"] + _children_cpu() - children, 3)
+
+
+def _children_cpu() -> float:
+    """User and system time of this process's ended children (0 where ``resource`` is missing)."""
+    try:
+        import resource
+    except ImportError:  # (not on Windows)
+        return 0.0
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def release_label(paths: list[Path]) -> str:
@@ -511,6 +528,7 @@ def apply_release(store_path: Path, folder: Path, inputs: list[Path], *, release
         },
         "rejects": report.summary(),
         "timings_s": {**timer.timings, "total": round((finished - started).total_seconds(), 3)},
+        "cpu_s": timer.cpu,
     }
     return RunResult(store_path, label, mode, manifest, report)
 

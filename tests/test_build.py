@@ -43,6 +43,9 @@ def test_manifest_records_inputs_config_versions_counts_rejects_timings(mini_sto
     assert counts["citations"]["outcomes"] == {"resolved:doi": 2, "resolved:title": 2, "self": 2, "unresolved": 2}
     assert m["rejects"]["rejected"] == 5 and m["rejects"]["rejected_by_reason"]["malformed-json"] == 1
     assert set(m["timings_s"]) >= {"read_and_emit", "load", "entities", "citations", "concepts", "topics", "total"}
+    assert set(m["cpu_s"]) == set(m["timings_s"]) - {"total"}  # each stage's CPU: this process's and its workers'
+    assert all(set(cpu) == {"process", "workers"} and min(cpu.values()) >= 0 for cpu in m["cpu_s"].values())
+    assert m["cpu_s"]["read_and_emit"]["process"] > 0
     log = [json.loads(line) for line in open(m["rejects"]["log"], encoding="utf-8")]
     assert sum(1 for i in log if i["severity"] == "rejected") == 5
     assert {"severity": "rejected", "reason": "missing-id", "where": "metadata.csv row 5 (line 6)",
