@@ -133,7 +133,7 @@ class Spool:
     """Records (tuples of strings) put aside as a build reads and read back once after its load,
     in order, from a :class:`WrittenOnce` file: the papers' texts for the search index, which
     Tantivy then indexes on the core the load's compaction leaves idle, instead of the reading
-    indexing them (1M papers: 93 s more reading) or the index reading them back from the store.
+    indexing them (1M papers: 98 s more reading) or the index reading them back from the store.
     The file is the build's own (pickle, batches of :data:`SPOOL_BATCH` records).
 
     >>> import tempfile
