@@ -68,6 +68,11 @@ from typing import Any
 
 import pyoxigraph as ox
 
+try:
+    import resource
+except ImportError:  # (not on Windows)
+    resource = None
+
 import ckg
 from ckg import faults, resources
 from ckg.etl import emit, ranking, signals
@@ -154,9 +159,7 @@ class _Timer:
 
 def _children_cpu() -> float:
     """User and system time of this process's ended children (0 where ``resource`` is missing)."""
-    try:
-        import resource
-    except ImportError:  # (not on Windows)
+    if resource is None:
         return 0.0
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -341,6 +344,7 @@ def apply_release(store_path: Path, folder: Path, inputs: list[Path], *, release
     staging = folder / "staging.nq"
     changes = _Changes()
     store = None
+    texts_aside: Spool | None = None
     try:
         with timer.stage("discover"):
             found = discover(inputs, report)  # bad inputs fail here, before the store is touched
@@ -484,8 +488,8 @@ def apply_release(store_path: Path, folder: Path, inputs: list[Path], *, release
             with timer.stage("flush"):
                 store.flush()
             with timer.stage("count"):
-                # the corpus graphs counted or derived; the rest (the paper graphs) tallied as a build
-                # staged them, or kept by difference in an update (ckg.etl.counts)
+                # the corpus graphs counted or derived; the rest (the paper graphs) counted by a build
+                # beside its search index, or kept by difference in an update (ckg.etl.counts)
                 derived = {name: stage.graph_counts for name, stage in ((resources.CONCEPTS_GRAPH_NAME, concepts),
                                                                       (resources.TOPICS_GRAPH_NAME, topics))
                            if stage.graph_counts is not None and not source_edited}
@@ -496,7 +500,8 @@ def apply_release(store_path: Path, folder: Path, inputs: list[Path], *, release
         store = None  # close the database now, also when a traceback keeps this frame alive
         report.close()
         staging.unlink(missing_ok=True)
-        (folder / TEXTS_SPOOL).unlink(missing_ok=True)
+        if texts_aside is not None:
+            texts_aside.discard()
     gc.collect()  # nothing may keep the database open past here: the commit syncs its files
 
     finished = dt.datetime.now(dt.timezone.utc)

@@ -56,6 +56,11 @@ class GraphCounts(NamedTuple):
 
 NONE = GraphCounts({}, {})
 
+_PER_PROPERTY = "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p"
+_PER_CLASS = "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c"
+"""The whole store's triples per property and instances per class."""
+
+
 def summed(counts: dict[str, int], other: dict[str, int], sign: int = 1) -> dict[str, int]:
     """``counts`` plus ``other`` (less, with ``sign`` -1), without the zeros.
 
@@ -100,9 +105,8 @@ def graph_counts(store: ox.Store, outside: GraphCounts | None = None,
     """
     derived = derived or {}
     with ThreadPoolExecutor(4 + len(resources.CORPUS_GRAPH_NAMES)) as pool:
-        everything = None if outside is not None else (
-            pool.submit(_rows, store, "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p"),
-            pool.submit(_rows, store, "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c"))
+        everything = None if outside is not None else (pool.submit(_rows, store, _PER_PROPERTY),
+                                                       pool.submit(_rows, store, _PER_CLASS))
         corpus = [pool.submit(_in_graph, store, name) for name in resources.CORPUS_GRAPH_NAMES if name not in derived]
         graphs = pool.submit(lambda: int(next(query(
             store, "SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH ?g { } }"))["n"].value))
@@ -130,8 +134,7 @@ def outside_corpus_graphs(store: ox.Store) -> GraphCounts:
     >>> outside_corpus_graphs(store)
     GraphCounts(properties={'http://www.w3.org/1999/02/22-rdf-syntax-ns#type': 1}, classes={'http://example.org/a': 1})
     """
-    whole = GraphCounts(_rows(store, "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p"),
-                        _rows(store, "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c"))
+    whole = GraphCounts(_rows(store, _PER_PROPERTY), _rows(store, _PER_CLASS))
     for name in resources.CORPUS_GRAPH_NAMES:
         whole = whole.plus(_in_graph(store, name), -1)
     return whole

@@ -172,6 +172,7 @@ class Spool:
         self.discard()
 
     def discard(self) -> None:
+        """Close the file if it is still being written and delete it (also once read: a no-op then)."""
         if self._out is not None:
             self._out.close()
             self._out = None
