@@ -650,6 +650,8 @@ def compare(a: tuple[list[str], list[dict]], b: tuple[list[str], list[dict]], te
 
 _CANDIDATES = "SELECT DISTINCT ?paper WHERE { ?paper ckg:cites ?cited ; ckg:citedBy ?citing } LIMIT 100"
 _FALLBACK = "SELECT ?paper WHERE { ?paper ckg:citedBy ?citing ; dcterms:title ?title } LIMIT 1"
+# a release without bibliographies (metadata only) cites nothing: papers with concepts then
+_UNCITED = "SELECT ?paper WHERE { ?paper ckg:associatedConcept ?concept ; dcterms:title ?title } LIMIT 100"
 _PROFILE = """SELECT ?title (COUNT(DISTINCT ?author) AS ?authors) (COUNT(DISTINCT ?institution) AS ?institutions)
        (COUNT(DISTINCT ?concept) AS ?concepts) (COUNT(DISTINCT ?topic) AS ?topics)
 WHERE {{
@@ -664,14 +666,16 @@ WHERE {{
 def query_parameters(client: SparqlClient) -> dict[str, str]:
     """Values for every parameter of the named queries, found in the data through ``client``: a
     paper that cites and is cited and has concepts, topics, three authors or more and a stated
-    affiliation (else as much of that as a paper has); its first author, one of its institutions,
+    affiliation (else as much of that as a paper has; in a store that cites nothing, as a
+    metadata-only release's, a paper with concepts); its first author, one of its institutions,
     its concepts' and topic's labels, the longest word of its title."""
     from ckg.terms import PREFIXES
 
     prefixes = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())
     best, best_score = None, -1
     # point lookups on up to 100 papers that cite and are cited (cheap at any size), not one big join
-    for row in client.select(prefixes + _CANDIDATES)[1] or client.select(prefixes + _FALLBACK)[1]:
+    for row in (client.select(prefixes + _CANDIDATES)[1] or client.select(prefixes + _FALLBACK)[1]
+                or client.select(prefixes + _UNCITED)[1]):
         candidate = row["paper"]["value"]
         profile = client.select(prefixes + _PROFILE.format(paper=candidate))[1]
         if not profile:
@@ -683,7 +687,8 @@ def query_parameters(client: SparqlClient) -> dict[str, str]:
         if score == 6:
             break
     if best is None:
-        raise ValueError("the store has no cited paper with a title: too small to benchmark the named queries")
+        raise ValueError("the store has no paper with a title and a citation or a concept: "
+                         "too small to benchmark the named queries")
     paper, title = best
     out = {"paper": paper, "text": max(title.split(), key=len).strip(".,:;?!()").lower()}
     one = lambda text: [r for r in client.select(prefixes + text)[1]]  # noqa: E731
