@@ -673,7 +673,8 @@ def query_parameters(client: SparqlClient) -> dict[str, str]:
 
     prefixes = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())
     best, best_score = None, -1
-    # point lookups on up to 100 papers that cite and are cited (cheap at any size), not one big join
+    # point lookups on up to 100 papers that cite and are cited (else are cited, else have concepts):
+    # cheap at any size, not one big join
     for row in (client.select(prefixes + _CANDIDATES)[1] or client.select(prefixes + _FALLBACK)[1]
                 or client.select(prefixes + _UNCITED)[1]):
         candidate = row["paper"]["value"]

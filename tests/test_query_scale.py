@@ -409,7 +409,6 @@ def test_cost_follows_the_answer_not_the_graph(demo_store):
     assert fastest(big, old, params, 2) > 5 * fastest(base, old, params, 2)
 
 
-
 def _topic_store(associations: int) -> ox.Store:
     """One topic with ``associations`` papers, the first 100 of them marked ``ckg:rankedWithin``
     10 and 100, as the signals mark a topic's first papers."""
@@ -437,6 +436,7 @@ def test_a_topics_first_papers_cost_what_they_are_when_bound_by_substitution():
     assert len(rows(large, named, params)) == 100
     a, b = fastest(small, named, params, 5), fastest(large, named, params, 5)
     assert b < 3 * a + 0.005, f"{a * 1000:.1f} ms with 100 papers, {b * 1000:.1f} ms with 30,000"
+
 
 # -- the real data ----------------------------------------------------------------------------------------
 
