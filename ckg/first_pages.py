@@ -38,6 +38,7 @@ or a parameter the ranking cannot read, the query runs as written.
 
 from __future__ import annotations
 
+import heapq
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable
@@ -229,23 +230,80 @@ def customised_citations(store: ox.Store, citations: Citations, substitutions: S
 def concept_papers(store: ox.Store, citations: Citations, substitutions: Subs, n: int) -> Narrowing | None:
     """``papers-with-concepts``: the papers with every given concept (each by name key), a paper's
     key its number of citing papers (the materialised ``ckg:citedByCount``, none: 0). When fewer
-    than ``n`` of them are cited, the page reaches the uncited ones, all tied: nothing to narrow."""
-    having = None
-    for name in ("concept1", "concept2", "concept3"):
-        key = _key(substitutions, name)
-        if key:
-            pool = _pool(store, citations, CKG.associatedConcept, key)
-            having = pool if having is None else having & pool
-    if having is None:
+    than ``n`` of them are cited, the page reaches the uncited ones, all tied at 0 and ordered by
+    their IRIs (the query's ``ORDER BY DESC(?citations) ?paper``): the page takes every cited one
+    and the uncited ones with the least IRIs (:func:`_least_uncited`)."""
+    keys = [key for key in (_key(substitutions, name) for name in ("concept1", "concept2", "concept3")) if key]
+    if not keys:
         return None
+    having = None
+    for key in keys:
+        pool = _pool(store, citations, CKG.associatedConcept, key)
+        having = pool if having is None else having & pool
     counts = np.where(having, citations.cited_by, 0)
     ranked = np.flatnonzero(counts)
-    if len(ranked) < n:
-        return None
     if n <= 0:
         return {"paper": []}
+    if len(ranked) < n:
+        cited = citations.iris(ranked)
+        uncited = _least_uncited(store, CKG.associatedConcept, keys, {p.value for p in cited}, n - len(ranked))
+        return None if uncited is None else {"paper": cited + uncited}
     least = np.partition(counts[ranked], len(ranked) - n)[len(ranked) - n]
     return {"paper": citations.iris(ranked[counts[ranked] >= least])}
+
+
+def _least_uncited(store: ox.Store, predicate: ox.NamedNode, keys: list[str], cited: set[str],
+                   k: int) -> list[ox.NamedNode] | None:
+    """The ``k`` papers with the least IRIs among those with ``predicate`` to a node of every name
+    key, less the ``cited`` ones (IRIs); None when no more than ``k`` are left (the page then holds
+    every paper: nothing to narrow). Reads each key's papers from the store: one index range a node,
+    no query."""
+    having: set[str] | None = None
+    for key in keys:
+        papers = {q.subject.value for node in _named(store, key) for q in store.quads_for_pattern(None, predicate, node)
+                  if having is None or q.subject.value in having}
+        having = papers
+        if not having:
+            break
+    left = (having or set()) - cited
+    if len(left) <= k:
+        return None
+    return [ox.NamedNode(iri) for iri in heapq.nsmallest(k, left)]
+
+
+def first_by_title(store: ox.Store, papers: list[ox.NamedNode], text: str, n: int) -> list[ox.NamedNode] | None:
+    """The papers of the first ``n`` rows of a query that keeps the titles (``dcterms:title``) of
+    ``papers`` whose lower-cased value holds the lower-cased ``text`` and orders them by ``?title
+    ?paper`` (``find-papers``); None when no more than ``n`` titles hold it (the page holds every
+    paper) or a title is not a plain string (its order among the others is the engine's to say).
+
+    ``papers`` is a superset of the answer's papers (the title index's); the query's own filter
+    still decides. Each of their titles is read from the store (one index lookup a paper).
+
+    >>> from ckg.terms import DCTERMS
+    >>> store = ox.Store()
+    >>> titles = {"a": "Masks in schools", "b": "Cloth masks", "c": "Ventilation", "d": "cloth masks"}
+    >>> store.extend([ox.Quad(resources.paper(k), DCTERMS.title, ox.Literal(t)) for k, t in titles.items()])
+    >>> page = first_by_title(store, [resources.paper(k) for k in titles], "MASKS", 2)
+    >>> [p.value.rsplit("/", 1)[1] for p in page]  # "Cloth masks" < "Masks in schools" < "cloth masks"
+    ['a', 'b']
+    >>> first_by_title(store, [resources.paper(k) for k in "abd"], "masks", 3) is None
+    True
+    """
+    from ckg.terms import DCTERMS
+
+    needle = text.lower()
+    pairs = set()
+    for paper in papers:
+        for quad in store.quads_for_pattern(paper, DCTERMS.title, None):
+            title = quad.object
+            if not isinstance(title, ox.Literal) or title.datatype != XSD.string:
+                return None
+            if needle in title.value.lower():
+                pairs.add((title.value, paper.value))
+    if len(pairs) <= n:
+        return None
+    return [ox.NamedNode(iri) for iri in sorted({iri for _title, iri in heapq.nsmallest(n, pairs)})]
 
 
 RANKINGS: dict[str, Callable[[ox.Store, Citations, Subs, int], Narrowing | None]] = {

@@ -400,6 +400,8 @@ def execute(store: ox.Store, sparql: str, *, substitutions: dict | None = None, 
 
 TITLE_INDEX_MAX_PAPERS = 10_000
 """The most papers a title-index lookup narrows a query to; with more, the query scans the titles."""
+TITLE_INDEX_MAX_MATCHES = 200_000
+"""The most papers whose titles an ordered title-index query's first page reads (more: it scans)."""
 
 
 def named_text(query: NamedQuery, substitutions: dict, folder: Path | None, *, store: ox.Store | None = None,
@@ -410,7 +412,9 @@ def named_text(query: NamedQuery, substitutions: dict, folder: Path | None, *, s
 
     * by the title index of the release's catalog (see :mod:`ckg.queries`) when the query declares
       one and the index can answer (it is complete, at most :data:`TITLE_INDEX_MAX_PAPERS` papers
-      match);
+      match); for a query ordered by title, asked for ``rows`` rows, to the papers of its first
+      ``rows`` titles (:func:`ckg.first_pages.first_by_title`; up to :data:`TITLE_INDEX_MAX_MATCHES`
+      papers match);
     * to the papers of its first ``rows`` rows when the query declares a first page
       (:mod:`ckg.first_pages`) and ``store``, the release's store, is given."""
     if folder is None or (Path(folder) / EDITED_FILE).exists():
@@ -427,10 +431,17 @@ def named_text(query: NamedQuery, substitutions: dict, folder: Path | None, *, s
     text = substitutions.get(ox.Variable(param))
     if not isinstance(text, ox.Literal):
         return query.text
-    keys = papers_with_title_containing(Path(folder) / CATALOG_FILE, text.value, TITLE_INDEX_MAX_PAPERS)
+    paged = query.title_ordered and store is not None and rows is not None
+    keys = papers_with_title_containing(Path(folder) / CATALOG_FILE, text.value,
+                                        TITLE_INDEX_MAX_MATCHES if paged else TITLE_INDEX_MAX_PAPERS)
     if keys is None:
         return query.text
-    return query.narrowed(variable, [resources.paper(k) for k in keys])
+    papers = [resources.paper(k) for k in keys]
+    if paged and len(papers) > rows:
+        papers = first_pages.first_by_title(store, papers, text.value, rows) or papers
+    if len(papers) > TITLE_INDEX_MAX_PAPERS:
+        return query.text
+    return query.narrowed(variable, papers)
 
 
 def run_named(store: ox.Store, query: NamedQuery, params: dict[str, Any], *, limit: int | None = None,

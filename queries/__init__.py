@@ -14,6 +14,9 @@ catalog (``# title-index: paper text``: ``?paper`` ranges over the papers whose 
 contains the lower-cased ``text``): ckg then adds those papers at the start of its ``WHERE``
 (:meth:`NamedQuery.narrowed`), a superset of the answer that the query's own
 filter still decides, so that the answer is the same, without the index and on other engines.
+With ``ordered`` (``# title-index: paper text ordered``) the query says that it orders its rows
+by ``ORDER BY ?title ?paper`` and that ``?title`` is the title that holds the text: asked for at most N
+rows, ckg narrows to the papers of the first N such titles (:func:`ckg.first_pages.first_by_title`).
 A ranking may say that ckg can find the papers of its first rows without ranking every paper
 (``# first-page: paper customised-citations``, one of :data:`ckg.first_pages.RANKINGS`): asked for
 at most N rows, ckg narrows ``?paper`` the same way to the papers that can be among the first N
@@ -121,6 +124,9 @@ class NamedQuery:
     """(variable, string parameter) from a ``# title-index:`` line."""
     first_page: tuple[str, str] | None = None
     """(variable, ranking) from a ``# first-page:`` line."""
+    title_ordered: bool = False
+    """A ``# title-index: VARIABLE PARAMETER ordered`` line: the query orders its rows by
+    ``?title ?VARIABLE``, the titles the parameter is looked for in."""
 
     def narrowed(self, variable: str, iris: list[ox.NamedNode]) -> str:
         """The text with the values of ``?variable`` first in its ``WHERE`` group (:meth:`narrowed_to`).
@@ -208,6 +214,7 @@ def parse(text: str, path: Path) -> NamedQuery:
     """Read a named query's header; :class:`QueryFileError` names the file and line."""
     name = summary = None
     title_index = first_page = None
+    title_ordered = False
     params: list[Param] = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.startswith("#"):
@@ -221,10 +228,11 @@ def parse(text: str, path: Path) -> NamedQuery:
         elif key == "summary":
             summary = value
         elif key == "title-index":
-            title_index = tuple(value.split())
-            if len(title_index) != 2:
+            words = value.split()
+            title_index, title_ordered = tuple(words[:2]), words[2:] == ["ordered"]
+            if len(words) not in (2, 3) or (len(words) == 3 and not title_ordered):
                 raise QueryFileError(f"{path.name}:{number}: bad title-index line {line!r} "
-                                     f"(expected '# title-index: VARIABLE PARAMETER')")
+                                     f"(expected '# title-index: VARIABLE PARAMETER [ordered]')")
         elif key == "first-page":
             first_page = tuple(value.split())
             if len(first_page) != 2:
@@ -250,13 +258,16 @@ def parse(text: str, path: Path) -> NamedQuery:
         raise QueryFileError(f"{path.name}: header needs '# name:' and '# summary:' lines")
     if name != path.stem:
         raise QueryFileError(f"{path.name}: name {name!r} differs from the file name")
-    query = NamedQuery(name, summary, tuple(params), text, path, title_index, first_page)
+    query = NamedQuery(name, summary, tuple(params), text, path, title_index, first_page, title_ordered)
     if title_index is not None:
         variable, param = title_index
         if param not in {p.name for p in params if p.type == "string"} or not _WHERE.search(text) \
                 or not re.search(rf"\?{variable}\b", text):
             raise QueryFileError(f"{path.name}: title-index {variable} {param}: needs a string parameter {param}, "
                                  f"a variable ?{variable} and a WHERE group")
+        if title_ordered and not re.search(rf"(?im)^ORDER BY \?title \?{variable}\s*$", text):
+            raise QueryFileError(f"{path.name}: title-index {variable} {param} ordered: needs a line "
+                                 f"'ORDER BY ?title ?{variable}'")
     if first_page is not None:
         from ckg.first_pages import RANKINGS
 

@@ -94,6 +94,50 @@ def test_the_candidates_hold_the_page_and_ties(demo_store):
     assert not is_narrowed(store, folder, CUSTOMISED, {"concept": concept}, len(whole))
 
 
+def test_a_page_past_the_cited_papers_takes_the_uncited_ones_in_iri_order(demo_store):
+    folder, store = open_release(demo_store, read_only=True)
+    citations = first_pages.citations_of(folder)
+    checked = 0
+    for concept in labels(store, CKG.Concept):
+        whole = rows(store, None, WITH_CONCEPTS, {"concept1": concept}, None)
+        cited = sum(1 for r in whole if int(r[-1]) > 0)
+        if not 0 < cited < len(whole) - 2:
+            continue
+        for limit in (cited + 1, len(whole) - 1):
+            found = first_pages.candidates(store, citations, "concept-papers", WITH_CONCEPTS.bind({"concept1": concept}), limit)
+            assert found is not None and len(found["paper"]) == limit, (concept, limit)  # no more than the page
+            assert {p.value for p in found["paper"]} == {r[3] for r in whole[:limit]}
+            assert is_narrowed(store, folder, WITH_CONCEPTS, {"concept1": concept}, limit)
+            assert rows(store, folder, WITH_CONCEPTS, {"concept1": concept}, limit) == whole[:limit]
+        # a page that holds every paper: nothing to narrow
+        assert first_pages.candidates(store, citations, "concept-papers", WITH_CONCEPTS.bind({"concept1": concept}),
+                                      len(whole)) is None
+        checked += 1
+    assert checked >= 3
+
+
+def test_uncited_papers_tie_in_the_order_of_their_iris():
+    """The query's tie-break (``?paper``) compares IRIs as strings: the first page's uncited papers
+    are those, whatever order the store's index keeps them in."""
+    from ckg import resources
+    from ckg.etl.emit import citation_quads
+
+    store = ox.Store()
+    store.extend(citation_quads("p9", "p5"))
+    concept = resources.concept("mesh-D001249")
+    store.add(ox.Quad(concept, CKG.nameKey, ox.Literal("asthma")))
+    keys = ["p5", "p1", "p10", "p2", "p30", "p3", "P4", "p9"]
+    store.extend([ox.Quad(resources.paper(k), CKG.associatedConcept, concept) for k in keys])
+    store.add(ox.Quad(resources.paper("p5"), CKG.citedByCount, ox.Literal(1)))
+    citations = first_pages.Citations.of_pairs([("p9", "p5")])
+    subs = WITH_CONCEPTS.bind({"concept1": "Asthma"})
+    for n in range(1, len(keys)):
+        found = first_pages.candidates(store, citations, "concept-papers", subs, n)
+        expected = ["p5"] + sorted(k for k in keys if k != "p5")[:n - 1]  # "P4" < "p1" < "p10" < "p2"
+        assert sorted(p.value for p in found["paper"]) == sorted(resources.paper(k).value for k in expected), n
+    assert first_pages.candidates(store, citations, "concept-papers", subs, len(keys)) is None
+
+
 def test_the_whole_ranking_reads_the_most_cited_marks(demo_store):
     folder, store = open_release(demo_store, read_only=True)
     found = first_pages.candidates(store, first_pages.citations_of(folder), "customised-citations", {}, 7)

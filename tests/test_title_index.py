@@ -97,11 +97,73 @@ def test_an_update_fills_the_index_of_a_catalog_made_before_it(tmp_path, mini_ne
     assert answers(path, "ace2", index=True) == answers(path, "ace2", index=False) != []
 
 
-@pytest.mark.parametrize("line", ["# title-index: paper", "# title-index: paper nothing"])
+def page(path, text: str, limit: int, *, index: bool = True) -> list[tuple]:
+    folder, store = open_release(path, read_only=True)
+    result = run_named(store, FIND, {"text": text}, folder=folder if index else None, limit=limit)
+    return [tuple(None if t is None else t.value for t in row) for row in result.rows]
+
+
+def page_narrowed_to(path, text: str, limit: int) -> int | None:
+    """How many papers find-papers' first ``limit`` rows run over (None: as written)."""
+    folder, store = open_release(path, read_only=True)
+    sparql = named_text(FIND, FIND.bind({"text": text}), folder, store=store, rows=limit)
+    return None if sparql == FIND.text else sparql.count("<https://w3id.org/ckg/resource/paper/")
+
+
+def test_a_first_page_by_title_is_the_first_rows(demo_store, monkeypatch):
+    """find-papers orders by title (``# title-index: paper text ordered``): asked for N rows, it
+    runs over the papers of the first N matching titles, with the first N rows of the whole answer;
+    past the index's cap on a whole answer too."""
+    every = titles(demo_store)
+    texts = ["virus", "Coronavirus", "o", "e", " ", every[3][:1], "zzzz-none"]
+    checked = 0
+    for text in texts:
+        whole = answers(demo_store, text, index=False)
+        for limit in (1, 2, 5, 17, len(whole), len(whole) + 1):
+            if limit < 1:
+                continue
+            assert page(demo_store, text, limit) == whole[:limit], (text, limit)
+            if limit < len(whole):
+                assert page_narrowed_to(demo_store, text, limit) <= limit, (text, limit)
+                checked += 1
+    assert checked >= 15
+    # more matches than a whole answer's cap: the page still narrows, to its own papers
+    from ckg import sparql
+
+    whole = answers(demo_store, "e", index=False)
+    monkeypatch.setattr(sparql, "TITLE_INDEX_MAX_PAPERS", 10)
+    assert len(whole) > 10 and page_narrowed_to(demo_store, "e", 10) == 10
+    assert page(demo_store, "e", 10) == whole[:10]
+    assert page_narrowed_to(demo_store, "e", 11) is None and page(demo_store, "e", 11) == whole[:11]
+    monkeypatch.setattr(sparql, "TITLE_INDEX_MAX_MATCHES", 5)  # more matches than titles it reads
+    assert page_narrowed_to(demo_store, "e", 3) is None and page(demo_store, "e", 3) == whole[:3]
+
+
+def test_titles_that_are_not_plain_strings_leave_the_order_to_the_engine():
+    from ckg import first_pages
+
+    store = ox.Store()
+    papers = [resources.paper(k) for k in "abc"]
+    store.extend([ox.Quad(p, DCTERMS.title, ox.Literal(f"masks {k}")) for p, k in zip(papers, "abc")])
+    assert [p.value[-1] for p in first_pages.first_by_title(store, papers, "MASKS", 2)] == ["a", "b"]
+    store.add(ox.Quad(papers[2], DCTERMS.title, ox.Literal("Masken", language="de")))
+    assert first_pages.first_by_title(store, papers, "MASKS", 2) is None
+
+
+@pytest.mark.parametrize("line", ["# title-index: paper", "# title-index: paper nothing",
+                                  "# title-index: paper text sorted", "# title-index: paper text ordered twice"])
 def test_a_bad_title_index_line_is_refused(tmp_path, line):
-    text = FIND.text.replace("# title-index: paper text", line)
+    text = FIND.text.replace("# title-index: paper text ordered", line)
     with pytest.raises(queries.QueryFileError, match="title-index"):
         queries.parse(text, tmp_path / "find-papers.rq")
+
+
+def test_an_ordered_title_index_needs_the_order_it_names(tmp_path):
+    text = FIND.text.replace("ORDER BY ?title ?paper", "ORDER BY ?paper")
+    with pytest.raises(queries.QueryFileError, match=r"needs a line 'ORDER BY \?title \?paper'"):
+        queries.parse(text, tmp_path / "find-papers.rq")
+    assert not queries.parse(FIND.text.replace(" ordered\n", "\n"), tmp_path / "find-papers.rq").title_ordered
+    assert FIND.title_ordered
 
 
 def test_the_endpoint_job_narrows_find_papers(demo_store):
