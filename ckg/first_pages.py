@@ -13,14 +13,14 @@ When a caller asks for at most N rows (the API's ``_limit``, ``ckg query --limit
 ranking's key for every paper the query could rank (:data:`RANKINGS`): a concept's or a topic's
 papers are read from the store (one index range, kept for the next call: :meth:`Citations.having`),
 the citations from the release's catalog, held as two integer arrays per query process
-(:class:`Citations`). It keeps every paper whose key reaches the N-th largest (ties included) and,
-for a count of citing papers, the citing papers that count for them, and puts each set of values
-where the query's ``# first-page values: VARIABLE ...`` lines are, else at the start of its
+(:class:`Citations`). It keeps the first N papers in the query's order (key descending, then IRI)
+and, for a count of citing papers, the citing papers that count for them, and puts each set of
+values where the query's ``# first-page values: VARIABLE ...`` lines are, else at the start of its
 ``WHERE`` groups (:meth:`ckg.queries.NamedQuery.narrowed_to`). The query still counts, filters
 and sorts by itself, over those papers only: its first N rows are the same as without the
 narrowing (``tests/test_first_pages.py`` compares concepts, topics and page sizes), and its work
-follows the page's citations, not the corpus. With more than :data:`MAX_CANDIDATES` papers (a page
-cut inside a long run of ties) or :data:`MAX_CITING` citing papers, a page that holds every paper,
+follows the page's citations, not the corpus. With more than :data:`MAX_CANDIDATES` papers (a
+longer page) or :data:`MAX_CITING` citing papers, a page that holds every paper,
 or a parameter the ranking cannot read, the query runs as written.
 
 >>> from ckg import resources
@@ -50,8 +50,9 @@ import pyoxigraph as ox
 from ckg import resources
 from ckg.terms import CKG, XSD
 
-MAX_CANDIDATES = 10_000
-"""The most papers a first page is narrowed to (more: ties at the page's end; the query runs as written)."""
+MAX_CANDIDATES = 20_000
+"""The most papers a first page is narrowed to (a longer page runs as written): more than the
+endpoint's default row limit (10,000), which the API asks for when no ``_limit`` is given."""
 MAX_CITING = 20_000
 """The most citing papers a first page's counts are narrowed to (more: the query runs as written)."""
 POOLS = 256
@@ -218,9 +219,8 @@ def customised_citations(store: ox.Store, citations: Citations, substitutions: S
         return None
     if n <= 0:
         return {"paper": [], "citing": []}
-    least = np.partition(counts[ranked], len(ranked) - n)[len(ranked) - n]
     page = np.zeros(len(citations.keys), dtype=bool)
-    page[ranked[counts[ranked] >= least]] = True
+    page[_first(citations, counts, ranked, n)] = True
     citing = np.unique(citations.citing[counted & page[citations.cited]])
     if len(citing) > MAX_CITING:
         return None
@@ -248,8 +248,26 @@ def concept_papers(store: ox.Store, citations: Citations, substitutions: Subs, n
         cited = citations.iris(ranked)
         uncited = _least_uncited(store, CKG.associatedConcept, keys, {p.value for p in cited}, n - len(ranked))
         return None if uncited is None else {"paper": cited + uncited}
+    return {"paper": citations.iris(_first(citations, counts, ranked, n))}
+
+
+def _first(citations: Citations, counts: np.ndarray, ranked: np.ndarray, n: int) -> np.ndarray:
+    """The first ``n`` of the ``ranked`` papers (numbers) in the rankings' order, ``ORDER BY
+    DESC(?count) ?paper``: every paper whose count is above the ``n``-th largest, and of those tied
+    with it, the ones with the least IRIs.
+
+    >>> c = Citations.of_pairs([("x", "b"), ("x", "a"), ("x", "c"), ("y", "c")])
+    >>> counts = c.cited_by  # c: 2; a, b: 1; x, y: 0
+    >>> [c.keys[i] for i in _first(c, counts, np.flatnonzero(counts), 2)]
+    ['c', 'a']
+    """
+    if len(ranked) <= n:
+        return ranked
     least = np.partition(counts[ranked], len(ranked) - n)[len(ranked) - n]
-    return {"paper": citations.iris(ranked[counts[ranked] >= least])}
+    above, tied = ranked[counts[ranked] > least], ranked[counts[ranked] == least]
+    iri = {i: resources.paper(citations.keys[i]).value for i in tied.tolist()}
+    kept = heapq.nsmallest(n - len(above), iri, key=iri.__getitem__)
+    return np.concatenate([above, np.array(kept, dtype=ranked.dtype)])
 
 
 def _least_uncited(store: ox.Store, predicate: ox.NamedNode, keys: list[str], cited: set[str],

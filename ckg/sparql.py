@@ -398,7 +398,7 @@ def execute(store: ox.Store, sparql: str, *, substitutions: dict | None = None, 
     return Result("CONSTRUCT", triples=triples)
 
 
-TITLE_INDEX_MAX_PAPERS = 10_000
+TITLE_INDEX_MAX_PAPERS = 20_000
 """The most papers a title-index lookup narrows a query to; with more, the query scans the titles."""
 TITLE_INDEX_MAX_MATCHES = 200_000
 """The most papers whose titles an ordered title-index query's first page reads (more: it scans)."""
