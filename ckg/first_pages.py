@@ -57,6 +57,9 @@ MAX_CITING = 20_000
 """The most citing papers a first page's counts are narrowed to (more: the query runs as written)."""
 POOLS = 256
 """The concepts' and topics' papers each query process keeps (:meth:`Citations.having`)."""
+UNCITED_POOLS = 32
+"""The concepts' least uncited papers each query process keeps (:meth:`Citations.least_uncited`:
+at most :data:`MAX_CANDIDATES` IRIs each)."""
 
 Subs = dict[ox.Variable, ox.NamedNode | ox.Literal]
 Narrowing = dict[str, list[ox.NamedNode]]
@@ -81,6 +84,7 @@ class Citations:
         self.citing, self.cited = citing, cited
         self.cited_by = np.bincount(cited, minlength=len(keys))
         self._pools: dict[tuple[str, str], np.ndarray] = {}
+        self._uncited: dict[tuple[str, str], tuple[list[str], bool]] = {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -120,6 +124,40 @@ class Citations:
             self._pools[key] = found
             while len(self._pools) > POOLS:
                 self._pools.pop(next(iter(self._pools)))
+        return found
+
+    def uncited(self, papers: Iterable[ox.NamedNode]) -> list[str]:
+        """The IRIs of the papers that no paper cites."""
+        number, cited_by = self.number, self.cited_by
+        out = []
+        for paper in papers:
+            i = number.get(resources.key_of(paper, "paper"))
+            if i is None or cited_by[i] == 0:
+                out.append(paper.value)
+        return out
+
+    def least_uncited(self, store: ox.Store, predicate: ox.NamedNode, node) -> tuple[list[str], bool]:
+        """The IRIs of the papers with ``?paper predicate node`` that no paper cites, the least
+        :data:`MAX_CANDIDATES` of them in order, and whether that is all of them; read from the
+        store once per process and node (the last :data:`UNCITED_POOLS` kept).
+
+        >>> store = ox.Store()
+        >>> topic = resources.topic("t")
+        >>> store.extend([ox.Quad(resources.paper(k), CKG.associatedTopic, topic) for k in "cab"])
+        >>> least, whole = Citations.of_pairs([("c", "b")]).least_uncited(store, CKG.associatedTopic, topic)
+        >>> [iri.rsplit("/", 1)[1] for iri in least], whole
+        (['a', 'c'], True)
+        """
+        key = (predicate.value, str(node))
+        with self._lock:
+            found = self._uncited.pop(key, None)
+        if found is None:
+            left = self.uncited({q.subject for q in store.quads_for_pattern(None, predicate, node)})
+            found = (heapq.nsmallest(MAX_CANDIDATES, left), len(left) <= MAX_CANDIDATES)
+        with self._lock:
+            self._uncited[key] = found
+            while len(self._uncited) > UNCITED_POOLS:
+                self._uncited.pop(next(iter(self._uncited)))
         return found
 
 
@@ -183,6 +221,16 @@ def _subjects(store: ox.Store, predicate: ox.NamedNode, objects: Iterable) -> se
     return {q.subject for o in objects for q in store.quads_for_pattern(None, predicate, o)}
 
 
+def _paper_count(store: ox.Store, key: str) -> float:
+    """How many papers the nodes named ``key`` have (their materialised ``ckg:paperCount``; a
+    node without one counts as having every paper)."""
+    total = 0.0
+    for node in _named(store, key):
+        count = next(store.quads_for_pattern(node, CKG.paperCount, None), None)
+        total += float("inf") if count is None else int(count.object.value)
+    return total
+
+
 def _pool(store: ox.Store, citations: Citations, predicate: ox.NamedNode, key: str) -> np.ndarray:
     """Which papers (by number) have ``predicate`` to a node named ``key`` (``?c ckg:nameKey ?key``)."""
     out = np.zeros(len(citations.keys), dtype=bool)
@@ -232,7 +280,8 @@ def concept_papers(store: ox.Store, citations: Citations, substitutions: Subs, n
     key its number of citing papers (the materialised ``ckg:citedByCount``, none: 0). When fewer
     than ``n`` of them are cited, the page reaches the uncited ones, all tied at 0 and ordered by
     their IRIs (the query's ``ORDER BY DESC(?citations) ?paper``): the page takes every cited one
-    and the uncited ones with the least IRIs (:func:`_least_uncited`)."""
+    and the uncited ones with the least IRIs (:func:`_least_uncited`), or every paper when there
+    are no more than ``n`` (the query then reads those only, not every paper of ``concept1``)."""
     keys = [key for key in (_key(substitutions, name) for name in ("concept1", "concept2", "concept3")) if key]
     if not keys:
         return None
@@ -245,9 +294,8 @@ def concept_papers(store: ox.Store, citations: Citations, substitutions: Subs, n
     if n <= 0:
         return {"paper": []}
     if len(ranked) < n:
-        cited = citations.iris(ranked)
-        uncited = _least_uncited(store, CKG.associatedConcept, keys, {p.value for p in cited}, n - len(ranked))
-        return None if uncited is None else {"paper": cited + uncited}
+        uncited = _least_uncited(store, citations, CKG.associatedConcept, keys, n - len(ranked))
+        return None if uncited is None else {"paper": citations.iris(ranked) + uncited}
     return {"paper": citations.iris(_first(citations, counts, ranked, n))}
 
 
@@ -270,23 +318,26 @@ def _first(citations: Citations, counts: np.ndarray, ranked: np.ndarray, n: int)
     return np.concatenate([above, np.array(kept, dtype=ranked.dtype)])
 
 
-def _least_uncited(store: ox.Store, predicate: ox.NamedNode, keys: list[str], cited: set[str],
+def _least_uncited(store: ox.Store, citations: Citations, predicate: ox.NamedNode, keys: list[str],
                    k: int) -> list[ox.NamedNode] | None:
-    """The ``k`` papers with the least IRIs among those with ``predicate`` to a node of every name
-    key, less the ``cited`` ones (IRIs); None when no more than ``k`` are left (the page then holds
-    every paper: nothing to narrow). Reads each key's papers from the store: one index range a node,
-    no query."""
-    having: set[str] | None = None
-    for key in keys:
-        papers = {q.subject.value for node in _named(store, key) for q in store.quads_for_pattern(None, predicate, node)
-                  if having is None or q.subject.value in having}
-        having = papers
+    """The ``k`` papers with the least IRIs among the uncited ones with ``predicate`` to a node of
+    every name key (all of them when there are no more); None when that cannot be told within
+    :data:`MAX_CANDIDATES` papers. One key: each of its nodes' least uncited papers
+    (:meth:`Citations.least_uncited`, kept by the process); more: each key's papers read from the
+    store (one index range a node), the key with the fewest papers first."""
+    if len(keys) == 1:
+        lists = [citations.least_uncited(store, predicate, node) for node in _named(store, keys[0])]
+        merged = sorted(set().union(*(least for least, _whole in lists)))
+        if k > len(merged) and not all(whole for _least, whole in lists):
+            return None
+        return [ox.NamedNode(iri) for iri in merged[:k]]
+    having: set | None = None
+    for key in sorted(keys, key=lambda key: _paper_count(store, key)):  # the fewest papers first
+        having = {q.subject for node in _named(store, key) for q in store.quads_for_pattern(None, predicate, node)
+                  if having is None or q.subject in having}
         if not having:
             break
-    left = (having or set()) - cited
-    if len(left) <= k:
-        return None
-    return [ox.NamedNode(iri) for iri in heapq.nsmallest(k, left)]
+    return [ox.NamedNode(iri) for iri in heapq.nsmallest(k, citations.uncited(having or ()))]
 
 
 def first_by_title(store: ox.Store, papers: list[ox.NamedNode], text: str, n: int) -> list[ox.NamedNode] | None:

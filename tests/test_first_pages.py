@@ -110,9 +110,12 @@ def test_a_page_past_the_cited_papers_takes_the_uncited_ones_in_iri_order(demo_s
             assert {p.value for p in found["paper"]} == {r[3] for r in whole[:limit]}
             assert is_narrowed(store, folder, WITH_CONCEPTS, {"concept1": concept}, limit)
             assert rows(store, folder, WITH_CONCEPTS, {"concept1": concept}, limit) == whole[:limit]
-        # a page that holds every paper: nothing to narrow
-        assert first_pages.candidates(store, citations, "concept-papers", WITH_CONCEPTS.bind({"concept1": concept}),
-                                      len(whole)) is None
+        # a page that holds every paper: narrowed to them all (the query reads no other paper of the concept)
+        for limit in (len(whole), len(whole) + 5):
+            found = first_pages.candidates(store, citations, "concept-papers", WITH_CONCEPTS.bind({"concept1": concept}),
+                                           limit)
+            assert {p.value for p in found["paper"]} == {r[3] for r in whole}
+            assert rows(store, folder, WITH_CONCEPTS, {"concept1": concept}, limit) == whole
         checked += 1
     assert checked >= 3
 
@@ -132,11 +135,39 @@ def test_uncited_papers_tie_in_the_order_of_their_iris():
     store.add(ox.Quad(resources.paper("p5"), CKG.citedByCount, ox.Literal(1)))
     citations = first_pages.Citations.of_pairs([("p9", "p5")])
     subs = WITH_CONCEPTS.bind({"concept1": "Asthma"})
-    for n in range(1, len(keys)):
+    for n in range(1, len(keys) + 2):
         found = first_pages.candidates(store, citations, "concept-papers", subs, n)
         expected = ["p5"] + sorted(k for k in keys if k != "p5")[:n - 1]  # "P4" < "p1" < "p10" < "p2"
         assert sorted(p.value for p in found["paper"]) == sorted(resources.paper(k).value for k in expected), n
-    assert first_pages.candidates(store, citations, "concept-papers", subs, len(keys)) is None
+    # with a second concept (read from the store, not kept): the papers with both
+    other = resources.concept("mesh-D006331")
+    store.add(ox.Quad(other, CKG.nameKey, ox.Literal("heart disease")))
+    store.extend([ox.Quad(resources.paper(k), CKG.associatedConcept, other) for k in ["p10", "p3", "p5", "p7"]])
+    found = first_pages.candidates(store, citations, "concept-papers",
+                                   WITH_CONCEPTS.bind({"concept1": "asthma", "concept2": "Heart disease"}), 2)
+    assert [p.value for p in found["paper"]] == [resources.paper(k).value for k in ("p10", "p5")]  # p5 cited, p10 least
+    found = first_pages.candidates(store, citations, "concept-papers",
+                                   WITH_CONCEPTS.bind({"concept1": "asthma", "concept2": "no such concept"}), 2)
+    assert found == {"paper": []}  # no paper has both: nothing to read
+
+
+def test_a_concept_with_more_uncited_papers_than_are_kept_pages_within_them(monkeypatch):
+    from ckg import resources
+
+    monkeypatch.setattr(first_pages, "MAX_CANDIDATES", 3)
+    store = ox.Store()
+    concept = resources.concept("mesh-D001249")
+    store.add(ox.Quad(concept, CKG.nameKey, ox.Literal("asthma")))
+    keys = [f"p{i}" for i in range(8)]
+    store.extend([ox.Quad(resources.paper(k), CKG.associatedConcept, concept) for k in keys])
+    citations = first_pages.Citations.of_pairs([("p7", "p0")])
+    subs = WITH_CONCEPTS.bind({"concept1": "asthma"})
+    found = first_pages.candidates(store, citations, "concept-papers", subs, 3)  # p0 (cited), then p1, p2
+    assert [p.value for p in found["paper"]] == [resources.paper(k).value for k in ("p0", "p1", "p2")]
+    assert citations.least_uncited(store, CKG.associatedConcept, concept) == (
+        [resources.paper(k).value for k in ("p1", "p2", "p3")], False)
+    # a page past what is kept of the uncited papers cannot be told: the query runs as written
+    assert first_pages.candidates(store, citations, "concept-papers", subs, 5) is None
 
 
 def test_the_whole_ranking_reads_the_most_cited_marks(demo_store):
