@@ -20,8 +20,8 @@ values where the query's ``# first-page values: VARIABLE ...`` lines are, else a
 and sorts by itself, over those papers only: its first N rows are the same as without the
 narrowing (``tests/test_first_pages.py`` compares concepts, topics and page sizes), and its work
 follows the page's citations, not the corpus. With more than :data:`MAX_CANDIDATES` papers (a
-longer page) or :data:`MAX_CITING` citing papers, a page that holds every paper,
-or a parameter the ranking cannot read, the query runs as written.
+longer page) or :data:`MAX_CITING` citing papers, or a parameter the ranking cannot read, the
+query runs as written. A page no shorter than the answer is narrowed to the answer's papers.
 
 >>> from ckg import resources
 >>> from ckg.etl.emit import citation_quads
@@ -244,7 +244,8 @@ def _pool(store: ox.Store, citations: Citations, predicate: ox.NamedNode, key: s
 def customised_citations(store: ox.Store, citations: Citations, substitutions: Subs, n: int) -> Narrowing | None:
     """``customised-citation-counts``: a paper's key is the number of distinct papers citing it
     that have the concept (by name key) and the topic (by name key), or either alone; with neither,
-    its materialised ``ckg:citedByCount``, whose first pages ``ckg:citedByWithin`` marks."""
+    its materialised ``ckg:citedByCount``, whose first pages ``ckg:citedByWithin`` marks. A page
+    no shorter than the answer is narrowed to the answer's papers (none: nothing is read)."""
     concept, topic = _key(substitutions, "concept"), _key(substitutions, "topic")
     if not concept and not topic:
         pages = [p for p in (10, 100, 1000, 10000) if p >= n]
@@ -263,8 +264,6 @@ def customised_citations(store: ox.Store, citations: Citations, substitutions: S
     counted = pool[citations.citing]  # the citations the ranking counts
     counts = np.bincount(citations.cited[counted], minlength=len(citations.keys))
     ranked = np.flatnonzero(counts)
-    if len(ranked) <= n:
-        return None
     if n <= 0:
         return {"paper": [], "citing": []}
     page = np.zeros(len(citations.keys), dtype=bool)

@@ -90,9 +90,14 @@ def test_the_candidates_are_the_pages_papers(demo_store):
         expected = {q.subject.value for p in found["paper"] for q in store.quads_for_pattern(None, CKG.cites, p)
                     if q.subject.value in concept_papers}
         assert {p.value for p in found["citing"]} == expected
-    # a page as long as the answer: nothing to narrow
-    assert first_pages.candidates(store, citations, "customised-citations", subs, len(whole)) is None
-    assert not is_narrowed(store, folder, CUSTOMISED, {"concept": concept}, len(whole))
+    # a page as long as the answer: narrowed to the answer's papers and what counts for them
+    for limit in (len(whole), len(whole) + 3):
+        found = first_pages.candidates(store, citations, "customised-citations", subs, limit)
+        assert {p.value for p in found["paper"]} == {r[2] for r in whole}
+        assert rows(store, folder, CUSTOMISED, {"concept": concept}, limit) == whole
+    # a concept whose papers cite nothing: no paper to read
+    assert first_pages.candidates(store, citations, "customised-citations",
+                                  CUSTOMISED.bind({"concept": "no such concept"}), 10) == {"paper": [], "citing": []}
 
 
 def test_a_page_past_the_cited_papers_takes_the_uncited_ones_in_iri_order(demo_store):
