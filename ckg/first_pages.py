@@ -324,6 +324,8 @@ def _least_uncited(store: ox.Store, citations: Citations, predicate: ox.NamedNod
     :data:`MAX_CANDIDATES` papers. One key: each of its nodes' least uncited papers
     (:meth:`Citations.least_uncited`, kept by the process); more: each key's papers read from the
     store (one index range a node), the key with the fewest papers first."""
+    if k > MAX_CANDIDATES:  # past what each node's kept papers can tell (and past the cap anyway)
+        return None
     if len(keys) == 1:
         lists = [citations.least_uncited(store, predicate, node) for node in _named(store, keys[0])]
         merged = sorted(set().union(*(least for least, _whole in lists)))

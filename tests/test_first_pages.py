@@ -173,6 +173,14 @@ def test_a_concept_with_more_uncited_papers_than_are_kept_pages_within_them(monk
         [resources.paper(k).value for k in ("p1", "p2", "p3")], False)
     # a page past what is kept of the uncited papers cannot be told: the query runs as written
     assert first_pages.candidates(store, citations, "concept-papers", subs, 5) is None
+    # two nodes of one name, each keeping its least 3: their union's least 3 at most
+    twin = resources.concept("doid-2841")
+    store.add(ox.Quad(twin, CKG.nameKey, ox.Literal("asthma")))
+    store.extend([ox.Quad(resources.paper(k), CKG.associatedConcept, twin) for k in ("p00", "p9", "p8", "p7")])
+    citations = first_pages.Citations.of_pairs([("p7", "p0")])
+    found = first_pages.candidates(store, citations, "concept-papers", subs, 3)
+    assert [p.value for p in found["paper"]] == [resources.paper(k).value for k in ("p0", "p00", "p1")]
+    assert first_pages._least_uncited(store, citations, CKG.associatedConcept, ["asthma"], 4) is None
 
 
 def test_the_whole_ranking_reads_the_most_cited_marks(demo_store):
