@@ -263,7 +263,8 @@ def bench_queries(n: int, ckg: vt.SparqlClient, other: vt.SparqlClient | None, r
                 row["same"] = "yes" if a.get("boolean") == b.get("boolean") else "NO"
         if row.get("ckg_ms") and row.get("virtuoso_ms"):
             row["ratio"] = round(row["ckg_ms"] / row["virtuoso_ms"], 2)
-        narrows = named is not None and (named.title_index is not None or named.first_page is not None and limits.get(case))
+        narrows = named is not None and (named.title_index is not None
+                                         or (named.first_page is not None and bool(limits.get(case))))
         if narrows and "ckg" in answers:  # what the API runs instead of the text (a first page, a title lookup)
             row.update(time_first_page(ckg, named.name, params, limits.get(case), answers["ckg"], repeat))
             if row.get("api_ms") and row.get("virtuoso_ms"):

@@ -48,7 +48,7 @@ import numpy as np
 import pyoxigraph as ox
 
 from ckg import resources
-from ckg.terms import CKG, XSD
+from ckg.terms import CKG, DCTERMS, XSD
 
 MAX_CANDIDATES = 20_000
 """The most papers a first page is narrowed to (a longer page runs as written): more than the
@@ -152,7 +152,7 @@ class Citations:
         with self._lock:
             found = self._uncited.pop(key, None)
         if found is None:
-            left = self.uncited({q.subject for q in store.quads_for_pattern(None, predicate, node)})
+            left = self.uncited(_subjects(store, predicate, [node]))
             found = (heapq.nsmallest(MAX_CANDIDATES, left), len(left) <= MAX_CANDIDATES)
         with self._lock:
             self._uncited[key] = found
@@ -334,8 +334,8 @@ def _least_uncited(store: ox.Store, citations: Citations, predicate: ox.NamedNod
         return [ox.NamedNode(iri) for iri in merged[:k]]
     having: set | None = None
     for key in sorted(keys, key=lambda key: _paper_count(store, key)):  # the fewest papers first
-        having = {q.subject for node in _named(store, key) for q in store.quads_for_pattern(None, predicate, node)
-                  if having is None or q.subject in having}
+        papers = _subjects(store, predicate, _named(store, key))
+        having = papers if having is None else having & papers
         if not having:
             break
     return [ox.NamedNode(iri) for iri in heapq.nsmallest(k, citations.uncited(having or ()))]
@@ -350,7 +350,6 @@ def first_by_title(store: ox.Store, papers: list[ox.NamedNode], text: str, n: in
     ``papers`` is a superset of the answer's papers (the title index's); the query's own filter
     still decides. Each of their titles is read from the store (one index lookup a paper).
 
-    >>> from ckg.terms import DCTERMS
     >>> store = ox.Store()
     >>> titles = {"a": "Masks in schools", "b": "Cloth masks", "c": "Ventilation", "d": "cloth masks"}
     >>> store.extend([ox.Quad(resources.paper(k), DCTERMS.title, ox.Literal(t)) for k, t in titles.items()])
@@ -360,8 +359,6 @@ def first_by_title(store: ox.Store, papers: list[ox.NamedNode], text: str, n: in
     >>> first_by_title(store, [resources.paper(k) for k in "abd"], "masks", 3) is None
     True
     """
-    from ckg.terms import DCTERMS
-
     needle = text.lower()
     pairs = set()
     for paper in papers:
