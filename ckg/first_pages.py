@@ -161,13 +161,14 @@ class Citations:
         return found
 
 
-_CACHE: dict[tuple, Citations] = {}
+_CACHE: dict[tuple, object] = {}
 _CACHE_LOCK = threading.Lock()
 
 
-def citations_of(folder: Path) -> Citations | None:
-    """The citations of the release in ``folder`` (its catalog), read once per process and release;
-    None without a catalog."""
+def per_release(folder: Path, name: str, load: Callable[[Path], object]) -> object | None:
+    """``load(catalog path)`` of the release in ``folder``, read once per process and release and
+    kept under ``name`` (one release at a time: a process serves the newest generation); None
+    without a catalog or when SQLite cannot read what ``load`` asks of it."""
     from ckg.store import CATALOG_FILE
 
     path = Path(folder) / CATALOG_FILE
@@ -175,16 +176,23 @@ def citations_of(folder: Path) -> Citations | None:
         stat = path.stat()
     except OSError:
         return None
-    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    key = (name, str(path), stat.st_mtime_ns, stat.st_size)
     with _CACHE_LOCK:
         if key not in _CACHE:
             try:
-                loaded = Citations.of_catalog(path)
+                loaded = load(path)
             except sqlite3.Error:
                 return None
-            _CACHE.clear()  # one release at a time: a process serves the newest generation
+            for other in [k for k in _CACHE if k[0] == name]:
+                del _CACHE[other]
             _CACHE[key] = loaded
         return _CACHE[key]
+
+
+def citations_of(folder: Path) -> Citations | None:
+    """The citations of the release in ``folder`` (its catalog), read once per process and release;
+    None without a catalog."""
+    return per_release(folder, "citations", Citations.of_catalog)
 
 
 def candidates(store: ox.Store, citations: Citations, ranking: str, substitutions: Subs, n: int) -> Narrowing | None:

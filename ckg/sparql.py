@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +39,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from ckg import first_pages, resources
+from ckg import counted, first_pages, resources
 from ckg import results as formats
 from ckg.etl.catalog import papers_with_title_containing
 from ckg.queries import NamedQuery
@@ -416,9 +417,14 @@ def named_text(query: NamedQuery, substitutions: dict, folder: Path | None, *, s
       ``rows`` titles (:func:`ckg.first_pages.first_by_title`; up to :data:`TITLE_INDEX_MAX_MATCHES`
       papers match);
     * to the papers of its first ``rows`` rows when the query declares a first page
-      (:mod:`ckg.first_pages`) and ``store``, the release's store, is given."""
+      (:mod:`ckg.first_pages`) and ``store``, the release's store, is given;
+    * with its counted group's rows given as values when the query declares a count ckg keeps
+      (:mod:`ckg.counted`) and ``store`` is given."""
     if folder is None or (Path(folder) / EDITED_FILE).exists():
         return query.text
+    if query.counted is not None and store is not None:
+        values = counted.counted_rows(query.counted, store, folder, substitutions)
+        return query.text if values is None else query.with_counts(values)
     if query.first_page is not None and store is not None and rows is not None:
         citations = first_pages.citations_of(folder)
         found = None if citations is None else first_pages.candidates(store, citations, query.first_page[1],
@@ -442,6 +448,21 @@ def named_text(query: NamedQuery, substitutions: dict, folder: Path | None, *, s
     if len(papers) > TITLE_INDEX_MAX_PAPERS:
         return query.text
     return query.narrowed(variable, papers)
+
+
+def warm(folder: Path | None) -> None:
+    """Read what :func:`named_text` reads of the release in ``folder`` once per process (the
+    citations, the concept edges: some 10 s each at a million papers), so that the first query
+    that needs it does not wait; the query processes of ``ckg serve`` call it in a thread when
+    they open a release."""
+    if folder is None or (Path(folder) / EDITED_FILE).exists():
+        return
+    try:
+        first_pages.citations_of(folder)
+        counted.edges_of(folder)
+    except Exception as exc:  # the queries that need them will read them, or run as written
+        print(f"ckg: could not read the release's citations and concept edges ahead of the queries: {exc}",
+              file=sys.stderr)
 
 
 def run_named(store: ox.Store, query: NamedQuery, params: dict[str, Any], *, limit: int | None = None,

@@ -20,7 +20,10 @@ rows, ckg narrows to the papers of the first N such titles (:func:`ckg.first_pag
 A ranking may say that ckg can find the papers of its first rows without ranking every paper
 (``# first-page: paper customised-citations``, one of :data:`ckg.first_pages.RANKINGS`): asked for
 at most N rows, ckg narrows ``?paper`` the same way to the papers that can be among the first N
-(:mod:`ckg.first_pages`).
+(:mod:`ckg.first_pages`). A query may say that ckg keeps one of its counts over the whole corpus
+(``# counted: cooccurrence``, one of :data:`ckg.counted.COUNTS`): ckg then gives the rows of its
+group between a ``# counted values: VARIABLE ...`` line and a ``# counted values end`` line as
+values instead of running it (:meth:`NamedQuery.with_counts`).
 
 A parameter is a variable of the query. Its value is bound with SPARQL substitution (the
 query text is never pasted together with user input): ``paper``, ``author`` and
@@ -56,10 +59,11 @@ import pyoxigraph as ox
 from ckg import resources
 from ckg.terms import XSD
 
-_HEADER = re.compile(r"^#\s*(name|summary|param|title-index|first-page):\s*(.*?)\s*$")
+_HEADER = re.compile(r"^#\s*(name|summary|param|title-index|first-page|counted):\s*(.*?)\s*$")
 _PARAM = re.compile(r"^(\w+)\s*\((\w+)(?:,\s*(optional|default\s+([^,)]+?)))?(?:,\s*one of\s+([^,)]+?))?\)\s*:\s*(.+)$")
 _WHERE = re.compile(r"(?i)\bWHERE\s*\{")
 _MARK = re.compile(r"(?m)^([ \t]*)#\s*first-page values:\s*(.*?)\s*$")
+_COUNTED = re.compile(r"(?ms)^([ \t]*)#\s*counted values:\s*([^\n]*?)\s*$.*?^[ \t]*#\s*counted values end\s*$")
 TYPES = ("paper", "author", "institution", "iri", "string", "integer", "decimal")
 
 
@@ -127,6 +131,38 @@ class NamedQuery:
     title_ordered: bool = False
     """A ``# title-index: VARIABLE PARAMETER ordered`` line: the query orders its rows by
     ``?title ?VARIABLE``, the titles the parameter is looked for in."""
+    counted: str | None = None
+    """A ``# counted: COUNT`` line: ckg can give the rows of the group between its ``# counted
+    values: VARIABLE ...`` and ``# counted values end`` lines (one of :data:`ckg.counted.COUNTS`)."""
+
+    @property
+    def counted_variables(self) -> list[str]:
+        """The variables of the ``# counted values:`` line (none without one)."""
+        found = _COUNTED.search(self.text)
+        return found.group(2).split() if found else []
+
+    def with_counts(self, rows: list[tuple]) -> str:
+        """The text with its counted group replaced by these rows of values of its counted
+        variables (:mod:`ckg.counted`): IRIs, integers or literals.
+
+        >>> q = get("concept-cooccurrence")
+        >>> text = q.with_counts([(ox.NamedNode("http://example.org/c"), 3)])
+        >>> [line.strip() for line in text.splitlines() if "VALUES" in line]
+        ['VALUES (?other ?papers) { (<http://example.org/c> 3) }']
+        >>> "COUNT" in text, "COUNT" in q.text
+        (False, True)
+        """
+        def term(value: Any) -> str:
+            if isinstance(value, bool) or not isinstance(value, (int, ox.NamedNode, ox.Literal)):
+                raise TypeError(f"{self.name}: a counted value must be an IRI, an integer or a literal, not {value!r}")
+            return str(value)
+
+        def values(match: re.Match) -> str:
+            names = match.group(2).split()
+            listed = " ".join("(" + " ".join(term(v) for v in row) + ")" for row in rows)
+            return f"{match.group(1)}VALUES ({' '.join('?' + n for n in names)}) {{ {listed} }}"
+
+        return _COUNTED.sub(values, self.text, count=1)
 
     def narrowed(self, variable: str, iris: list[ox.NamedNode]) -> str:
         """The text with the values of ``?variable`` first in its ``WHERE`` group (:meth:`narrowed_to`).
@@ -213,7 +249,7 @@ class NamedQuery:
 def parse(text: str, path: Path) -> NamedQuery:
     """Read a named query's header; :class:`QueryFileError` names the file and line."""
     name = summary = None
-    title_index = first_page = None
+    title_index = first_page = counted = None
     title_ordered = False
     params: list[Param] = []
     for number, line in enumerate(text.splitlines(), start=1):
@@ -233,6 +269,8 @@ def parse(text: str, path: Path) -> NamedQuery:
             if len(words) not in (2, 3) or (len(words) == 3 and not title_ordered):
                 raise QueryFileError(f"{path.name}:{number}: bad title-index line {line!r} "
                                      f"(expected '# title-index: VARIABLE PARAMETER [ordered]')")
+        elif key == "counted":
+            counted = value
         elif key == "first-page":
             first_page = tuple(value.split())
             if len(first_page) != 2:
@@ -258,7 +296,7 @@ def parse(text: str, path: Path) -> NamedQuery:
         raise QueryFileError(f"{path.name}: header needs '# name:' and '# summary:' lines")
     if name != path.stem:
         raise QueryFileError(f"{path.name}: name {name!r} differs from the file name")
-    query = NamedQuery(name, summary, tuple(params), text, path, title_index, first_page, title_ordered)
+    query = NamedQuery(name, summary, tuple(params), text, path, title_index, first_page, title_ordered, counted)
     if title_index is not None:
         variable, param = title_index
         if param not in {p.name for p in params if p.type == "string"} or not _WHERE.search(text) \
@@ -275,6 +313,12 @@ def parse(text: str, path: Path) -> NamedQuery:
         if ranking not in RANKINGS or not _WHERE.search(text) or not re.search(rf"\?{variable}\b", text):
             raise QueryFileError(f"{path.name}: first-page {variable} {ranking}: needs a ranking among "
                                  f"{', '.join(RANKINGS)}, a variable ?{variable} and a WHERE group")
+    if counted is not None:
+        from ckg.counted import COUNTS
+
+        if counted not in COUNTS or not query.counted_variables:
+            raise QueryFileError(f"{path.name}: counted {counted}: needs a count among {', '.join(COUNTS)} and a group "
+                                 f"between '# counted values: VARIABLE ...' and '# counted values end' lines")
     if query.form == "SELECT":
         projection = re.search(r"(?is)\bSELECT\b(.*?)\bWHERE\b", text)
         for p in params:

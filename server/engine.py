@@ -446,6 +446,9 @@ class EngineContext:
         self.functions = registry(self.store, self.similarity_backend, self.search_service)
         self._generation = generation
         self.opened_at = time.time()
+        from ckg.sparql import warm
+
+        threading.Thread(target=warm, args=(self.folder,), name="ckg-warm", daemon=True).start()
 
     def search_service(self):
         """The release's search (:mod:`ckg.search`), opened on first use; None without an index."""
