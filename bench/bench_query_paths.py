@@ -62,7 +62,7 @@ def main() -> int:
 
     from ckg import queries
     from ckg.etl import signals
-    from ckg.etl.build import _store_titles
+    from ckg.etl.build import fill_titles
     from ckg.etl.catalog import Catalog
     from ckg.sparql import execute, run_named
     from ckg.store import CATALOG_FILE, OXIGRAPH_DIR, current_folder, query
@@ -81,9 +81,9 @@ def main() -> int:
             by_catalog, from_catalog = best(args.runs, lambda: signals.signal_quads(store, catalog))
             out["signals"] = {"quads": len(from_store), "store_s": by_store, "catalog_s": by_catalog,
                               "same": from_store == from_catalog}
-            if not catalog.title_index_complete():
+            if not catalog.title_index_complete() or not catalog.title_text_complete():
                 started = time.perf_counter()
-                catalog.replace_titles(_store_titles(store))
+                fill_titles(catalog, store)
                 out["title_index_filled_s"] = time.perf_counter() - started
         print(f"signals, {out['papers']:,} papers: SPARQL over the store {by_store:.2f} s, catalog {by_catalog:.2f} s "
               f"({by_store / by_catalog:.2f}x), {len(from_store):,} quads, same: {from_store == from_catalog}")

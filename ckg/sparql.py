@@ -41,7 +41,7 @@ import pyoxigraph as ox
 
 from ckg import counted, first_pages, resources
 from ckg import results as formats
-from ckg.etl.catalog import papers_with_title_containing
+from ckg.etl.catalog import first_titles_containing, papers_with_title_containing
 from ckg.queries import NamedQuery
 from ckg.sparql_text import LexError, Token, tokens
 from ckg.store import CATALOG_FILE, EDITED_FILE
@@ -414,8 +414,10 @@ def named_text(query: NamedQuery, substitutions: dict, folder: Path | None, *, s
     * by the title index of the release's catalog (see :mod:`ckg.queries`) when the query declares
       one and the index can answer (it is complete, at most :data:`TITLE_INDEX_MAX_PAPERS` papers
       match); for a query ordered by title, asked for ``rows`` rows, to the papers of its first
-      ``rows`` titles (:func:`ckg.first_pages.first_by_title`; up to :data:`TITLE_INDEX_MAX_MATCHES`
-      papers match);
+      ``rows`` titles (up to :data:`TITLE_INDEX_MAX_MATCHES` papers match), sorted by SQLite from
+      the titles as written that the catalog keeps
+      (:func:`ckg.etl.catalog.first_titles_containing`), or read from the store when a catalog
+      made before does not (:func:`ckg.first_pages.first_by_title`);
     * to the papers of its first ``rows`` rows when the query declares a first page
       (:mod:`ckg.first_pages`) and ``store``, the release's store, is given;
     * with its counted group's rows given as values when the query declares a count ckg keeps
@@ -437,9 +439,14 @@ def named_text(query: NamedQuery, substitutions: dict, folder: Path | None, *, s
     text = substitutions.get(ox.Variable(param))
     if not isinstance(text, ox.Literal):
         return query.text
-    paged = query.title_ordered and store is not None and rows is not None
-    keys = papers_with_title_containing(Path(folder) / CATALOG_FILE, text.value,
-                                        TITLE_INDEX_MAX_MATCHES if paged else TITLE_INDEX_MAX_PAPERS)
+    catalog = Path(folder) / CATALOG_FILE
+    if query.title_ordered and rows is not None:
+        pairs = first_titles_containing(catalog, text.value, rows, TITLE_INDEX_MAX_MATCHES)
+        if pairs is not None:
+            papers = first_pages.first_of_titles(pairs, rows)
+            return query.text if len(papers) > TITLE_INDEX_MAX_PAPERS else query.narrowed(variable, papers)
+    paged = query.title_ordered and store is not None and rows is not None  # a catalog without the titles as written
+    keys = papers_with_title_containing(catalog, text.value, TITLE_INDEX_MAX_MATCHES if paged else TITLE_INDEX_MAX_PAPERS)
     if keys is None:
         return query.text
     papers = [resources.paper(k) for k in keys]

@@ -90,7 +90,7 @@ from ckg.generations import HISTORY_DIR, Write
 from ckg.settings import SETTINGS, get
 from ckg.store import (CATALOG_FILE, EDITED_FILE, GENERATIONS_DIR, OXIGRAPH_DIR, StoreError, add_quads, current_folder,
                        is_store, read_manifest)
-from ckg.terms import DCTERMS
+from ckg.terms import DCTERMS, XSD
 from ckg.writerlock import LOCK_FILE, StoreBusy
 
 Progress = Callable[[str, int], None]
@@ -440,9 +440,9 @@ def apply_release(store_path: Path, folder: Path, inputs: list[Path], *, release
                         counted = counted.plus(paper_graph_counts(store, [*changes.changed, *changes.new]))
                 staged = {"pieces": out.pieces, "loaded_by_the_thread_s": round(out.loader_s, 3)}
 
-            if source_edited or not catalog.title_index_complete():  # a catalog made before the index
-                with timer.stage("title_index"):
-                    catalog.replace_titles(_store_titles(store))
+            if source_edited or not catalog.title_index_complete() or not catalog.title_text_complete():
+                with timer.stage("title_index"):  # (a catalog made before the index or the titles as written)
+                    fill_titles(catalog, store)
 
             if mode == "update":  # (a build staged these with its papers)
                 with timer.stage("entities"):
@@ -553,15 +553,28 @@ def expected_papers(found) -> int:
     return rows or len(found.parses)
 
 
-def _store_titles(store: ox.Store) -> Iterator[tuple[str, str]]:
-    """(paper key, its titles) of every paper of the store, for the title index."""
-    titles: dict[str, list[str]] = {}
+def fill_titles(catalog: Catalog, store: ox.Store) -> None:
+    """Fill the catalog's title index and titles as written anew from the store's titles (the
+    titles as written are marked incomplete when one is not a plain string)."""
+    not_plain: list[bool] = []
+    catalog.replace_titles(_store_titles(store, not_plain))
+    if not_plain:
+        catalog.set_meta(Catalog.TITLE_TEXT_COMPLETE, "")
+
+
+def _store_titles(store: ox.Store, not_plain: list[bool]) -> Iterator[tuple[str, list[str]]]:
+    """(paper key, its titles) of every paper of the store, for the title index; a True is put in
+    ``not_plain`` when a title is not a plain string (the titles as written cannot be sorted as
+    SPARQL sorts it)."""
+    titles: dict[str, set[str]] = {}
     for q in store.quads_for_pattern(None, DCTERMS.title, None):
         key = resources.key_of(q.subject, "paper") if isinstance(q.subject, ox.NamedNode) else None
         if key is not None:
-            titles.setdefault(key, []).append(q.object.value)
+            titles.setdefault(key, set()).add(q.object.value)
+            if not not_plain and not (isinstance(q.object, ox.Literal) and q.object.datatype == XSD.string):
+                not_plain.append(True)
     for key, values in titles.items():
-        yield key, "\n".join(sorted(set(values)))
+        yield key, sorted(values)
 
 
 def _stage_derived(out: StagedLoad, catalog: Catalog, timer: _Timer, tick: Progress) -> Resolution:

@@ -58,6 +58,31 @@ def test_the_lookup_is_a_superset_capped(demo_store):
     assert papers_with_title_containing(catalog, "zzzz-none", 5) == []
 
 
+def test_the_lookup_finds_exactly_the_titles_that_hold_the_text(demo_store, tmp_path):
+    """Three characters or more are looked up as a phrase of the trigram index, fewer by GLOB:
+    either way the papers whose lower-cased title holds the lower-cased text, no more, no fewer."""
+    import random
+
+    store = open_store(demo_store, read_only=True)
+    by_key = {resources.key_of(q.subject, "paper"): q.object.value for q in store.quads_for_pattern(None, DCTERMS.title, None)}
+    rng = random.Random(5)
+    texts = {"a", "e ", "-1", "zzz"}
+    for title in rng.sample(sorted(by_key.values()), 40):
+        start = rng.randrange(len(title))
+        texts.add(title[start:start + rng.choice((1, 2, 3, 4, 7, 12))].upper())
+    for text in sorted(texts):
+        expected = sorted(k for k, t in by_key.items() if text.lower() in t.lower())
+        assert papers_with_title_containing(catalog_file(demo_store), text, 10_000) == expected, text
+    # quotes, the index's own syntax and letters beyond ASCII in a tiny catalog
+    titles = {"q": 'Les "masques" à l\'école', "s": "ΣΟΦΙΑ and AND NOT", "n": "Nothing here"}
+    with Catalog(tmp_path / "c.sqlite") as catalog:
+        catalog.db.executemany("INSERT INTO papers (key, hash) VALUES (?, '')", [(k,) for k in titles])
+        catalog.replace_titles(titles.items())
+    for text, expected in (('"MASQUES"', ["q"]), ("À L'É", ["q"]), ('s" à', ["q"]), ("σοφια", ["s"]),
+                           ("and not", ["s"]), ("NOT", ["n", "s"]), ("*", []), ("no*", [])):
+        assert papers_with_title_containing(tmp_path / "c.sqlite", text, 10) == expected, text
+
+
 def _titles_of(path, keys: list[str]) -> list[str]:
     store = open_store(path, read_only=True)
     return [q.object.value for k in keys for q in store.quads_for_pattern(resources.paper(k), DCTERMS.title, None)]
@@ -89,12 +114,16 @@ def test_an_update_fills_the_index_of_a_catalog_made_before_it(tmp_path, mini_ne
     build(path, [MINI], release="r1")
     with Catalog(catalog_file(path)) as catalog:  # as a catalog of an earlier ckg: no titles, no mark
         catalog.db.execute("DELETE FROM paper_titles")
-        catalog.db.execute("DELETE FROM meta WHERE k = ?", (Catalog.TITLE_INDEX_COMPLETE,))
+        catalog.db.execute("DELETE FROM paper_title_text")
+        catalog.db.execute("DELETE FROM meta WHERE k IN (?, ?)", (Catalog.TITLE_INDEX_COMPLETE, Catalog.TITLE_TEXT_COMPLETE))
     assert not narrowed(path, "ace2")
     result = update(path, [mini_next], release="r2")
     assert "title_index" in result.manifest["timings_s"]
     assert narrowed(path, "ace2")
     assert answers(path, "ace2", index=True) == answers(path, "ace2", index=False) != []
+    with Catalog(catalog_file(path)) as catalog:  # the titles as written too, one row a title
+        assert catalog.title_text_complete()
+        assert sorted(t for (t,) in catalog.db.execute("SELECT title FROM paper_title_text")) == titles(path)
 
 
 def page(path, text: str, limit: int, *, index: bool = True) -> list[tuple]:
@@ -137,6 +166,50 @@ def test_a_first_page_by_title_is_the_first_rows(demo_store, monkeypatch):
     assert page_narrowed_to(demo_store, "e", 11) is None and page(demo_store, "e", 11) == whole[:11]
     monkeypatch.setattr(sparql, "TITLE_INDEX_MAX_MATCHES", 5)  # more matches than titles it reads
     assert page_narrowed_to(demo_store, "e", 3) is None and page(demo_store, "e", 3) == whole[:3]
+
+
+@pytest.mark.parametrize("in_order", [1, 10**9])
+def test_the_first_titles_are_sorted_by_the_catalog_or_read_from_the_store(demo_store, tmp_path, monkeypatch, in_order):
+    """The catalog keeps each title as written and sorts the matches itself (or reads its titles
+    in order until the page is full): the store's titles are not read. A catalog without them
+    (made before) pages from the store's titles."""
+    from conftest import copy_store
+
+    from ckg import first_pages
+    from ckg.etl import catalog as catalogs
+
+    monkeypatch.setattr(catalogs, "SCAN_IN_ORDER", in_order)
+    texts = ["virus", "o", "e", "Coronavirus"]
+    wholes = {text: answers(demo_store, text, index=False) for text in texts}
+    read: list[int] = []
+    reading = first_pages.first_by_title
+    monkeypatch.setattr(first_pages, "first_by_title", lambda *a: read.append(1) or reading(*a))
+    for text in texts:
+        for limit in (1, 3, 10):
+            assert page(demo_store, text, limit) == wholes[text][:limit], (text, limit)
+    assert not read
+    copy = copy_store(demo_store, tmp_path / "copy")
+    with Catalog(catalog_file(copy)) as catalog:
+        catalog.db.execute("DELETE FROM meta WHERE k = ?", (Catalog.TITLE_TEXT_COMPLETE,))
+    for text in texts:
+        assert page(copy, text, 3) == wholes[text][:3], text
+    assert read
+
+
+def test_a_title_that_is_not_a_plain_string_sets_the_titles_as_written_aside(tmp_path, mini_next):
+    path = tmp_path / "s"
+    build(path, [MINI], release="r1")
+    store = open_store(path)  # a change in place: a title in German, which SPARQL orders apart
+    store.add(ox.Quad(resources.paper("aaaa0002"), DCTERMS.title, ox.Literal("Die ACE2-Studie", language="de"),
+                      ox.NamedNode("https://example.org/g")))
+    del store
+    update(path, [mini_next], release="r2")
+    with Catalog(catalog_file(path)) as catalog:
+        assert catalog.title_index_complete() and not catalog.title_text_complete()
+    whole = answers(path, "ace2", index=False)
+    assert any(r[2] == "Die ACE2-Studie" for r in whole)
+    for limit in range(1, len(whole) + 1):
+        assert page(path, "ace2", limit) == whole[:limit], limit
 
 
 def test_titles_that_are_not_plain_strings_leave_the_order_to_the_engine():
