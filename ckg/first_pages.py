@@ -383,13 +383,15 @@ def first_by_title(store: ox.Store, papers: list[ox.NamedNode], text: str, n: in
 
 def first_of_titles(pairs: Iterable[tuple[str, str]], n: int) -> list[ox.NamedNode]:
     """The papers of the first ``n`` rows ordered by ``?title ?paper`` of these (title, paper key)
-    pairs (:func:`ckg.etl.catalog.first_titles_containing`: the first titles, ties included).
+    pairs (:func:`ckg.etl.catalog.first_titles_containing`: the first titles, ties included), in
+    the order of their first rows.
 
-    >>> [p.value.rsplit("/", 1)[1] for p in first_of_titles([("Cloth masks", "d"), ("Cloth masks", "b")], 1)]
-    ['b']
+    >>> page = first_of_titles([("Masks", "a"), ("Cloth masks", "d"), ("Cloth masks", "b"), ("Clothes", "a")], 3)
+    >>> [p.value.rsplit("/", 1)[1] for p in page]
+    ['b', 'd', 'a']
     """
     rows = heapq.nsmallest(n, ((title, resources.paper(key).value) for title, key in pairs))
-    return [ox.NamedNode(iri) for iri in sorted({iri for _title, iri in rows})]
+    return [ox.NamedNode(iri) for iri in dict.fromkeys(iri for _title, iri in rows)]
 
 
 RANKINGS: dict[str, Callable[[ox.Store, Citations, Subs, int], Narrowing | None]] = {

@@ -29,11 +29,13 @@ ckg.sparql.UnknownFunction: unknown function <http://example.org/nofn>: a query 
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -422,6 +424,51 @@ def named_text(query: NamedQuery, substitutions: dict, folder: Path | None, *, s
       (:mod:`ckg.first_pages`) and ``store``, the release's store, is given;
     * with its counted group's rows given as values when the query declares a count ckg keeps
       (:mod:`ckg.counted`) and ``store`` is given."""
+    narrowing = _narrowing(query, substitutions, folder, store, rows)
+    return narrowing if isinstance(narrowing, str) else query.narrowed(narrowing[0], narrowing[1])
+
+
+TITLE_CHUNK = 1_000
+"""The most papers one text of a query ordered by title is narrowed to (:func:`named_texts`)."""
+
+
+def named_texts(query: NamedQuery, substitutions: dict, folder: Path | None, *, store: ox.Store | None = None,
+                rows: int | None = None) -> list[str]:
+    """The texts to run for a named query (:func:`named_text`): one, or, for a query ordered by
+    title (``ORDER BY ?title ?VARIABLE``) narrowed to more than :data:`TITLE_CHUNK` papers in
+    title order, one text per :data:`TITLE_CHUNK` of them, whose answers merged in that order
+    are the query's (:func:`execute_named`). pyoxigraph joins up to about a thousand values by
+    looking each paper up, and more by reading every paper: at a million papers, find-papers
+    narrowed to 1,000 papers took 124 ms, to 2,000 2.2 s, to 10,001 17.7 s."""
+    narrowing = _narrowing(query, substitutions, folder, store, rows)
+    if isinstance(narrowing, str):
+        return [narrowing]
+    variable, papers, ordered = narrowing
+    if not ordered or len(papers) <= TITLE_CHUNK:
+        return [query.narrowed(variable, papers)]
+    return [query.narrowed(variable, papers[i:i + TITLE_CHUNK]) for i in range(0, len(papers), TITLE_CHUNK)]
+
+
+def execute_named(store: ox.Store, query: NamedQuery, substitutions: dict, folder: Path | None, *,
+                  rows: int | None = None, limit: int | None = None, **kwargs: Any) -> Result:
+    """Run a named query with bound parameters, narrowed for its first ``rows`` rows where ckg
+    can (:func:`named_texts`), at most ``limit`` rows; several texts' answers are merged in the
+    query's order by title."""
+    texts = named_texts(query, substitutions, folder, store=store, rows=rows)
+    if len(texts) == 1:
+        return execute(store, texts[0], substitutions=substitutions, limit=limit, **kwargs)
+    parts = [execute(store, text, substitutions=substitutions, **kwargs) for text in texts]
+    variables = parts[0].variables
+    order = [variables.index("title"), variables.index(query.title_index[0])]
+    merged = heapq.merge(*(part.rows for part in parts),
+                         key=lambda row: tuple("" if row[i] is None else row[i].value for i in order))
+    return Result("SELECT", variables=variables, rows=islice(merged, limit))
+
+
+def _narrowing(query: NamedQuery, substitutions: dict, folder: Path | None, store: ox.Store | None,
+               rows: int | None) -> str | tuple[str, list[ox.NamedNode], bool]:
+    """:func:`named_text`'s text, or the variable and the papers the title index narrows it to, and
+    whether they are in the order of the query's rows (by title)."""
     if folder is None or (Path(folder) / EDITED_FILE).exists():
         return query.text
     if query.counted is not None and store is not None:
@@ -444,7 +491,7 @@ def named_text(query: NamedQuery, substitutions: dict, folder: Path | None, *, s
         pairs = first_titles_containing(catalog, text.value, rows, TITLE_INDEX_MAX_MATCHES)
         if pairs is not None:
             papers = first_pages.first_of_titles(pairs, rows)
-            return query.text if len(papers) > TITLE_INDEX_MAX_PAPERS else query.narrowed(variable, papers)
+            return query.text if len(papers) > TITLE_INDEX_MAX_PAPERS else (variable, papers, True)
     paged = query.title_ordered and store is not None and rows is not None  # a catalog without the titles as written
     keys = papers_with_title_containing(catalog, text.value, TITLE_INDEX_MAX_MATCHES if paged else TITLE_INDEX_MAX_PAPERS)
     if keys is None:
@@ -454,7 +501,9 @@ def named_text(query: NamedQuery, substitutions: dict, folder: Path | None, *, s
         papers = first_pages.first_by_title(store, papers, text.value, rows) or papers
     if len(papers) > TITLE_INDEX_MAX_PAPERS:
         return query.text
-    return query.narrowed(variable, papers)
+    return variable, papers, False
+
+
 
 
 def warm(folder: Path | None) -> None:
@@ -478,9 +527,7 @@ def run_named(store: ox.Store, query: NamedQuery, params: dict[str, Any], *, lim
     ``query``, for example ``custom_functions``); ``folder``, the folder of the store's release
     (:func:`ckg.store.open_release`), lets it use the release's title index and, with a ``limit``,
     find a ranking's first page (:func:`named_text`)."""
-    substitutions = query.bind(params)
-    text = named_text(query, substitutions, folder, store=store, rows=limit)
-    return execute(store, text, substitutions=substitutions, limit=limit, **kwargs)
+    return execute_named(store, query, query.bind(params), folder, rows=limit, limit=limit, **kwargs)
 
 
 def _clean_message(message: str) -> str:

@@ -25,7 +25,7 @@ import pyoxigraph as ox
 
 from ckg import queries, resources
 from ckg.server import guard, records
-from ckg.sparql import QuerySyntaxError, Result, check_update, execute, named_text, unknown_function, write
+from ckg.sparql import QuerySyntaxError, Result, check_update, execute, execute_named, unknown_function, write
 from ckg.store import StoreError
 from ckg.terms import PREFIXES
 
@@ -169,8 +169,8 @@ def run_named(ctx, *, name: str, params: dict[str, str], fmt: str, max_rows: int
     query = queries.get(name)
     subs = query.bind(params)
     # one row past the page, so that a cut answer is still known to be cut (truncated)
-    text = named_text(query, subs, ctx.folder, store=ctx.store, rows=None if max_rows is None else max_rows + 1)
-    result = execute(ctx.store, text, substitutions=subs, custom_functions=ctx.functions)
+    result = execute_named(ctx.store, query, subs, ctx.folder, rows=None if max_rows is None else max_rows + 1,
+                           custom_functions=ctx.functions)
     if fmt != "object":
         return serialise(result, max_rows, {"solutions": (fmt, ""), "graph": (fmt, "")})
     rows = list(itertools.islice(result.rows, None if max_rows is None else max_rows + 1))

@@ -175,25 +175,48 @@ def test_the_first_titles_are_sorted_by_the_catalog_or_read_from_the_store(demo_
     (made before) pages from the store's titles."""
     from conftest import copy_store
 
-    from ckg import first_pages
+    from ckg import first_pages, sparql
     from ckg.etl import catalog as catalogs
 
     monkeypatch.setattr(catalogs, "SCAN_IN_ORDER", in_order)
+    monkeypatch.setattr(sparql, "TITLE_CHUNK", 4)  # a page of more papers runs as texts of 4 papers, merged
     texts = ["virus", "o", "e", "Coronavirus"]
     wholes = {text: answers(demo_store, text, index=False) for text in texts}
     read: list[int] = []
     reading = first_pages.first_by_title
     monkeypatch.setattr(first_pages, "first_by_title", lambda *a: read.append(1) or reading(*a))
     for text in texts:
-        for limit in (1, 3, 10):
+        for limit in (1, 3, 10, len(wholes[text]) + 1):
             assert page(demo_store, text, limit) == wholes[text][:limit], (text, limit)
     assert not read
+    folder, store = open_release(demo_store, read_only=True)
+    assert len(sparql.named_texts(FIND, FIND.bind({"text": "e"}), folder, store=store, rows=10)) == 3
     copy = copy_store(demo_store, tmp_path / "copy")
     with Catalog(catalog_file(copy)) as catalog:
         catalog.db.execute("DELETE FROM meta WHERE k = ?", (Catalog.TITLE_TEXT_COMPLETE,))
     for text in texts:
         assert page(copy, text, 3) == wholes[text][:3], text
     assert read
+
+
+def test_a_paper_of_two_titles_pages_in_the_order_of_both(tmp_path, mini_next, monkeypatch):
+    from ckg import sparql
+
+    path = tmp_path / "s"
+    build(path, [MINI], release="r1")
+    store = open_store(path)  # a change in place: a second title, which the next update indexes too
+    store.add(ox.Quad(resources.paper("aaaa0002"), DCTERMS.title, ox.Literal("Zoonotic origin of the virus"),
+                      ox.NamedNode("https://example.org/g")))
+    del store
+    update(path, [mini_next], release="r2")
+    with Catalog(catalog_file(path)) as catalog:
+        assert catalog.title_text_complete()
+    monkeypatch.setattr(sparql, "TITLE_CHUNK", 1)  # one text a paper, merged by title
+    for text in ("o", "e", "virus"):
+        whole = answers(path, text, index=False)
+        assert [r[1] for r in whole].count(resources.paper("aaaa0002").value) >= (2 if text != "virus" else 1)
+        for limit in range(1, len(whole) + 2):
+            assert page(path, text, limit) == whole[:limit], (text, limit)
 
 
 def test_a_title_that_is_not_a_plain_string_sets_the_titles_as_written_aside(tmp_path, mini_next):
