@@ -141,6 +141,23 @@ def test_the_api_answers_with_the_counts(demo_store):
     assert [(row["other"], row["papers"]) for row in got["rows"]] == [(r[1], int(r[4])) for r in expected[:3]]
 
 
+def test_a_query_process_reads_the_edges_when_it_opens_a_release(demo_store):
+    import threading
+
+    from ckg import first_pages
+    from ckg.server.engine import EngineContext
+
+    first_pages._CACHE.clear()  # what other tests of this process read
+    ctx = EngineContext({"store": str(demo_store)})
+    ctx.open()
+    for thread in [t for t in threading.enumerate() if t.name == "ckg-warm"]:
+        thread.join(timeout=60)
+    catalog = str(ctx.folder / CATALOG_FILE)
+    kept = {key[0] for key in first_pages._CACHE if key[1] == catalog}
+    ctx.close()
+    assert {"citations", "concept-edges"} <= kept
+
+
 def test_a_counted_line_is_checked():
     text = ("# name: q\n# summary: s\n# param: concept (string): c\n# counted: cooccurrence\n"
             "SELECT ?concept ?other WHERE { ?other ?p ?concept }\n")
