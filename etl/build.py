@@ -63,6 +63,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +77,7 @@ except ImportError:  # (not on Windows)
 import ckg
 from ckg import faults, resources
 from ckg.etl import emit, ranking, signals
-from ckg.etl.annotate import AnnotationOptions, concepts_stage, topics_stage, worker_processes
+from ckg.etl.annotate import AnnotationOptions, concepts_stage, spooled_texts, topics_stage, worker_processes
 from ckg.etl.assemble import Assembler, InputError, Unchanged, discover
 from ckg.etl.catalog import Catalog, PaperRows, paper_rows
 from ckg.etl.counts import GraphCounts, counts_of, graph_counts, outside_corpus_graphs, paper_graph_counts
@@ -467,8 +468,8 @@ def apply_release(store_path: Path, folder: Path, inputs: list[Path], *, release
                     # counts its paper graphs (a scan, which does not wait for the compaction either)
                     with ThreadPoolExecutor(1, thread_name_prefix="ckg-count") as pool:
                         counting = pool.submit(outside_corpus_graphs, store)
-                        search_state = search_index.write_whole(
-                            search_index.index_dir(folder), (search_index.PaperText(*r) for r in texts_aside.records()))
+                        search_state = search_index.write_whole(search_index.index_dir(folder), (
+                            search_index.PaperText(*r) for r in texts_aside.records(keep=True)))
                         papers_counted = counting.result()
                 elif source_edited:
                     search_state = search_index.rebuild(folder, store)
@@ -477,10 +478,12 @@ def apply_release(store_path: Path, folder: Path, inputs: list[Path], *, release
                                                               changes.removed)
 
             # -- concepts and topics (ckg.etl.annotate): corpus-wide, difference applied ---------
+            # (a build's stages read the texts it put aside, not the store: ckg.etl.annotate.spooled_texts)
+            texts = None if texts_aside is None else spooled_texts(partial(texts_aside.records, keep=True), store)
             with timer.stage("concepts"):
-                concepts = concepts_stage(store, catalog, annotation, tick)
+                concepts = concepts_stage(store, catalog, annotation, tick, texts)
             with timer.stage("topics"):
-                topics = topics_stage(store, catalog, annotation)
+                topics = topics_stage(store, catalog, annotation, texts)
             with timer.stage("signals"):  # name keys and counts the named queries read (ckg.etl.signals)
                 signal_counts = signals.apply_signals(store, catalog)
 

@@ -156,8 +156,9 @@ class Spool:
         if len(self._batch) >= SPOOL_BATCH:
             self._flush()
 
-    def records(self) -> Iterator[tuple[str, ...]]:
-        """Every record put, in order; the file is deleted once they are read."""
+    def records(self, *, keep: bool = False) -> Iterator[tuple[str, ...]]:
+        """Every record put, in order; the file is deleted once they are read, unless ``keep``
+        (to be read again: :meth:`discard` deletes it)."""
         self._flush()
         if self._out is not None:
             self._out.close()
@@ -169,7 +170,8 @@ class Spool:
                 except EOFError:
                     break
                 yield from batch
-        self.discard()
+        if not keep:
+            self.discard()
 
     def discard(self) -> None:
         """Close the file if it is still being written and delete it (also once read: a no-op then)."""

@@ -185,6 +185,29 @@ def test_a_large_corpus_is_inferred_with_a_sampled_model_and_an_update_infers_wh
     assert content(again) == content(plain)
 
 
+def test_a_build_annotates_from_the_texts_it_put_aside(tmp_path, demo_releases, monkeypatch):
+    """A build's concept extraction and topic inference read the texts the build spooled as it
+    read the papers, not the store; only the topic model's training sample is read from the store.
+    The store holds the same texts: the build equals one whose stages read the store."""
+    from ckg.etl import annotate
+    from ckg.etl import build as builds
+    from ckg.etl.annotate import AnnotationOptions
+    from ckg.etl.build import build
+    from test_update import content
+
+    options = AnnotationOptions(topics=_sampled_config(tmp_path, 20, 0.9), processes=1)
+    asked: list[int] = []
+    reading = annotate.paper_texts
+    monkeypatch.setattr(annotate, "paper_texts", lambda store, keys, **kw: reading(store, (asked.append(len(keys)) or keys), **kw))
+    spooled = build(tmp_path / "spooled", [demo_releases[0]], release="demo-1", annotation=options)
+    assert spooled.counts["topics"]["inferred"] == 60 and spooled.counts["concepts"]["extraction"]["papers"] == 60
+    assert sum(asked) == 20  # the training sample; the 60 papers' concepts and topics came from the spool
+    monkeypatch.setattr(builds, "spooled_texts", lambda records, store: None)  # the stages read the store
+    build(tmp_path / "stored", [demo_releases[0]], release="demo-1", annotation=options)
+    assert sum(asked) > 20 + 60
+    assert content(tmp_path / "spooled") == content(tmp_path / "stored")
+
+
 def test_topics_from_a_store_without_a_sampled_model_is_refused(tmp_path, mini_store):
     from ckg.etl.annotate import AnnotationOptions
     from ckg.etl.build import build
