@@ -52,20 +52,20 @@ CONCEPTS_GRAPH = "concepts"
 
 class ConceptEdges:
     """The ``paper ckg:associatedConcept concept`` edges of a release as arrays of numbers: each
-    paper's concepts and each concept's papers, in compressed rows.
+    paper's concepts and each concept's papers, in compressed rows. The papers are numbers only
+    (their keys are not kept: some 170 MB a query process at a million papers).
 
-    >>> e = ConceptEdges.of_pairs([("b", "x"), ("a", "x"), ("a", "y")])
-    >>> e.papers, e.concepts, e.concepts_of(np.array([e.paper_number["a"]])).tolist()
-    (['b', 'a'], ['x', 'y'], [0, 1])
+    >>> e = ConceptEdges.of_pairs([("b", "x"), ("a", "x"), ("a", "y")])  # papers b: 0, a: 1
+    >>> e.concepts, e.papers_of(e.concept_number["x"]).tolist(), e.concepts_of(np.array([1])).tolist()
+    (['x', 'y'], [0, 1], [0, 1])
     """
 
-    def __init__(self, papers: list[str], concepts: list[str], paper: np.ndarray, concept: np.ndarray) -> None:
-        self.papers, self.concepts = papers, concepts
+    def __init__(self, papers: int, concepts: list[str], paper: np.ndarray, concept: np.ndarray) -> None:
+        self.concepts = concepts
         self.concept_number = {c: i for i, c in enumerate(concepts)}
-        self.paper_number = {p: i for i, p in enumerate(papers)}
         by_paper = np.argsort(paper, kind="stable")
         self._paper_concepts = concept[by_paper]
-        self._paper_starts = np.searchsorted(paper[by_paper], np.arange(len(papers) + 1))
+        self._paper_starts = np.searchsorted(paper[by_paper], np.arange(papers + 1))
         by_concept = np.argsort(concept, kind="stable")
         self._concept_papers = paper[by_concept]
         self._concept_starts = np.searchsorted(concept[by_concept], np.arange(len(concepts) + 1))
@@ -79,7 +79,7 @@ class ConceptEdges:
         for p, c in pairs:
             paper.append(papers.setdefault(p, len(papers)))
             concept.append(concepts.setdefault(c, len(concepts)))
-        return cls(list(papers), list(concepts), np.array(paper, dtype=np.int32), np.array(concept, dtype=np.int32))
+        return cls(len(papers), list(concepts), np.array(paper, dtype=np.int32), np.array(concept, dtype=np.int32))
 
     @classmethod
     def of_catalog(cls, path: Path) -> ConceptEdges:
