@@ -504,8 +504,6 @@ def _narrowing(query: NamedQuery, substitutions: dict, folder: Path | None, stor
     return variable, papers, False
 
 
-
-
 def warm(folder: Path | None) -> None:
     """Read what :func:`named_text` reads of the release in ``folder`` once per process (the
     citations, the concept edges: some 10 s each at a million papers), so that the first query

@@ -316,15 +316,15 @@ class Catalog:
         """The title of a paper just put (its ``dcterms:title`` as the store holds it, a plain string)."""
         self._insert_titles([(key, title)])
 
-    def replace_titles(self, titles: Iterable[tuple[str, str | list[str]]], *, plain: bool = True) -> None:
-        """Fill the title index anew with (paper key, its title or titles) pairs and mark it
-        complete; the titles as written too, marked complete when ``plain`` (every title is a
-        plain string)."""
+    def replace_titles(self, titles: Iterable[tuple[str, str | list[str]]]) -> None:
+        """Fill the title index and the titles as written anew with (paper key, its title or
+        titles) pairs and mark both complete (``ckg.etl.build.fill_titles`` unmarks the titles as
+        written when one is not a plain string)."""
         self.db.execute("DELETE FROM paper_titles")
         self.db.execute("DELETE FROM paper_title_text")
         self._insert_titles(titles)
         self.set_meta(self.TITLE_INDEX_COMPLETE, "complete")
-        self.set_meta(self.TITLE_TEXT_COMPLETE, "complete" if plain else "")
+        self.set_meta(self.TITLE_TEXT_COMPLETE, "complete")
 
     def _insert_titles(self, titles: Iterable[tuple[str, str | list[str]]]) -> None:
         """The rows of both tables for each (key, title or titles) of a paper the catalog holds.
@@ -785,6 +785,12 @@ def read_topic_model(path: Path) -> tuple[bytes, dict] | None:
         db.close()
 
 
+def _marked_complete(db: sqlite3.Connection, key: str) -> bool:
+    """Whether a catalog's meta table marks ``key`` complete."""
+    found = db.execute("SELECT v FROM meta WHERE k = ?", (key,)).fetchone()
+    return found is not None and found[0] == "complete"
+
+
 def _title_match(text: str) -> tuple[str, str]:
     """The condition on ``paper_titles.title`` (and its parameter) of the lower-cased titles that
     contain the lower-cased ``text``: a phrase of the trigram index for three characters or more
@@ -832,8 +838,7 @@ def first_titles_containing(path: Path, text: str, n: int, cap: int) -> list[tup
     needle, (condition, pattern) = text.lower(), _title_match(text)
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        complete = db.execute("SELECT v FROM meta WHERE k = ?", (Catalog.TITLE_TEXT_COMPLETE,)).fetchone()
-        if complete is None or complete[0] != "complete":
+        if not _marked_complete(db, Catalog.TITLE_TEXT_COMPLETE):
             return None
         matched = db.execute(f"SELECT COUNT(*) FROM (SELECT 1 FROM paper_titles WHERE {condition} LIMIT ?)",
                              (pattern, cap + 1)).fetchone()[0]
@@ -881,8 +886,7 @@ def papers_with_title_containing(path: Path, text: str, cap: int) -> list[str] |
     condition, pattern = _title_match(text)
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        complete = db.execute("SELECT v FROM meta WHERE k = ?", (Catalog.TITLE_INDEX_COMPLETE,)).fetchone()
-        if complete is None or complete[0] != "complete":
+        if not _marked_complete(db, Catalog.TITLE_INDEX_COMPLETE):
             return None
         keys = [k for (k,) in db.execute(
             "SELECT papers.key FROM paper_titles JOIN papers ON papers.rowid = paper_titles.rowid "
