@@ -183,7 +183,23 @@ def test_whitespace_is_collapsed_as_the_regular_expression_did_for_every_code_po
     chars = [chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF]
     space = re.compile(r"\s+")
     for ch in chars:
-        value = f" a{ch}{ch}b {ch}"
-        assert collapse_space(value) == space.sub(" ", value).strip(), hex(ord(ch))
+        for value in (f" a{ch}{ch}b {ch}", f"a{ch}b c", f"{ch}a b", f"a  b{ch}"):  # the last three: printable fast path
+            assert collapse_space(value) == space.sub(" ", value).strip(), (hex(ord(ch)), value)
     assert clean_text("  Severe\u00a0acute\n\trespiratory  ") == "Severe acute respiratory"
     assert clean_text(None) == ""
+
+
+def test_xml_text_removes_what_its_expression_matches_for_every_code_point():
+    """xml_text returns a printable value without searching it (str.isprintable): no character the
+    expression matches may be printable, or a control character would reach the store."""
+    import sys
+
+    from ckg.etl.normalize import _XML_INVALID, xml_text
+
+    for c in range(sys.maxunicode + 1):
+        ch = chr(c)
+        value = f"a{ch}b"
+        if _XML_INVALID.match(ch):
+            assert xml_text(value) == (("a b", 0) if ch.isspace() else ("ab", 1)), hex(c)
+        else:
+            assert xml_text(value) == (value, 0), hex(c)
