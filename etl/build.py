@@ -589,7 +589,7 @@ def _stage_derived(out: StagedLoad, catalog: Catalog, timer: _Timer, tick: Progr
         for chunk in _all_entity_nquads(catalog):
             out.write(chunk)
     with timer.stage("citations"):  # resolution keeps its outcomes and the edges in the catalog
-        resolution = resolve(catalog)
+        resolution = resolve(catalog, between=out.check)  # stops at a failed load of the papers
         for pairs in batches(resolution.added, 20_000):
             out.write(emit.citation_nquads(pairs))
         tick("citations", resolution.added_count)

@@ -80,7 +80,7 @@ import time
 import zlib
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -913,14 +913,15 @@ _FULL_SHARE, _FULL_MIN = 0.25, 5_000  # an update that puts or deletes more than
 _BATCH = 20_000
 
 
-def resolve(catalog: Catalog) -> Resolution:
+def resolve(catalog: Catalog, between: Callable[[], None] | None = None) -> Resolution:
     """Resolve the bibliography entries of the catalog against its papers, keep the outcomes and
     edges in the catalog, and return the counts and the edges added and dropped.
 
     The first run (or one after a change of the catalog's format) resolves every entry; later
     runs resolve the entries of the papers put since, and the old entries those papers (and the
     papers deleted since) can change: the result is the same. A catalog without entries keeps no
-    state (:func:`_without_entries`)."""
+    state (:func:`_without_entries`). ``between`` is called between the parts of a first run (a
+    build's check that its papers still load: at 1M the run takes half an hour)."""
     if catalog.db.execute("SELECT NOT EXISTS (SELECT 1 FROM bib)").fetchone()[0]:
         return _without_entries(catalog)
     state = catalog.citation_state()
@@ -928,7 +929,7 @@ def resolve(catalog: Catalog) -> Resolution:
         dirty = catalog.citation_dirty_count()
         if dirty <= _FULL_SHARE * catalog.count() or dirty < _FULL_MIN:
             return _incremental(catalog, state)
-    return _full(catalog)
+    return _full(catalog, between)
 
 
 def _without_entries(catalog: Catalog) -> Resolution:
@@ -972,7 +973,7 @@ class _Clock:
         self.last = now
 
 
-def _full(catalog: Catalog) -> Resolution:
+def _full(catalog: Catalog, between: Callable[[], None] | None = None) -> Resolution:
     db = catalog.db
     clock = _Clock()
     catalog.clear_citation_state()
@@ -1036,6 +1037,8 @@ def _full(catalog: Catalog) -> Resolution:
     processes = 0
     try:
         for part in _resolve_all(catalog, index, order):
+            if between is not None:
+                between()
             processes = max(processes, part.process)
             for code, n in enumerate(part.tally):
                 tally[code] += n

@@ -214,7 +214,10 @@ class StagedLoad:
 
     def write(self, data: bytes) -> None:
         """Append to the staging file (:class:`WrittenOnce`: dropped from the page cache as it is
-        written; the bulk loader reads it back in order from the disk)."""
+        written; the bulk loader reads it back in order from the disk). Raises the error of a
+        piece the thread failed to load (:meth:`check`)."""
+        if self._loads:
+            self.check()
         self._out.write(data)
 
     def paper_done(self) -> None:
@@ -228,7 +231,7 @@ class StagedLoad:
         writes what follows from its catalog: the entities, on one core, beside the load)."""
         if self._thread is None:
             self._thread = ThreadPoolExecutor(1, thread_name_prefix="ckg-load")
-        self._check()
+        self.check()
         self._out.close()
         self._loads.append(self._thread.submit(self._load_piece, self._file_path))
         self._file_path = self._next_path()
@@ -263,8 +266,9 @@ class StagedLoad:
         self.pieces += 1
         self.loader_s += time.perf_counter() - start
 
-    def _check(self) -> None:
-        """Raise the error of a piece already loaded, if one failed."""
+    def check(self) -> None:
+        """Raise the error of a piece already loaded, if one failed: the work staged after a failed
+        load is lost anyway (a 1M build whose disk filled in the load went on for 25 minutes)."""
         for load in self._loads:
             if load.done() and load.exception() is not None:
                 raise load.exception()

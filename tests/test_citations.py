@@ -117,3 +117,30 @@ def test_resolver_against_the_demo_corpus_ground_truth(tmp_path):
             found = set(catalog.citation_edges())
         assert found == set(generated.citations)
         assert result.counts["citations"]["edges"] == len(generated.citations)
+
+
+def test_a_first_run_calls_between_after_each_part_and_stops_at_its_error(tmp_path, monkeypatch):
+    """A build resolves while its papers load in a thread (etl.build._stage_derived): ``between``
+    raises a failed load's error between the parts of the resolution, not half an hour later."""
+    from ckg.etl import citations
+
+    monkeypatch.setattr(citations, "_BATCH", 2)  # a part every two entries
+    citing = [paper(f"c{i}", f"Citing paper number {i}", bib=[BibEntry(f"b{j}", TARGET, 2020) for j in range(3)])
+              for i in range(4)]
+    calls = []
+
+    def between():
+        calls.append(len(calls))
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device")
+
+    with Catalog(tmp_path / "c.sqlite") as catalog:
+        for p in [paper("a", TARGET), *citing]:
+            catalog.put_paper(p, "h", "r", "r")
+        catalog.commit()
+        with pytest.raises(OSError, match="No space left"):
+            resolve(catalog, between=between)
+        assert calls == [0, 1, 2]  # 12 entries in parts of 2: stopped at the third of six
+        calls.clear()
+        result = resolve(catalog, between=lambda: calls.append(len(calls)))
+    assert len(calls) == 6 and result.edges == {(f"c{i}", "a"): "title" for i in range(4)}

@@ -46,3 +46,25 @@ def test_the_staging_file_is_dropped_from_the_page_cache_in_windows_and_loaded_w
         assert ends[-1] <= len(written) and len(asked) >= len(written) // 300  # lines of about 70 bytes
     else:  # pieces: each file's requests start at its beginning
         assert sum(offset == 0 for offset, _, _ in asked) > 1
+
+
+def test_a_failed_piece_load_is_raised_by_the_next_write_and_leaves_no_file(tmp_path, monkeypatch):
+    """The loader thread's error reaches the writing thread at its next write (a 1M build whose
+    disk filled in the load of its papers staged entities and resolved citations for 25 more
+    minutes before `finish` raised it)."""
+    from concurrent.futures import wait
+
+    def full_disk(store, path):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(staging, "load_file", full_disk)
+    out = StagedLoad(ox.Store(), tmp_path / "staging.nq", cut_bytes=None)
+    with out:
+        out.write(LINE.format(n=1).encode())
+        out.hand_over()
+        wait(out._loads)  # the thread has failed
+        with pytest.raises(OSError, match="No space left"):
+            out.write(LINE.format(n=2).encode())
+        with pytest.raises(OSError, match="No space left"):
+            out.check()
+    assert not list(tmp_path.iterdir())
