@@ -50,7 +50,7 @@ def test_the_staging_file_is_dropped_from_the_page_cache_in_windows_and_loaded_w
 
 def test_a_failed_piece_load_is_raised_by_the_next_write_and_leaves_no_file(tmp_path, monkeypatch):
     """The loader thread's error reaches the writing thread at its next write (a 1M build whose
-    disk filled in the load of its papers staged entities and resolved citations for 25 more
+    disk filled in the load of its papers staged entities and resolved citations for 21 more
     minutes before `finish` raised it)."""
     from concurrent.futures import wait
 
