@@ -56,7 +56,8 @@ resolves every entry again (``bench/bench_citations.py`` measures both):
 * *State in the catalog.* Each decided entry's outcome and candidate papers, each citing
   paper's edges, and four posting tables: identifiers and title keys of entries and of papers
   (hashed, in buckets), blocking tokens of entries and of papers. A fresh build fills them
-  in one pass over the entries, streamed from the catalog.
+  in one pass over the entries, streamed from the catalog in groups by title (worker processes
+  take a group each), so a title cited by many entries is analysed and matched once.
 * *Updates.* The catalog logs the papers put or deleted since the last resolution (with the
   old version's title, year and identifiers) and the entries deleted. Only the entries of
   new and changed papers are resolved, and the old entries that the change can affect: those
@@ -453,7 +454,8 @@ class _Title:
 
 
 class _Titles:
-    """Titles analysed, memoised (the same work is cited by many papers)."""
+    """Titles analysed, memoised (the same work is cited by many papers): a full resolution
+    clears it at each group of titles (:func:`_title_groups`), an update keeps up to ``limit``."""
 
     def __init__(self, order: _Order, limit: int = 100_000) -> None:
         self.order, self.limit = order, limit
@@ -1158,21 +1160,61 @@ def _processes() -> int:
         return os.cpu_count() or 1
 
 
+def _title_groups(db: sqlite3.Connection, groups: int) -> list[bytes]:
+    """The rowids of the catalog's entries in ``groups`` groups (int64 arrays as bytes, each
+    ascending) by a hash of their titles: every entry of one title falls in one group, so the
+    title is analysed, and its fuzzy matches computed, once (an entry without a title goes by
+    its rowid). 1.44M entries cite 256,176 distinct titles at 100k generated papers; in rowid
+    order a worker met each one again after its cache of titles was cleared.
+
+    >>> db = sqlite3.connect(":memory:")
+    >>> _ = db.execute("CREATE TABLE bib (title_norm TEXT)")
+    >>> _ = db.executemany("INSERT INTO bib VALUES (?)", [("a b",), ("c d",), ("a b",), ("",), (None,), ("c d",)])
+    >>> [np.frombuffer(g, dtype=np.int64).tolist() for g in _title_groups(db, 2)]
+    [[2, 4, 6], [1, 3, 5]]
+    """
+    rowids, hashes = array("q"), array("q")
+    crc = zlib.crc32
+    for rowid, title in db.execute("SELECT rowid, title_norm FROM bib ORDER BY rowid"):
+        rowids.append(rowid)
+        hashes.append(crc(title.encode()) if title else rowid)
+    ids = np.frombuffer(rowids, dtype=np.int64)
+    group = np.frombuffer(hashes, dtype=np.int64) % groups
+    ids = ids[np.argsort(group, kind="stable")]
+    bounds = np.searchsorted(np.sort(group), np.arange(groups + 1))
+    return [ids[a:b].tobytes() for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist()) if b > a]
+
+
+def _resolve_group(db: sqlite3.Connection, rowids: bytes, index: PaperIndex, titles: _Titles) -> Iterator[_Part]:
+    """Resolve the entries of a group of rowids (one title's entries are all in one group: the
+    titles analysed are kept for the group only)."""
+    titles.cache.clear()
+    sql = f"SELECT {_ENTRY_COLUMNS} FROM bib WHERE rowid IN ({{}}) ORDER BY rowid"
+    ids = np.frombuffer(rowids, dtype=np.int64).tolist()
+    rows: list[tuple] = []
+    for chunk in _chunks(ids):
+        rows += db.execute(sql.format(",".join("?" * len(chunk))), chunk)
+        while len(rows) >= _BATCH:
+            yield _resolve_rows(rows[:_BATCH], index, titles)
+            del rows[:_BATCH]
+    if rows:
+        yield _resolve_rows(rows, index, titles)
+
+
 def _resolve_all(catalog: Catalog, index: PaperIndex, order: _Order) -> Iterator[_Part]:
-    """Resolve every entry of the catalog, in parts (in rowid order)."""
+    """Resolve every entry of the catalog, in parts (a group of titles each, :func:`_title_groups`)."""
     db = catalog.db
-    low, high, count = db.execute("SELECT MIN(rowid), MAX(rowid), COUNT(*) FROM bib").fetchone()
-    processes = min(_processes(), max(1, count // _CHUNK))
+    count = db.execute("SELECT COUNT(*) FROM bib").fetchone()[0]
+    groups = _title_groups(db, max(1, math.ceil(count / _CHUNK)))
+    processes = min(_processes(), len(groups))
     if count < PARALLEL_ENTRIES or processes < 2:
         titles = _Titles(order)
-        reader = db.execute(f"SELECT {_ENTRY_COLUMNS} FROM bib ORDER BY rowid")
-        while rows := reader.fetchmany(_BATCH):
-            yield _resolve_rows(rows, index, titles)
+        for rowids in groups:
+            yield from _resolve_group(db, rowids, index, titles)
         return
     # worker processes, forked with the index, read the entries from the committed catalog
     catalog.commit()
-    step = max(1, (high - low + 1) * _CHUNK // count)
-    tasks = [(str(catalog.path), lo, lo + step) for lo in range(low, high + 1, step)]
+    tasks = [(str(catalog.path), rowids) for rowids in groups]
     _WORKER.update(index=index, titles=_Titles(order))
     gc.collect()
     gc.freeze()  # the collector would touch (and copy) every object of the index in each worker
@@ -1186,14 +1228,11 @@ def _resolve_all(catalog: Catalog, index: PaperIndex, order: _Order) -> Iterator
         _WORKER.clear()
 
 
-def _work(task: tuple[str, int, int]) -> _Part:
-    path, lo, hi = task
+def _work(task: tuple[str, bytes]) -> _Part:
+    path, rowids = task
     db = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
     try:
-        parts = []
-        reader = db.execute(f"SELECT {_ENTRY_COLUMNS} FROM bib WHERE rowid >= ? AND rowid < ? ORDER BY rowid", (lo, hi))
-        while rows := reader.fetchmany(_BATCH):
-            parts.append(_resolve_rows(rows, _WORKER["index"], _WORKER["titles"]))
+        parts = list(_resolve_group(db, rowids, _WORKER["index"], _WORKER["titles"]))
     finally:
         db.close()
     if len(parts) == 1:

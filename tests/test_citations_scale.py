@@ -179,13 +179,17 @@ def test_fresh_resolution_equals_comparing_every_entry_with_every_paper(tmp_path
         assert outcomes["resolved:title-fuzzy"] > 20
 
 
+def generated(path: Path, papers: int, seed: int, entries: int) -> Catalog:
+    """A catalog of the bench's synthetic corpus (open; its entries not resolved yet)."""
+    catalog = Catalog(path)
+    for p in Generator(papers, seed=seed, entries=entries, templates=0.3).first_release().papers.values():
+        catalog.put_paper(p, "h", "r1", "r1")
+    return catalog
+
+
 def test_results_do_not_depend_on_the_order_of_words(tmp_path, monkeypatch):
     """The word tiers only make the keys rare: any order of words gives the same edges."""
-    gen = Generator(300, seed=9, entries=10, templates=0.3)
-    corpus = gen.first_release()
-    with Catalog(tmp_path / "c.sqlite") as catalog:
-        for p in corpus.papers.values():
-            catalog.put_paper(p, "h", "r1", "r1")
+    with generated(tmp_path / "c.sqlite", 300, seed=9, entries=10) as catalog:
         copy(catalog, tmp_path / "other.sqlite")
         expected = dict(resolve(catalog).edges)
     real_tiers = citations._tiers
@@ -196,11 +200,7 @@ def test_results_do_not_depend_on_the_order_of_words(tmp_path, monkeypatch):
 
 
 def test_worker_processes_change_nothing(tmp_path, monkeypatch):
-    gen = Generator(400, seed=3, entries=12, templates=0.3)
-    corpus = gen.first_release()
-    with Catalog(tmp_path / "c.sqlite") as catalog:
-        for p in corpus.papers.values():
-            catalog.put_paper(p, "h", "r1", "r1")
+    with generated(tmp_path / "c.sqlite", 400, seed=3, entries=12) as catalog:
         copy(catalog, tmp_path / "parallel.sqlite")
         single = resolve(catalog)
         expected = dict(single.edges), single.summary(), state(catalog.db)
@@ -210,6 +210,34 @@ def test_worker_processes_change_nothing(tmp_path, monkeypatch):
     edges, summary, outcomes, result = fresh(tmp_path / "parallel.sqlite")
     assert result.work["processes"] == 2
     assert (edges, summary, outcomes) == expected
+
+
+def test_each_title_of_the_entries_is_analysed_once(tmp_path, monkeypatch):
+    """The entries are resolved in groups by title (all of one title's in one group, the titles
+    analysed kept for the group), so a title cited by many entries is analysed, and its fuzzy
+    matches computed, once in a full resolution, and the result is that of one group."""
+    with generated(tmp_path / "c.sqlite", 400, seed=3, entries=12) as catalog:
+        copy(catalog, tmp_path / "groups.sqlite")
+        monkeypatch.setattr(citations, "_CHUNK", 10**9)
+        expected = dict(resolve(catalog).edges)
+        entries, distinct = catalog.db.execute(
+            "SELECT COUNT(*), COUNT(DISTINCT title_norm) FROM bib WHERE title_norm != ''").fetchone()
+    monkeypatch.setattr(citations, "_CHUNK", 500)
+    monkeypatch.setattr(citations._Titles.__init__, "__defaults__", (600,))  # a cache of fewer titles than cited
+    analysed: Counter[str] = Counter()
+    real_get = citations._Titles.get
+
+    def counting_get(self, title_norm):
+        if title_norm and title_norm not in self.cache:
+            analysed[title_norm] += 1
+        return real_get(self, title_norm)
+
+    monkeypatch.setattr(citations._Titles, "get", counting_get)
+    with Catalog(tmp_path / "groups.sqlite") as catalog:
+        assert dict(resolve(catalog).edges) == expected
+        assert len(citations._title_groups(catalog.db, -(-entries // 500))) >= 8
+    assert entries > 1.5 * distinct > 3 * 600  # titles are cited many times over, more than the cache holds
+    assert len(analysed) == distinct and set(analysed.values()) == {1}
 
 
 # -- updates: what the change can affect, and nothing else ----------------------------------------------
