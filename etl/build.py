@@ -107,6 +107,13 @@ rejected whole: an update stops on them, as every paper of it would look removed
 TEXTS_SPOOL = "search-texts.spool"
 """The file of a generation in which a build puts its papers' texts aside for the search index."""
 
+COMMIT_EVERY = 20_000
+"""A build commits its catalog after this many papers put, so that SQLite's write-ahead log is
+checkpointed into the database and cut back (:data:`ckg.etl.catalog.WAL_LIMIT_MIB`) instead of
+holding the whole catalog a second time. A build writes a new generation, which a stopped build
+does not leave behind, so these commits change nothing of what a stop leaves; an update, whose
+generation is a copy of the store's, commits once."""
+
 
 class UpdateRefused(ValueError):
     """An update stopped before writing anything: its input would wipe papers out of the store."""
@@ -412,6 +419,8 @@ def apply_release(store_path: Path, folder: Path, inputs: list[Path], *, release
                             texts_aside.put((paper.key, *texts))
                         out.write(emit.paper_provenance_nquads(paper.key, first, label, paper.source_files))
                         out.paper_done()  # the file may be cut and loaded here, while reading goes on (a build)
+                        if mode == "build" and len(changes.new) % COMMIT_EVERY == 0:
+                            catalog.commit()  # (a new generation: a stopped build leaves none of it)
                     if not keep_removed:
                         changes.removed = sorted(previous - seen)
                         a, i = catalog.entity_keys(changes.removed)

@@ -99,6 +99,12 @@ CACHE_MIB = 256
 """SQLite's page cache per connection (its default is 2 MiB): a build's inserts land all over
 the tables' B-trees, whose pages then stay in memory instead of being read again."""
 
+WAL_LIMIT_MIB = 64
+"""The size SQLite cuts the write-ahead log back to after a checkpoint (``journal_size_limit``;
+by default it keeps the largest size it reached). A transaction's pages all go to the log
+before the database file, so a build commits as it reads (``etl.build.COMMIT_EVERY``): its 1M
+catalog with parses (4.6 GB) had a log as large beside it, in one transaction."""
+
 # concept_mentions and concepts_extracted are per paper: a changed paper loses them and is extracted again.
 _PER_PAPER_TABLES = ("paper_inputs", "paper_ids", "authors", "affiliations", "bib", "concept_mentions", "concepts_extracted",
                      "topics_inferred")
@@ -185,6 +191,7 @@ class Catalog:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute(f"PRAGMA cache_size=-{CACHE_MIB * 1024}")
+        self.db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_MIB * 2**20}")
         self.db.executescript(SCHEMA)
         self._log_citations: bool | None = None  # whether put/delete are logged for citation resolution
 
