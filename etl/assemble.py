@@ -69,7 +69,7 @@ from ckg.etl.normalize import (
     strip_preprint_boilerplate,
 )
 from ckg.etl.parses import ParseDoc, ParseError, ParseIndex, body_text, read_parse, relative_name, scan
-from ckg.etl.prefetch import DigestsAhead, Recorder, file_digest
+from ckg.etl.prefetch import DigestsAhead, Recorder, file_digest, will_need
 from ckg.etl.records import Paper
 from ckg.etl.report import Issue, Report, issue_text
 from ckg.etl.workers import batches, start_executor
@@ -268,7 +268,8 @@ def _assembled(rows: list[MetadataRow], root: Path, name: str) -> list[Assembled
     assert _worker is not None
     digests = _worker._digests
     kept: set[str] = set()
-    if digests is None:
+    if digests is None:  # a build: the batch's parse files asked of the disk at once (prefetch.will_need)
+        will_need(path for row in rows for path in _worker._guess_parses(row))
         return [_worker._assemble(row, root, name, _worker_finish, kept) for row in rows]
     guessed = [_worker._guess_parses(row) for row in rows]
     for paths in guessed:

@@ -1,5 +1,6 @@
-"""Work done ahead of the rows that need it: an update's parse files hashed in threads, and the
-recorder that carries the issues a worker process found back to the run's report.
+"""Work done ahead of the rows that need it: a build's parse files asked of the disk before they
+are read, an update's parse files hashed in threads, and the recorder that carries the issues a
+worker process found back to the run's report.
 
 An update fingerprints every row of the new release, parse files included
 (:func:`ckg.etl.assemble.input_fingerprint`), to find what changed. Its rows, like a build's,
@@ -17,6 +18,9 @@ into the run's report, in the rows' order, as if the row had been read there.
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
+from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -32,6 +36,46 @@ class Recorder(Report):
 
     def _add(self, issue: Issue) -> None:
         self.issues.append(issue)
+
+
+def will_need(paths: Iterable[Path]) -> int:
+    """Ask the kernel to read regular files into the page cache now, without waiting for them
+    (``posix_fadvise(WILLNEED)``); returns how many it was asked for. A build's worker process
+    names the parse files of its piece of the metadata table (some 450 files at 1M papers) before
+    it reads them one at a time: the disk then has them all to read at once, while the worker
+    parses the first ones, where each read used to wait for its own file. At 1M papers with
+    parses (21 GB, not in the page cache) the workers spent a fifth of the reading stage in
+    ``read_bytes``. A file that is not a regular file, or that cannot be opened, is left to the
+    read, which reports it; nothing is done where the system has no ``posix_fadvise``.
+
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "a.json").write_bytes(b"{}")
+    >>> os.mkfifo(folder / "fifo.json")
+    >>> asked = will_need([folder / "a.json", folder / "fifo.json", folder / "missing.json", folder])
+    >>> asked == (1 if hasattr(os, "posix_fadvise") else 0)
+    True
+    """
+    advise = getattr(os, "posix_fadvise", None)
+    if advise is None:
+        return 0
+    asked = 0
+    for path in paths:
+        try:
+            if not stat.S_ISREG(os.stat(path).st_mode):  # (a FIFO or a device is never opened here)
+                continue
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        except OSError:
+            continue
+        try:
+            if stat.S_ISREG(os.fstat(fd).st_mode):
+                advise(fd, 0, 0, os.POSIX_FADV_WILLNEED)
+                asked += 1
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+    return asked
 
 
 def file_digest(path: Path) -> bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pyoxigraph as ox
 import pytest
@@ -244,3 +245,43 @@ def test_a_build_commits_its_catalog_as_it_reads(tmp_path, demo_releases, monkey
     assert papers >= 60 and committed == [10 * (i // 10) for i in range(papers)]
     assert tables(tmp_path / "s") == tables(tmp_path / "once")
     assert result.counts["triples"] == once.counts["triples"]
+
+
+def test_a_build_asks_the_disk_for_each_batch_of_parses_before_reading_them(tmp_path, demo_releases, monkeypatch):
+    """A build's workers ask the kernel for the parse files of their batch of rows at once
+    (``prefetch.will_need``), before reading them one by one: every parse the build reads was
+    asked for, by a worker, before it was read."""
+    from ckg.etl import assemble, parses
+    from ckg.etl.annotate import AnnotationOptions
+
+    log = tmp_path / "log.txt"
+    real_will_need, real_read_bytes = assemble.will_need, parses.read_bytes
+
+    def record(kind, paths):
+        with open(log, "a") as out:
+            out.writelines(f"{os.getpid()} {kind} {p}\n" for p in paths)
+
+    def will_need(paths):
+        paths = list(paths)
+        record("asked", paths)
+        return real_will_need(paths)
+
+    def read_bytes(path):
+        record("read", [path])
+        return real_read_bytes(path)
+
+    monkeypatch.setattr(assemble, "will_need", will_need)
+    monkeypatch.setattr(parses, "read_bytes", read_bytes)
+    result = build(tmp_path / "s", [demo_releases[0]], release="r", annotation=AnnotationOptions(processes=2))
+    asked, read, unasked = set(), [], []
+    for line in log.read_text().splitlines():  # (each process's lines in the order it wrote them)
+        pid, kind, path = line.split(" ", 2)
+        if kind == "asked":
+            asked.add((pid, path))
+        else:
+            read.append((pid, path))
+            if (pid, path) not in asked:
+                unasked.append(path)
+    assert len(read) == result.counts["papers_read"]["parses_read"] > 20
+    assert not unasked  # each asked for, by the process that read it, before it read it
+    assert str(os.getpid()) not in {pid for pid, _ in read}  # (read by the workers)
