@@ -1178,11 +1178,10 @@ def _title_groups(db: sqlite3.Connection, groups: int) -> list[bytes]:
     for rowid, title in db.execute("SELECT rowid, title_norm FROM bib ORDER BY rowid"):
         rowids.append(rowid)
         hashes.append(crc(title.encode()) if title else rowid)
-    ids = np.frombuffer(rowids, dtype=np.int64)
     group = np.frombuffer(hashes, dtype=np.int64) % groups
-    ids = ids[np.argsort(group, kind="stable")]
-    bounds = np.searchsorted(np.sort(group), np.arange(groups + 1))
-    return [ids[a:b].tobytes() for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist()) if b > a]
+    ids = np.frombuffer(rowids, dtype=np.int64)[np.argsort(group, kind="stable")]
+    bounds = np.r_[0, np.cumsum(np.bincount(group, minlength=groups))].tolist()
+    return [ids[a:b].tobytes() for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
 
 
 def _resolve_group(db: sqlite3.Connection, rowids: bytes, index: PaperIndex, titles: _Titles) -> Iterator[_Part]:
